@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"sort"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Image is a tagged image: its normalized name and its manifest (or
+// index) descriptor as recorded in index.json.
+type Image struct {
+	Name       string
+	Descriptor ocispec.Descriptor
+}
+
+// Tag points name (normalized with NormalizeName) at desc, replacing any
+// entry of that name, by an atomic replacement of index.json under the
+// index lock. desc must be an image manifest or index already in the store.
+// The entry carries desc's annotations plus
+// "org.opencontainers.image.ref.name" = the normalized name.
+func (s *Store) Tag(name string, desc ocispec.Descriptor) error {
+	n, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	if err := validateDigest(desc.Digest); err != nil {
+		return fmt.Errorf("tagging %s: %w", n, err)
+	}
+	if !isManifestType(desc.MediaType) && !isIndexType(desc.MediaType) {
+		return fmt.Errorf("tagging %s: media type %q is not an image manifest or index", n, desc.MediaType)
+	}
+	if desc.Size <= 0 {
+		return fmt.Errorf("tagging %s: invalid size %d", n, desc.Size)
+	}
+	if !s.HasBlob(desc.Digest) {
+		return fmt.Errorf("tagging %s: manifest %s: %w", n, desc.Digest, ErrNotFound)
+	}
+	entry := desc
+	entry.Annotations = maps.Clone(desc.Annotations)
+	if entry.Annotations == nil {
+		entry.Annotations = map[string]string{}
+	}
+	entry.Annotations[ocispec.AnnotationRefName] = n
+	return s.updateIndex(func(idx *ocispec.Index) error {
+		idx.Manifests = removeNamed(idx.Manifests, n)
+		idx.Manifests = append(idx.Manifests, entry)
+		return nil
+	})
+}
+
+// Untag removes the index.json entry of name; it fails with ErrNotFound if
+// there is none. Blobs stay until garbage collection.
+func (s *Store) Untag(name string) error {
+	n, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	return s.updateIndex(func(idx *ocispec.Index) error {
+		kept := removeNamed(idx.Manifests, n)
+		if len(kept) == len(idx.Manifests) {
+			return fmt.Errorf("untagging image %q: %w", n, ErrNotFound)
+		}
+		idx.Manifests = kept
+		return nil
+	})
+}
+
+// Resolve returns the descriptor name refers to: a tag ("app", "app:dev")
+// looked up in index.json, or a digest ("sha256:…" or "app@sha256:…")
+// looked up in index.json first and then among the blobs (its media type
+// then read from the blob). A miss wraps ErrNotFound with the name.
+func (s *Store) Resolve(name string) (ocispec.Descriptor, error) {
+	if strings.HasPrefix(name, string(digest.SHA256)+":") {
+		d := digest.Digest(name)
+		if err := validateDigest(d); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		return s.resolveDigest(name, d)
+	}
+	ref, err := parseReference(name)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if ref.digest != "" {
+		return s.resolveDigest(name, ref.digest)
+	}
+	n := ref.repo() + ":" + tagOrDefault(ref.tag)
+	idx, err := readIndex(s.indexPath())
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	for _, m := range idx.Manifests {
+		if m.Annotations[ocispec.AnnotationRefName] == n {
+			return m, nil
+		}
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, ErrNotFound)
+}
+
+func (s *Store) resolveDigest(name string, d digest.Digest) (ocispec.Descriptor, error) {
+	idx, err := readIndex(s.indexPath())
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	for _, m := range idx.Manifests {
+		if m.Digest == d {
+			return m, nil
+		}
+	}
+	path, err := s.BlobPath(d)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, ErrNotFound)
+	}
+	if fi.Size() > maxJSONBlob {
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: blob of %d bytes is not a manifest", name, fi.Size())
+	}
+	desc := ocispec.Descriptor{Digest: d, Size: fi.Size()}
+	// An image config also has a "config" member, but no digest in it.
+	var probe struct {
+		SchemaVersion int             `json:"schemaVersion"`
+		MediaType     string          `json:"mediaType"`
+		Manifests     json.RawMessage `json:"manifests"`
+		Config        *struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+	}
+	if err := s.readJSONBlob(desc, &probe); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
+	}
+	switch {
+	case probe.SchemaVersion != 2:
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: blob is not an image manifest or index", name)
+	case isManifestType(probe.MediaType) || isIndexType(probe.MediaType):
+		desc.MediaType = probe.MediaType
+	case probe.MediaType == "" && probe.Manifests != nil:
+		desc.MediaType = ocispec.MediaTypeImageIndex
+	case probe.MediaType == "" && probe.Config != nil && probe.Config.Digest != "":
+		desc.MediaType = ocispec.MediaTypeImageManifest
+	default:
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: blob is not an image manifest or index", name)
+	}
+	return desc, nil
+}
+
+// Images lists the tagged images, sorted by name.
+func (s *Store) Images() ([]Image, error) {
+	idx, err := readIndex(s.indexPath())
+	if err != nil {
+		return nil, err
+	}
+	var out []Image
+	for _, m := range idx.Manifests {
+		if n := m.Annotations[ocispec.AnnotationRefName]; n != "" {
+			out = append(out, Image{Name: n, Descriptor: m})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// updateIndex applies fn to index.json under the index lock and writes
+// the result, sorted, atomically.
+func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
+	unlock, err := lockFile(context.Background(), s.indexLockPath(), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := readIndex(s.indexPath())
+	if err != nil {
+		return err
+	}
+	if err := fn(&idx); err != nil {
+		return err
+	}
+	return writeIndex(s.indexPath(), idx)
+}
+
+func removeNamed(ms []ocispec.Descriptor, name string) []ocispec.Descriptor {
+	out := make([]ocispec.Descriptor, 0, len(ms))
+	for _, m := range ms {
+		if m.Annotations[ocispec.AnnotationRefName] != name {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func emptyIndex() ocispec.Index {
+	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	idx.SchemaVersion = 2
+	return idx
+}
+
+// readIndex reads an index.json, refusing unknown schema versions.
+func readIndex(path string) (ocispec.Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ocispec.Index{}, fmt.Errorf("reading index: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxJSONBlob+1))
+	if err != nil {
+		return ocispec.Index{}, fmt.Errorf("reading index %s: %w", path, err)
+	}
+	if len(data) > maxJSONBlob {
+		return ocispec.Index{}, fmt.Errorf("reading index %s: larger than %d bytes", path, maxJSONBlob)
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return ocispec.Index{}, fmt.Errorf("reading index %s: %w", path, err)
+	}
+	if idx.SchemaVersion != 2 {
+		return ocispec.Index{}, fmt.Errorf("reading index %s: schema version %d, want 2", path, idx.SchemaVersion)
+	}
+	return idx, nil
+}
+
+// writeIndex sorts idx's entries (by ref name, then digest) and replaces
+// the index.json at path atomically.
+func writeIndex(path string, idx ocispec.Index) error {
+	data, err := encodeIndex(idx)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, 0o644)
+}
+
+// encodeIndex sorts idx's entries and encodes it without indentation.
+func encodeIndex(idx ocispec.Index) ([]byte, error) {
+	if idx.Manifests == nil {
+		idx.Manifests = []ocispec.Descriptor{}
+	}
+	if idx.MediaType == "" {
+		idx.MediaType = ocispec.MediaTypeImageIndex
+	}
+	sortDescriptors(idx.Manifests)
+	data, err := json.Marshal(idx)
+	if err != nil {
+		return nil, fmt.Errorf("encoding index: %w", err)
+	}
+	return data, nil
+}
+
+func sortDescriptors(ms []ocispec.Descriptor) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i].Annotations[ocispec.AnnotationRefName], ms[j].Annotations[ocispec.AnnotationRefName]
+		if a != b {
+			return a < b
+		}
+		return ms[i].Digest < ms[j].Digest
+	})
+}

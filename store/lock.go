@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lock takes the store-wide lock, shared or exclusive, as a flock on
+// ROOT/locks/store.lock. It excludes other processes and other Lock calls in
+// this process alike (every call opens its own descriptor), so a caller must
+// not take it twice on one goroutine. Builds hold it shared and garbage
+// collection exclusive. Lock waits until the lock is free or ctx is done;
+// the returned unlock function is safe to call more than once.
+//
+// Tag and Untag do not take this lock: they serialize on a separate lock
+// (ROOT/locks/index.lock), so a build holding Lock may tag its result.
+func (s *Store) Lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
+	return lockFile(ctx, filepath.Join(s.root, "locks", "store.lock"), exclusive)
+}
+
+// lockFile flocks path (created if missing), polling so that ctx can cancel
+// the wait.
+func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	delay := time.Millisecond
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			_ = f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			_ = f.Close()
+			return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
+		case <-t.C:
+		}
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+			_ = f.Close()
+		})
+	}, nil
+}

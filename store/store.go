@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ErrNotFound is wrapped by errors about a missing image or blob.
+var ErrNotFound = errors.New("not found")
+
+// Store is a local image store rooted at a directory that is a valid OCI
+// image layout. Besides oci-layout, index.json and blobs/, the root holds
+// private directories OCI tools ignore: tmp/ (partial writes), cache/,
+// layers/ and locks/. A Store is safe for concurrent use by goroutines and,
+// through file locks, by several processes.
+type Store struct {
+	root string
+}
+
+// Open opens the store at root, creating the layout if it is missing
+// (directories 0755, files 0644), and checks the oci-layout version when the
+// file is present.
+func Open(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", root, err)
+	}
+	s := &Store{root: abs}
+	// blobs/sha256 belongs to the layout; the others are minibuild's own.
+	dirs := []string{filepath.Join("blobs", "sha256"), "tmp", "cache", "layers", "locks"}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
+			return nil, fmt.Errorf("opening store %s: %w", root, err)
+		}
+	}
+	if err := initLayout(abs); err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", root, err)
+	}
+	// index.json is created under the index lock so that a concurrent Open
+	// cannot replace an index another process has just tagged into.
+	unlock, err := lockFile(context.Background(), s.indexLockPath(), true)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", root, err)
+	}
+	defer unlock()
+	if _, err := os.Lstat(s.indexPath()); errors.Is(err, fs.ErrNotExist) {
+		if err := writeIndex(s.indexPath(), emptyIndex()); err != nil {
+			return nil, fmt.Errorf("opening store %s: %w", root, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", root, err)
+	}
+	return s, nil
+}
+
+// Root returns the absolute path of the store's root directory.
+func (s *Store) Root() string { return s.root }
+
+// TempDir creates a fresh directory under ROOT/tmp, named after pattern as
+// os.MkdirTemp does, and returns its path. The caller removes it.
+func (s *Store) TempDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), pattern)
+	if err != nil {
+		return "", fmt.Errorf("creating temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
+func (s *Store) indexPath() string     { return filepath.Join(s.root, ocispec.ImageIndexFile) }
+func (s *Store) indexLockPath() string { return filepath.Join(s.root, "locks", "index.lock") }
+
+// initLayout writes the oci-layout file of a layout at dir if it is missing
+// and otherwise checks its version.
+func initLayout(dir string) error {
+	path := filepath.Join(dir, ocispec.ImageLayoutFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return writeFileAtomic(path, layoutFileContent(), 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", ocispec.ImageLayoutFile, err)
+	}
+	var l ocispec.ImageLayout
+	if err := json.Unmarshal(data, &l); err != nil {
+		return fmt.Errorf("reading %s: %w", ocispec.ImageLayoutFile, err)
+	}
+	if l.Version != ocispec.ImageLayoutVersion {
+		return fmt.Errorf("unsupported OCI layout version %q in %s (want %q)", l.Version, path, ocispec.ImageLayoutVersion)
+	}
+	return nil
+}
+
+// layoutFileContent is the oci-layout file this package writes.
+func layoutFileContent() []byte {
+	return []byte(`{"imageLayoutVersion":"` + ocispec.ImageLayoutVersion + `"}`)
+}
