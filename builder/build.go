@@ -1,0 +1,254 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/dockerfile"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Build runs the Dockerfile's target stage step by step, reusing cached
+// steps, writes the image to the store and tags it.
+func Build(ctx context.Context, o Options) (*Result, error) {
+	if o.Reporter == nil {
+		o.Reporter = nopReporter{}
+	}
+	if o.Network == "" {
+		o.Network = "host"
+	}
+	df := o.Dockerfile
+	st, err := targetStage(df, o.Target)
+	if err != nil {
+		return nil, err
+	}
+	b := &build{o: o, file: df.File, expander: dockerfile.NewExpander(df.Escape)}
+	s, err := b.runStage(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.commit(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range o.Tags {
+		if err := o.Store.Tag(t, res.Manifest); err != nil {
+			return nil, fmt.Errorf("tagging %s: %w", t, err)
+		}
+	}
+	return res, nil
+}
+
+// targetStage picks the stage named by target, or the last one.
+func targetStage(df *dockerfile.Dockerfile, target string) (*dockerfile.Stage, error) {
+	if len(df.Stages) == 0 {
+		return nil, &dockerfile.Error{File: df.File, Err: errors.New("no build stage in Dockerfile")}
+	}
+	if target == "" {
+		return df.Stages[len(df.Stages)-1], nil
+	}
+	for _, s := range df.Stages {
+		if strings.EqualFold(s.Name, target) {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("target stage %q could not be found", target)
+}
+
+// build is the state of one Build call.
+type build struct {
+	o        Options
+	file     string
+	expander *dockerfile.Expander
+	steps    []StepResult
+	index    int // steps started so far
+	total    int
+}
+
+// stage is the state of a stage while its steps run.
+type stage struct {
+	name      string
+	img       Image
+	layers    []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
+	key       digest.Digest        // the key of the last step
+	args      []buildArg           // ARGs in scope, in declaration order
+	cmdSet    bool
+	firstMiss *StepResult
+}
+
+// buildArg is an ARG in scope.
+type buildArg struct {
+	name  string
+	value string
+	set   bool
+}
+
+// env returns the environment variable expansion sees: ARG values, then
+// ENV values (ENV wins over ARG of the same name).
+func (s *stage) env() []string {
+	var env []string
+	for _, a := range s.args {
+		if a.set {
+			env = append(env, a.name+"="+a.value)
+		}
+	}
+	return append(env, s.img.Config.Env...)
+}
+
+// argEnv returns the ARG values in scope that no ENV overrides, for RUN.
+func (s *stage) argEnv() []string {
+	var env []string
+	for _, a := range s.args {
+		if a.set && !hasEnv(s.img.Config.Env, a.name) {
+			env = append(env, a.name+"="+a.value)
+		}
+	}
+	return env
+}
+
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			return true
+		}
+	}
+	return false
+}
+
+// runStage runs the FROM of st and then each of its instructions.
+func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, error) {
+	b.total += 1 + len(st.Instructions)
+	s := &stage{name: st.Name}
+	if s.name == "" {
+		s.name = fmt.Sprint(st.Index)
+	}
+	if err := b.from(ctx, s, st.From); err != nil {
+		return nil, err
+	}
+	for _, inst := range st.Instructions {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := b.step(ctx, s, inst); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// start reports a step's beginning and returns its result skeleton.
+func (b *build) start(s *stage, inst dockerfile.Instruction) StepResult {
+	b.index++
+	r := StepResult{Index: b.index, Line: inst.Line(), Stage: s.name, Instruction: inst.Text()}
+	b.o.Reporter.Report(StepStarted{Index: r.Index, Total: b.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction})
+	return r
+}
+
+// finish records a step's result and reports it.
+func (b *build) finish(r StepResult, began time.Time) {
+	b.steps = append(b.steps, r)
+	b.o.Reporter.Report(StepDone{Step: r, Duration: time.Since(began)})
+}
+
+// errorAt wraps err as a Dockerfile error at inst's line, unless it already is one.
+func (b *build) errorAt(inst dockerfile.Instruction, err error) error {
+	var de *dockerfile.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	return &dockerfile.Error{File: b.file, Line: inst.Line(), Err: err}
+}
+
+// step expands one instruction, computes its key, and reuses or runs it.
+func (b *build) step(ctx context.Context, s *stage, inst dockerfile.Instruction) error {
+	began := time.Now()
+	r := b.start(s, inst)
+	expanded, _, err := b.expander.Expand(inst, b.file, s.env())
+	if err != nil {
+		return b.errorAt(inst, err)
+	}
+	p, err := b.plan(ctx, s, expanded)
+	if err != nil {
+		return b.errorAt(inst, err)
+	}
+	r.Key = p.key.Key()
+	entry, hit, err := b.lookup(r.Key)
+	if err != nil {
+		return b.errorAt(inst, err)
+	}
+	if hit {
+		r.Cache = CacheHit
+		_ = b.o.Cache.Touch(r.Key)
+	} else {
+		r.Cache = CacheMiss
+		r.Reason = b.missReason(s)
+		entry, err = b.execute(ctx, s, p, r)
+		if err != nil {
+			return b.errorAt(inst, err)
+		}
+		s.firstMiss = firstNonNil(s.firstMiss, &r)
+	}
+	r.Layer = entry.Layer
+	if p.apply != nil {
+		p.apply(s)
+	}
+	s.key = r.Key
+	if entry.Layer != nil {
+		s.layers = append(s.layers, *entry.Layer)
+		s.img.RootFS.DiffIDs = append(s.img.RootFS.DiffIDs, entry.DiffID)
+	}
+	epoch := b.o.Epoch.UTC()
+	s.img.History = append(s.img.History, ocispec.History{
+		Created:    &epoch,
+		CreatedBy:  p.createdBy,
+		Comment:    "minibuild",
+		EmptyLayer: entry.Layer == nil,
+	})
+	b.finish(r, began)
+	return nil
+}
+
+func firstNonNil(a, b *StepResult) *StepResult {
+	if a != nil {
+		return a
+	}
+	c := *b
+	return &c
+}
+
+// lookup returns the cache entry for key when it can be reused: the entry
+// exists, --no-cache is off, and its layer blob is still in the store.
+func (b *build) lookup(key digest.Digest) (cache.Entry, bool, error) {
+	if b.o.NoCache {
+		return cache.Entry{}, false, nil
+	}
+	e, ok, err := b.o.Cache.Get(key)
+	if err != nil {
+		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s unreadable, rebuilding: %v", key, err)})
+		return cache.Entry{}, false, nil
+	}
+	if !ok {
+		return cache.Entry{}, false, nil
+	}
+	if e.Layer != nil && !b.o.Store.HasBlob(e.Layer.Digest) {
+		return cache.Entry{}, false, nil
+	}
+	return e, true, nil
+}
+
+// missReason says why a step could not be reused.
+func (b *build) missReason(s *stage) string {
+	switch {
+	case b.o.NoCache:
+		return "no-cache: --no-cache was given"
+	case s.firstMiss != nil:
+		return fmt.Sprintf("parent: cascade from step %d, line %d", s.firstMiss.Index, s.firstMiss.Line)
+	default:
+		return "new: no earlier build of this step is known"
+	}
+}

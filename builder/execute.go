@@ -1,0 +1,155 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootfs"
+	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/tarutil"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// execute runs a step that missed the cache and records it in the cache.
+// A step that fails records nothing, so the next build retries it.
+func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, error) {
+	now := time.Now().UTC()
+	e := cache.Entry{Key: r.Key, CreatedBy: p.createdBy, Created: now, LastUsed: now}
+	if p.change != nil {
+		layer, diffID, err := b.runChange(ctx, s, p)
+		if err != nil {
+			return cache.Entry{}, err
+		}
+		e.Layer, e.DiffID = layer, diffID
+	}
+	if err := b.o.Cache.Put(e); err != nil {
+		return cache.Entry{}, fmt.Errorf("recording cache entry: %w", err)
+	}
+	return e, nil
+}
+
+// runChange prepares a rootfs of the stage's layers, makes the step's
+// change in it and writes what changed as a layer (nil when nothing did).
+func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispec.Descriptor, _ digest.Digest, err error) {
+	m, err := b.o.Snapshotter.Prepare(ctx, b.chain(s))
+	if err != nil {
+		return nil, "", fmt.Errorf("preparing rootfs: %w", err)
+	}
+	defer func() {
+		if rerr := m.Release(); rerr != nil && err == nil {
+			err = fmt.Errorf("releasing rootfs: %w", rerr)
+		}
+	}()
+	root, err := rootfs.Open(m.Root())
+	if err != nil {
+		return nil, "", err
+	}
+	defer root.Close()
+	if err := p.change(ctx, root); err != nil {
+		return nil, "", err
+	}
+	entries, err := m.Diff(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("computing the step's change: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, "", nil
+	}
+	return b.writeLayer(entries, p.clamp)
+}
+
+// writeLayer writes entries as a compressed layer blob into the store.
+func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descriptor, digest.Digest, error) {
+	w, err := b.o.Store.NewBlobWriter(ocispec.MediaTypeImageLayerGzip)
+	if err != nil {
+		return nil, "", err
+	}
+	opts := b.o.Layer
+	opts.Epoch, opts.Clamp = b.o.Epoch, clamp
+	l, err := tarutil.WriteLayer(w, entries, opts)
+	if err != nil {
+		_ = w.Cancel()
+		return nil, "", fmt.Errorf("writing layer: %w", err)
+	}
+	desc, err := w.Commit(l.Digest, l.Size)
+	if err != nil {
+		return nil, "", fmt.Errorf("storing layer: %w", err)
+	}
+	desc.MediaType = l.MediaType
+	return &desc, l.DiffID, nil
+}
+
+// chain is the stage's layers as the snapshotter wants them.
+func (b *build) chain(s *stage) []snapshot.Layer {
+	chain := make([]snapshot.Layer, len(s.layers))
+	for i, d := range s.layers {
+		d := d
+		chain[i] = snapshot.Layer{DiffID: s.img.RootFS.DiffIDs[i], Open: func() (io.ReadCloser, error) {
+			return b.openLayer(d)
+		}}
+	}
+	return chain
+}
+
+// openLayer returns the uncompressed stream of a layer blob; the blob is
+// verified against its digest as it is read.
+func (b *build) openLayer(d ocispec.Descriptor) (io.ReadCloser, error) {
+	rc, err := b.o.Store.OpenBlob(d.Digest)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := tarutil.Decompress(rc)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+	}
+	return &stackedReader{ReadCloser: dr, under: rc}, nil
+}
+
+// stackedReader closes a decompressor and the blob under it.
+type stackedReader struct {
+	io.ReadCloser
+	under io.Closer
+}
+
+func (r *stackedReader) Close() error {
+	err := r.ReadCloser.Close()
+	if uerr := r.under.Close(); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// commit writes the stage's image config and manifest into the store.
+func (b *build) commit(s *stage) (*Result, error) {
+	img := s.img
+	epoch := b.o.Epoch.UTC()
+	img.Created = &epoch
+	img.Platform = b.o.Platform
+	if img.RootFS.DiffIDs == nil {
+		img.RootFS.DiffIDs = []digest.Digest{}
+	}
+	cfg, err := b.o.Store.WriteJSON(ocispec.MediaTypeImageConfig, img)
+	if err != nil {
+		return nil, fmt.Errorf("writing image config: %w", err)
+	}
+	layers := append([]ocispec.Descriptor{}, s.layers...)
+	m := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    cfg,
+		Layers:    layers,
+	}
+	md, err := b.o.Store.WriteJSON(ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		return nil, fmt.Errorf("writing manifest: %w", err)
+	}
+	p := b.o.Platform
+	md.Platform = &p
+	return &Result{Manifest: md, Config: cfg, Image: img, Steps: b.steps}, nil
+}

@@ -1,0 +1,42 @@
+package builder
+
+import (
+	"time"
+
+	"github.com/minibuild/minibuild/buildcontext"
+	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
+	"github.com/minibuild/minibuild/tarutil"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Options configures one build. Every field but Reporter, Executor,
+// BuildArgs, Target and Tags is required.
+type Options struct {
+	Dockerfile  *dockerfile.Dockerfile
+	Context     *buildcontext.Context
+	Store       *store.Store
+	Cache       *cache.Cache
+	Snapshotter snapshot.Snapshotter
+	Executor    executor.Executor
+	Platform    ocispec.Platform
+	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from it.
+	Epoch time.Time
+	// NoCache rebuilds every step.
+	NoCache bool
+	// BuildArgs are the --build-arg values.
+	BuildArgs map[string]string
+	// Target is the stage to build; "" is the last one.
+	Target string
+	// Network is "host" (default) or "none" for RUN steps.
+	Network string
+	// Layer holds the compression settings for new layers.
+	Layer tarutil.LayerOptions
+	// Tags are the names the image gets in the store.
+	Tags []string
+	// Reporter receives progress events.
+	Reporter Reporter
+}

@@ -1,0 +1,119 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/rootfs"
+)
+
+// planRun works out a RUN step: its argv, environment and key.
+func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*stepPlan, error) {
+	switch {
+	case len(in.Mounts) > 0:
+		return nil, errors.New("RUN --mount is BuildKit-only and not supported by minibuild")
+	case len(in.Network) > 0:
+		return nil, errors.New("RUN --network is BuildKit-only and not supported by minibuild")
+	case len(in.Security) > 0:
+		return nil, errors.New("RUN --security is BuildKit-only and not supported by minibuild")
+	case b.o.Executor == nil:
+		return nil, errors.New("RUN needs an executor, and none is configured")
+	}
+	args := runArgs(s, in)
+	env := append(append([]string(nil), s.img.Config.Env...), s.argEnv()...)
+	if !hasEnv(env, "PATH") {
+		env = append(env, DefaultPathEnv)
+	}
+	user, wd := s.img.Config.User, s.img.Config.WorkingDir
+	if wd == "" {
+		wd = "/"
+	}
+	keyEnv := append([]string(nil), env...)
+	sort.Strings(keyEnv)
+	shell, _ := json.Marshal(s.shell())
+	p.key.Instruction = "RUN " + mustJSON(args)
+	p.key.Env = keyEnv
+	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + b.o.Network}
+	p.createdBy = "RUN " + strings.Join(args, " ")
+	p.clamp = true
+	text := shortText(in.Text())
+	p.change = func(ctx context.Context, root *rootfs.Root) error {
+		spec := user
+		if spec == "" {
+			spec = "0"
+		}
+		u, err := root.LookupUser(spec, false)
+		if err != nil {
+			return fmt.Errorf("USER %s: %w", user, err)
+		}
+		if _, err := root.MkdirAll(wd, 0o755, 0, 0); err != nil {
+			return fmt.Errorf("creating working directory %s: %w", wd, err)
+		}
+		gids := make([]uint32, len(u.AdditionalGIDs))
+		for i, g := range u.AdditionalGIDs {
+			gids[i] = uint32(g)
+		}
+		idx := b.index
+		err = b.o.Executor.Run(ctx, root.Dir(), executor.Process{
+			Args: args, Env: env, Cwd: wd,
+			UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids,
+			Stdout:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stdout"},
+			Stderr:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stderr"},
+			Network: b.o.Network,
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", text, err)
+		}
+		return nil
+	}
+	return p, nil
+}
+
+// runArgs is the argv of a RUN: exec form as written, shell form through
+// the stage's SHELL. A heredoc that is the whole command becomes the script.
+func runArgs(s *stage, in *dockerfile.RunInstruction) []string {
+	if !in.PrependShell {
+		return append([]string(nil), in.Command...)
+	}
+	cmd := strings.Join(in.Command, " ")
+	if len(in.Heredocs) == 1 && strings.HasPrefix(strings.TrimSpace(cmd), "<<") &&
+		len(strings.Fields(cmd)) == 1 {
+		return append(s.shell(), in.Heredocs[0].Content)
+	}
+	for _, h := range in.Heredocs {
+		cmd += "\n" + h.Content + h.Name
+	}
+	return append(s.shell(), cmd)
+}
+
+func mustJSON(v any) string {
+	j, _ := json.Marshal(v)
+	return string(j)
+}
+
+// shortText shortens an instruction for an error message.
+func shortText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
+
+// outputWriter turns a RUN's output into StepOutput events.
+type outputWriter struct {
+	r      Reporter
+	index  int
+	stream string
+}
+
+func (w *outputWriter) Write(p []byte) (int, error) {
+	w.r.Report(StepOutput{Index: w.index, Stream: w.stream, Data: append([]byte(nil), p...)})
+	return len(p), nil
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minibuild/minibuild/buildcontext"
+	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
+	"github.com/spf13/pflag"
+)
+
+// buildFlags are the flags of "minibuild build".
+type buildFlags struct {
+	root         *string
+	file         string
+	tags         []string
+	outputs      []string
+	noCache      bool
+	progress     string
+	metadataFile string
+	platform     string
+	epoch        string
+	buildArgs    []string
+	target       string
+	snapshotter  string
+	runtime      string
+	network      string
+}
+
+func buildCommand() command {
+	return command{
+		name:    "build",
+		summary: "Build an image from a Dockerfile (the default command)",
+		usage:   "minibuild [build] [flags] [CONTEXT]",
+		example: `  minibuild -t app:dev .                                  # build ./Dockerfile, tag app:dev in the store
+  minibuild -f docker/Dockerfile -t app:dev src            # another Dockerfile, context src/
+  minibuild -t app:dev -o type=oci,dest=out .              # also export an OCI image layout to out/
+  minibuild -t app:dev -o type=oci,dest=app.tar,tar=true . # ... as a tar archive
+  minibuild -o type=local,dest=rootfs .                    # write the final filesystem to rootfs/
+  minibuild --metadata-file build.json --progress plain .  # record each step's cache result`,
+		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
+			f := &buildFlags{root: addRoot(fs)}
+			fs.StringVarP(&f.file, "file", "f", "", "Dockerfile path (default CONTEXT/Dockerfile)")
+			fs.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image NAME[:TAG] in the store (repeatable)")
+			fs.StringArrayVarP(&f.outputs, "output", "o", nil, "export: type=oci,dest=DIR[,tar=true] or type=local,dest=DIR (repeatable)")
+			fs.BoolVar(&f.noCache, "no-cache", false, "rebuild every step")
+			fs.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, json or quiet")
+			fs.StringVar(&f.metadataFile, "metadata-file", "", "write the build's result and each step's cache result as JSON to FILE")
+			fs.StringVar(&f.platform, "platform", "linux/amd64", "platform recorded in the image (os/arch[/variant])")
+			fs.StringVar(&f.epoch, "source-date-epoch", "", "timestamp (Unix seconds) for every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
+			fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a build argument KEY=VALUE, or KEY to take it from the environment (repeatable)")
+			fs.StringVar(&f.target, "target", "", "stage to build (default: the last)")
+			fs.StringVar(&f.snapshotter, "snapshotter", "auto", "rootfs for steps: overlay, native or auto (overlay when it can be mounted)")
+			fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
+			fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
+			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				return runBuild(ctx, f, args, stdout, stderr)
+			}
+		},
+	}
+}
+
+// runBuild wires the packages together for one build.
+func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		return usageError{fmt.Errorf("build: want at most one CONTEXT directory, got %d arguments", len(args))}
+	}
+	ctxDir := "."
+	if len(args) == 1 {
+		ctxDir = args[0]
+	}
+	opts, err := parseBuildFlags(f)
+	if err != nil {
+		return usageError{err}
+	}
+	if info, err := os.Stat(ctxDir); err != nil || !info.IsDir() {
+		return fmt.Errorf("build context %s: not a directory", ctxDir)
+	}
+	dfPath, dfName := f.file, f.file
+	if dfPath == "" {
+		dfPath, dfName = filepath.Join(ctxDir, "Dockerfile"), "Dockerfile"
+	}
+	df, err := readDockerfile(dfPath, dfName)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(*f.root)
+	if err != nil {
+		return err
+	}
+	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
+	if err != nil {
+		return err
+	}
+	bctx, err := openContext(s, ctxDir, dfPath)
+	if err != nil {
+		return err
+	}
+	defer bctx.Close()
+	snap, err := newSnapshotter(s, f.snapshotter)
+	if err != nil {
+		return err
+	}
+	exec := executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
+	if f.runtime != "" {
+		exec = executor.NewRuntime(f.runtime, filepath.Join(s.Root(), "run"))
+	}
+	r := newRenderer(f.progress, stderr)
+	for _, w := range df.Warnings {
+		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
+	}
+	opts.Dockerfile, opts.Context, opts.Store, opts.Cache = df, bctx, s, c
+	opts.Snapshotter, opts.Executor, opts.Reporter = snap, exec, r
+	began := time.Now()
+	res, err := builder.Build(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := exportAll(ctx, s, res, f.tags, f.outputs); err != nil {
+		return err
+	}
+	r.Finish(res, time.Since(began))
+	if f.metadataFile != "" {
+		if err := writeMetadata(f.metadataFile, res, f.tags); err != nil {
+			return err
+		}
+	}
+	if f.progress == "quiet" {
+		fmt.Fprintln(stdout, res.Manifest.Digest)
+	}
+	return nil
+}
+
+// parseBuildFlags turns flag values into builder options, checking them.
+func parseBuildFlags(f *buildFlags) (builder.Options, error) {
+	var o builder.Options
+	plat, err := parsePlatform(f.platform)
+	if err != nil {
+		return o, err
+	}
+	o.Platform = plat
+	epochText := f.epoch
+	if epochText == "" {
+		epochText = os.Getenv("SOURCE_DATE_EPOCH")
+	}
+	if epochText != "" {
+		sec, err := strconv.ParseInt(epochText, 10, 64)
+		if err != nil || sec < 0 {
+			return o, fmt.Errorf("invalid source date epoch %q: want Unix seconds", epochText)
+		}
+		o.Epoch = time.Unix(sec, 0).UTC()
+	} else {
+		o.Epoch = time.Unix(0, 0).UTC()
+	}
+	for _, t := range f.tags {
+		if _, err := store.NormalizeName(t); err != nil {
+			return o, fmt.Errorf("invalid tag %q: %w", t, err)
+		}
+	}
+	o.Tags = f.tags
+	o.BuildArgs = map[string]string{}
+	for _, a := range f.buildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return o, fmt.Errorf("invalid --build-arg %q: want KEY=VALUE or KEY", a)
+		}
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
+		o.BuildArgs[k] = v
+	}
+	switch f.progress {
+	case "auto", "plain", "json", "quiet", "tty":
+	default:
+		return o, fmt.Errorf("invalid --progress %q: want auto, plain, json or quiet", f.progress)
+	}
+	switch f.network {
+	case "host", "none", "default":
+	default:
+		return o, fmt.Errorf("invalid --network %q: want host or none", f.network)
+	}
+	if f.network == "default" {
+		f.network = "host"
+	}
+	o.Network, o.NoCache, o.Target = f.network, f.noCache, f.target
+	for _, out := range f.outputs {
+		if _, err := parseOutput(out); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// readDockerfile parses the Dockerfile at path, naming it name in errors.
+func readDockerfile(path, name string) (*dockerfile.Dockerfile, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading Dockerfile: %w", err)
+	}
+	defer fh.Close()
+	return dockerfile.Parse(fh, name)
+}
+
+// openContext opens the build context with the Dockerfile's own ignore
+// file when there is one, and a stat cache kept in the store.
+func openContext(s *store.Store, dir, dfPath string) (*buildcontext.Context, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	opts := buildcontext.Options{StatCachePath: filepath.Join(s.Root(), "statcache", hex.EncodeToString(sum[:8])+".json")}
+	if err := os.MkdirAll(filepath.Dir(opts.StatCachePath), 0o755); err != nil {
+		return nil, err
+	}
+	if ign := dfPath + ".dockerignore"; fileExists(ign) {
+		opts.DockerignorePath = ign
+	}
+	return buildcontext.Open(dir, opts)
+}
+
+func fileExists(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// newSnapshotter picks the snapshotter --snapshotter names.
+func newSnapshotter(s *store.Store, kind string) (snapshot.Snapshotter, error) {
+	dir := filepath.Join(s.Root(), "snapshots")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := snapshot.Cleanup(dir); err != nil {
+		return nil, fmt.Errorf("cleaning up after earlier builds: %w", err)
+	}
+	switch kind {
+	case "overlay":
+		if !snapshot.OverlaySupported(dir) {
+			return nil, errors.New("--snapshotter overlay: overlayfs cannot be mounted here (try --snapshotter native)")
+		}
+		return snapshot.NewOverlay(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
+	case "native":
+		return snapshot.NewNative(dir), nil
+	case "auto", "":
+		if snapshot.OverlaySupported(dir) {
+			return snapshot.NewOverlay(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
+		}
+		return snapshot.NewNative(dir), nil
+	}
+	return nil, usageError{fmt.Errorf("invalid --snapshotter %q: want overlay, native or auto", kind)}
+}

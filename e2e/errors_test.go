@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBadInput: each bad input exits non-zero with a clear one-line error
+// naming the file and line or the path, and writes nothing to the store.
+func TestBadInput(t *testing.T) {
+	requireRoot(t)
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]string{"secret": "host secret\n"})
+	cases := []struct {
+		name       string
+		dockerfile string
+		files      map[string]string
+		args       []string
+		code       int
+		want       string
+	}{
+		{"unknown instruction", "FROM scratch\nCOPY a /a\nFOO bar\n", nil, nil, 1, "Dockerfile:3: unknown instruction: FOO"},
+		{"unsupported yet", "FROM scratch\nHEALTHCHECK CMD true\n", nil, nil, 1, "Dockerfile:2: HEALTHCHECK is not supported"},
+		{"instruction before FROM", "COPY a /a\nFROM scratch\n", nil, nil, 1, "Dockerfile:1:"},
+		{"missing source", "FROM scratch\n\nCOPY nope.txt /x\n", nil, nil, 1, "Dockerfile:3:"},
+		{"source outside the context", "FROM scratch\nCOPY ../secret /x\n", nil, nil, 1, "Dockerfile:2:"},
+		{"glob matching nothing", "FROM scratch\nCOPY *.none /x/\n", nil, nil, 1, "Dockerfile:2:"},
+		{"several sources, no slash", "FROM scratch\nCOPY a b /dst\n", map[string]string{"b": "b"}, nil, 1, "Dockerfile:2:"},
+		{"bad chmod", "FROM scratch\nCOPY --chmod=999 a /a\n", nil, nil, 1, "Dockerfile:2:"},
+		{"unknown flag on COPY", "FROM scratch\nCOPY --bogus=1 a /a\n", nil, nil, 1, "Dockerfile:2:"},
+		{"bad variable syntax", "FROM scratch\nENV A=${B\n", nil, nil, 1, "Dockerfile:2:"},
+		{"empty Dockerfile", "\n# only a comment\n", nil, nil, 1, "Dockerfile"},
+		{"bad CLI flag", "FROM scratch\n", nil, []string{"--progress", "bogus"}, 2, "--progress"},
+		{"unknown CLI flag", "FROM scratch\n", nil, []string{"--frobnicate"}, 2, "frobnicate"},
+		{"bad output", "FROM scratch\n", nil, []string{"-o", "type=zip,dest=x"}, 2, "unknown type"},
+		{"bad tag", "FROM scratch\n", nil, []string{"-t", "UPPER:case"}, 2, "invalid tag"},
+		{"bad platform", "FROM scratch\n", nil, []string{"--platform", "windows/amd64"}, 2, "platform"},
+		{"unknown base", "FROM nosuchimage:1\n", nil, nil, 1, "Dockerfile:1:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root, ctx := t.TempDir(), filepath.Join(t.TempDir(), "ctx")
+			writeTree(t, ctx, map[string]string{"Dockerfile": tc.dockerfile, "a": "a\n"})
+			writeTree(t, ctx, tc.files)
+			if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(filepath.Dir(ctx), "secret")); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"build", "--root", root}, tc.args...)
+			r := mb(t, append(args, ctx)...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", r.code, tc.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines > 0 && tc.code == 2 {
+				t.Errorf("usage error is not one line: %q", r.stderr)
+			}
+			if n := blobCount(t, root); n != 0 {
+				t.Errorf("a failed build left %d blobs in the store", n)
+			}
+		})
+	}
+}
+
+// TestSubcommandHelp: every command has --help with examples, and --root.
+func TestSubcommandHelp(t *testing.T) {
+	for _, c := range []string{"build", "inspect"} {
+		r := mustMB(t, c, "--help")
+		if !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--root") {
+			t.Errorf("%s --help lacks examples or --root:\n%s", c, r.stdout)
+		}
+	}
+	if r := mustMB(t, "--help"); !strings.Contains(r.stdout, "inspect") {
+		t.Errorf("top-level help does not list commands:\n%s", r.stdout)
+	}
+}

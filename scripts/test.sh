@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test.sh: everything the tests need on a fresh Debian machine, then the tests.
+# Run as root (the tests mount overlayfs and create namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Independent checkers and the busybox the end-to-end tests build images from.
+pkgs=(skopeo umoci oci-image-tool busybox-static runc)
+need=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "test.sh: installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 20m "$@" ./...
