@@ -1,0 +1,180 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotFound is wrapped by Touch when there is no entry for the key.
+var ErrNotFound = errors.New("cache entry not found")
+
+// Cache stores entries as JSON files named DIR/entries/<hex>.json. It is
+// safe for concurrent use: every write replaces a whole file atomically.
+type Cache struct {
+	dir string // DIR/entries
+}
+
+// Open opens the cache in dir (the store passes ROOT/cache), creating
+// dir/entries if needed.
+func Open(dir string) (*Cache, error) {
+	entries := filepath.Join(dir, "entries")
+	if err := os.MkdirAll(entries, 0o755); err != nil {
+		return nil, fmt.Errorf("opening cache %s: %w", dir, err)
+	}
+	return &Cache{dir: entries}, nil
+}
+
+// path validates key and returns its entry file.
+func (c *Cache) path(key digest.Digest) (string, error) {
+	if err := validateDigest(key); err != nil {
+		return "", fmt.Errorf("cache key: %w", err)
+	}
+	return filepath.Join(c.dir, key.Encoded()+".json"), nil
+}
+
+// Get returns the entry for key. A missing entry is (Entry{}, false, nil).
+// A corrupt or unreadable entry file is removed (when possible) and
+// reported as (Entry{}, false, *CorruptError), which the caller may warn
+// about and otherwise treat as a miss. An invalid key is an ordinary error.
+func (c *Cache) Get(key digest.Digest) (Entry, bool, error) {
+	path, err := c.path(key)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	e, err := readEntry(path, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return Entry{}, false, &CorruptError{Path: path, Err: err}
+	}
+	return e, true, nil
+}
+
+// readEntry reads and checks the entry file at path, which must be filed
+// under key.
+func readEntry(path string, key digest.Digest) (Entry, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(data) > maxEntrySize {
+		return Entry{}, fmt.Errorf("larger than %d bytes", maxEntrySize)
+	}
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return Entry{}, err
+	}
+	if e.Key != key {
+		return Entry{}, fmt.Errorf("holds key %q, not %s", e.Key, key)
+	}
+	if err := e.validate(); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// Put stores e under e.Key, replacing any entry of that key atomically
+// (temp file, fsync, rename, directory fsync). A zero Created becomes now
+// and a zero LastUsed becomes Created. e.Layer requires e.DiffID.
+func (c *Cache) Put(e Entry) error {
+	path, err := c.path(e.Key)
+	if err != nil {
+		return err
+	}
+	if err := e.validate(); err != nil {
+		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
+	}
+	if e.Created.IsZero() {
+		e.Created = time.Now().UTC()
+	}
+	if e.LastUsed.IsZero() {
+		e.LastUsed = e.Created
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
+	}
+	if err := writeFileAtomic(path, data); err != nil {
+		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
+	}
+	return nil
+}
+
+// Touch sets the LastUsed time of key's entry to now. It wraps ErrNotFound
+// when there is no entry, and returns the *CorruptError when it is corrupt.
+// A Touch racing a Delete of the same key may bring the entry back.
+func (c *Cache) Touch(key digest.Digest) error {
+	e, ok, err := c.Get(key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("touching %s: %w", key, ErrNotFound)
+	}
+	e.LastUsed = time.Now().UTC()
+	return c.Put(e)
+}
+
+// Delete removes key's entry; deleting a missing entry is not an error.
+func (c *Cache) Delete(key digest.Digest) error {
+	path, err := c.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting cache entry %s: %w", key, err)
+	}
+	return nil
+}
+
+// List returns every readable entry, sorted by key. Corrupt entry files are
+// removed as Get removes them; then the returned error joins their
+// *CorruptError values, and the entries returned alongside it are still
+// valid. Files that are not entries (such as a crashed Put's temporary
+// file) are ignored.
+func (c *Cache) List() ([]Entry, error) {
+	dirents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing cache entries: %w", err)
+	}
+	var entries []Entry
+	var corrupt []error
+	for _, de := range dirents {
+		hex, ok := strings.CutSuffix(de.Name(), ".json")
+		if !ok || strings.HasPrefix(hex, ".") {
+			continue
+		}
+		key := digest.NewDigestFromEncoded(digest.SHA256, hex)
+		if validateDigest(key) != nil {
+			continue
+		}
+		e, found, err := c.Get(key)
+		var ce *CorruptError
+		switch {
+		case errors.As(err, &ce):
+			corrupt = append(corrupt, err)
+		case err != nil:
+			return nil, err
+		case found:
+			entries = append(entries, e)
+		}
+	}
+	return entries, errors.Join(corrupt...)
+}
