@@ -15,7 +15,8 @@ import (
 
 // ExportLayout writes a standalone OCI image layout at dest (created if
 // missing) holding images and every blob they reach: manifests, configs,
-// layers, and the children of image indexes. If dest already is a layout,
+// layers, and the children of image indexes (an unnamed ExportImage gets
+// an entry without name annotations). If dest already is a layout,
 // the images are added to its index.json, replacing entries with the same
 // tag or the same full name. Each entry is annotated with
 // "org.opencontainers.image.ref.name" = the tag ("dev") and
@@ -61,8 +62,7 @@ func (s *Store) ExportLayout(dest string, images []ExportImage) error {
 	for _, e := range plan.entries {
 		kept := idx.Manifests[:0:0]
 		for _, m := range idx.Manifests {
-			if m.Annotations[ocispec.AnnotationRefName] != e.Annotations[ocispec.AnnotationRefName] &&
-				m.Annotations[AnnotationContainerdImageName] != e.Annotations[AnnotationContainerdImageName] {
+			if !sameEntry(m, e) {
 				kept = append(kept, m)
 			}
 		}
@@ -72,6 +72,18 @@ func (s *Store) ExportLayout(dest string, images []ExportImage) error {
 		return fmt.Errorf("exporting to %s: %w", dest, err)
 	}
 	return nil
+}
+
+// sameEntry reports whether the existing index entry old is to be replaced
+// by e: same tag or same full name, or, for an unnamed e, an unnamed entry
+// of the same digest.
+func sameEntry(old, e ocispec.Descriptor) bool {
+	tag, full := e.Annotations[ocispec.AnnotationRefName], e.Annotations[AnnotationContainerdImageName]
+	oldTag, oldFull := old.Annotations[ocispec.AnnotationRefName], old.Annotations[AnnotationContainerdImageName]
+	if tag == "" {
+		return oldTag == "" && oldFull == "" && old.Digest == e.Digest
+	}
+	return oldTag == tag || oldFull == full
 }
 
 // sameDir reports whether a and b name the same existing directory.

@@ -323,3 +323,29 @@ func TestExportFollowsImageIndex(t *testing.T) {
 		t.Errorf("blobs = %v, want %v", got, want)
 	}
 }
+
+func TestExportUnnamed(t *testing.T) {
+	s := openTestStore(t)
+	img := writeTestImage(t, s, "anonymous")
+	dest := t.TempDir()
+	for range 2 {
+		err := s.ExportLayout(dest, []ExportImage{{Descriptor: img.manifest}, {Descriptor: img.manifest}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := readLayoutIndex(t, dest)
+	if len(idx.Manifests) != 1 || idx.Manifests[0].Digest != img.manifest.Digest || len(idx.Manifests[0].Annotations) != 0 {
+		t.Fatalf("index after two unnamed exports = %+v, want one entry without annotations", idx.Manifests)
+	}
+	if err := s.ExportLayout(dest, []ExportImage{{Name: "app:dev", Descriptor: img.manifest}}); err != nil {
+		t.Fatal(err)
+	}
+	if idx := readLayoutIndex(t, dest); len(idx.Manifests) != 2 {
+		t.Errorf("a named export next to an unnamed one: %d entries, want 2", len(idx.Manifests))
+	}
+	var buf bytes.Buffer
+	if err := s.ExportLayoutTar(&buf, []ExportImage{{Descriptor: img.manifest}}); err != nil {
+		t.Fatal(err)
+	}
+}

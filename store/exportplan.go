@@ -17,7 +17,8 @@ const AnnotationContainerdImageName = "io.containerd.image.name"
 const maxIndexDepth = 8
 
 // ExportImage names one image to export: Name is the full name as the user
-// gave it (e.g. "app:dev"), Descriptor its manifest or index.
+// gave it (e.g. "app:dev"), Descriptor its manifest or index. An empty
+// Name exports the image without name annotations.
 type ExportImage struct {
 	Name       string
 	Descriptor ocispec.Descriptor
@@ -36,14 +37,8 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 	var plan exportPlan
 	byTag := map[string]ocispec.Descriptor{}
 	seen := map[digest.Digest]ocispec.Descriptor{}
+	unnamed := map[digest.Digest]bool{}
 	for _, img := range images {
-		ref, err := parseReference(img.Name)
-		if err != nil {
-			return plan, err
-		}
-		if ref.digest != "" {
-			return plan, fmt.Errorf("exporting %q: a digest reference cannot name an exported image", img.Name)
-		}
 		desc := img.Descriptor
 		if err := validateDigest(desc.Digest); err != nil {
 			return plan, fmt.Errorf("exporting %q: %w", img.Name, err)
@@ -51,21 +46,40 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 		if !isManifestType(desc.MediaType) && !isIndexType(desc.MediaType) {
 			return plan, fmt.Errorf("exporting %q: media type %q is not an image manifest or index", img.Name, desc.MediaType)
 		}
-		tag, full := tagOrDefault(ref.tag), dockerFullName(ref)
-		if prev, ok := byTag[tag]; ok {
-			if prev.Annotations[AnnotationContainerdImageName] == full && prev.Digest == desc.Digest {
-				continue
-			}
-			return plan, fmt.Errorf("exporting %q: another image is also tagged %q, and an OCI layout names images by tag alone", img.Name, tag)
-		}
 		entry := desc
 		entry.Annotations = maps.Clone(desc.Annotations)
-		if entry.Annotations == nil {
-			entry.Annotations = map[string]string{}
+		if img.Name == "" {
+			if unnamed[desc.Digest] {
+				continue
+			}
+			unnamed[desc.Digest] = true
+			delete(entry.Annotations, ocispec.AnnotationRefName)
+			delete(entry.Annotations, AnnotationContainerdImageName)
+		} else {
+			ref, err := parseReference(img.Name)
+			if err != nil {
+				return plan, err
+			}
+			if ref.digest != "" {
+				return plan, fmt.Errorf("exporting %q: a digest reference cannot name an exported image", img.Name)
+			}
+			tag, full := tagOrDefault(ref.tag), dockerFullName(ref)
+			if prev, ok := byTag[tag]; ok {
+				if prev.Annotations[AnnotationContainerdImageName] == full && prev.Digest == desc.Digest {
+					continue
+				}
+				return plan, fmt.Errorf("exporting %q: another image is also tagged %q, and an OCI layout names images by tag alone", img.Name, tag)
+			}
+			if entry.Annotations == nil {
+				entry.Annotations = map[string]string{}
+			}
+			entry.Annotations[ocispec.AnnotationRefName] = tag
+			entry.Annotations[AnnotationContainerdImageName] = full
+			byTag[tag] = entry
 		}
-		entry.Annotations[ocispec.AnnotationRefName] = tag
-		entry.Annotations[AnnotationContainerdImageName] = full
-		byTag[tag] = entry
+		if len(entry.Annotations) == 0 {
+			entry.Annotations = nil
+		}
 		plan.entries = append(plan.entries, entry)
 		if err := s.walk(desc, seen, 0); err != nil {
 			return plan, fmt.Errorf("exporting %q: %w", img.Name, err)
