@@ -25,8 +25,8 @@ func (s *Store) Lock(ctx context.Context, exclusive bool) (unlock func(), err er
 	return lockFile(ctx, filepath.Join(s.root, "locks", "store.lock"), exclusive)
 }
 
-// lockFile flocks path (created if missing), polling so that ctx can cancel
-// the wait.
+// lockFile flocks path (created if missing). When ctx can be cancelled it
+// polls, so that cancellation ends the wait; otherwise it blocks.
 func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
@@ -35,6 +35,19 @@ func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) 
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
+	}
+	if ctx.Done() == nil {
+		// Nothing can cancel the wait: block in the kernel.
+		for {
+			err := unix.Flock(int(f.Fd()), how)
+			if err == nil {
+				return unlocker(f), nil
+			}
+			if !errors.Is(err, unix.EINTR) {
+				_ = f.Close()
+				return nil, fmt.Errorf("locking %s: %w", path, err)
+			}
+		}
 	}
 	delay := time.Millisecond
 	for {
@@ -58,11 +71,17 @@ func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) 
 			delay *= 2
 		}
 	}
+	return unlocker(f), nil
+}
+
+// unlocker returns an idempotent function that releases the flock on f and
+// closes it.
+func unlocker(f *os.File) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
 			_ = f.Close()
 		})
-	}, nil
+	}
 }
