@@ -1,0 +1,2 @@
+// Package rootfs performs file operations confined to an image root filesystem with chroot semantics.
+package rootfs
