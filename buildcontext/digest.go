@@ -1,0 +1,69 @@
+package buildcontext
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+// FileDigest returns the sha256 digest of a regular file's content (path is
+// context-relative; symbolic links are followed within the context). With
+// the stat cache, a file whose size, mtime, ctime, inode and device are
+// unchanged since it was hashed is not read again, like git's index; files
+// modified within the last two seconds before hashing are not trusted to the
+// cache (racily clean). It does not consult .dockerignore. FileDigest is
+// safe for concurrent use.
+func (c *Context) FileDigest(path string) (digest.Digest, error) {
+	p, err := cleanRel(path)
+	if err != nil {
+		return "", fmt.Errorf("hashing %w", err)
+	}
+	native := filepath.FromSlash(p)
+	fi, err := c.root.Stat(native)
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("hashing %s: not a regular file (%s)", p, fi.Mode().Type())
+	}
+	if k, ok := keyOf(fi); ok {
+		if d, hit := c.cache.lookup(p, k); hit {
+			return d, nil
+		}
+	}
+	start := time.Now()
+	f, err := c.root.Open(native)
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	if !before.Mode().IsRegular() {
+		return "", fmt.Errorf("hashing %s: not a regular file (%s)", p, before.Mode().Type())
+	}
+	d := digest.Canonical.Digester()
+	if _, err := io.Copy(d.Hash(), f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	k1, ok1 := keyOf(before)
+	k2, ok2 := keyOf(after)
+	// Trust the digest only if the file did not change while it was read
+	// and its mtime is safely older than the start of hashing.
+	trust := ok1 && ok2 && k1 == k2 && k1.Mtime < start.Add(-racyWindow).UnixNano()
+	c.cache.store(p, k1, d.Digest(), trust)
+	return d.Digest(), nil
+}
+
+// Stats reports how many FileDigest calls in this session hashed a file by
+// reading it and how many were served from the stat cache.
+func (c *Context) Stats() (read, cached int) { return c.cache.stats() }
