@@ -1,0 +1,74 @@
+package executor
+
+import (
+	"path"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runtimeSpec returns the OCI runtime configuration for a planned run: Docker's default
+// mounts, capabilities, limits and masked paths, and no cgroup limits.
+func runtimeSpec(pl *plan) *specs.Spec {
+	p := pl.proc
+	m := pl.mounts
+	umask := uint32(0o022)
+	caps := defaultCapabilityNames()
+	nofile := nofileLimit()
+	namespaces := []specs.LinuxNamespace{
+		{Type: specs.PIDNamespace},
+		{Type: specs.IPCNamespace},
+		{Type: specs.UTSNamespace},
+		{Type: specs.MountNamespace},
+	}
+	if p.Network == NetworkNone {
+		namespaces = append(namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	}
+	var masked, readonly []string
+	for _, rel := range maskedProcPaths() {
+		masked = append(masked, path.Join(m.Proc, rel))
+	}
+	for _, rel := range maskedSysPaths() {
+		masked = append(masked, path.Join(m.Sys, rel))
+	}
+	for _, rel := range readonlyProcPaths() {
+		readonly = append(readonly, path.Join(m.Proc, rel))
+	}
+	return &specs.Spec{
+		Version: specs.Version,
+		Process: &specs.Process{
+			User: specs.User{
+				UID:            p.UID,
+				GID:            p.GID,
+				AdditionalGids: p.AdditionalGIDs,
+				Umask:          &umask,
+			},
+			Args: p.Args,
+			Env:  p.Env,
+			Cwd:  p.Cwd,
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding:  caps,
+				Effective: caps,
+				Permitted: caps,
+			},
+			Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: nofile, Soft: nofile}},
+		},
+		Root:     &specs.Root{Path: pl.rootfs},
+		Hostname: p.Hostname,
+		Mounts: []specs.Mount{
+			{Destination: m.Proc, Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: m.Dev, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: path.Join(m.Dev, "pts"), Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+			{Destination: path.Join(m.Dev, "shm"), Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+			{Destination: path.Join(m.Dev, "mqueue"), Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: m.Sys, Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			{Destination: m.Hosts, Type: "bind", Source: pl.hostsFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
+			{Destination: m.ResolvConf, Type: "bind", Source: pl.resolvFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
+		},
+		Linux: &specs.Linux{
+			Namespaces:        namespaces,
+			RootfsPropagation: "rprivate",
+			MaskedPaths:       masked,
+			ReadonlyPaths:     readonly,
+		},
+	}
+}
