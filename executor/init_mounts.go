@@ -107,13 +107,12 @@ func setupDev(rootfd int, dev string) error {
 		return fmt.Errorf("opening %s: %w", dev, err)
 	}
 	defer unix.Close(devfd)
-	for _, name := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
-		fd, err := unix.Openat(devfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o666)
-		if err != nil {
-			return fmt.Errorf("creating /dev/%s: %w", name, err)
-		}
-		unix.Close(fd)
-		if err := mountAt(rootfd, path.Join(dev, name), "/dev/"+name, "", unix.MS_BIND, ""); err != nil {
+	nodes := []struct {
+		name         string
+		major, minor uint32
+	}{{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}}
+	for _, n := range nodes {
+		if err := deviceNode(rootfd, devfd, dev, n.name, n.major, n.minor); err != nil {
 			return err
 		}
 	}
@@ -149,6 +148,24 @@ func setupDev(rootfd int, dev string) error {
 		}
 	}
 	return nil
+}
+
+// deviceNode binds the host's /dev/name onto a new file in the container's /dev, or
+// makes the character device major:minor there when the host has no such node.
+func deviceNode(rootfd, devfd int, dev, name string, major, minor uint32) error {
+	var st unix.Stat_t
+	if err := unix.Stat("/dev/"+name, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		if err := unix.Mknodat(devfd, name, unix.S_IFCHR|0o666, int(unix.Mkdev(major, minor))); err != nil {
+			return fmt.Errorf("creating /dev/%s: %w", name, err)
+		}
+		return unix.Fchmodat(devfd, name, 0o666, 0)
+	}
+	fd, err := unix.Openat(devfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o666)
+	if err != nil {
+		return fmt.Errorf("creating /dev/%s: %w", name, err)
+	}
+	unix.Close(fd)
+	return mountAt(rootfd, path.Join(dev, name), "/dev/"+name, "", unix.MS_BIND, "")
 }
 
 // maskPaths hides and write-protects the proc and sysfs entries Docker does.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -85,6 +87,48 @@ func TestCancelKillsTheRun(t *testing.T) {
 				t.Error("the command still runs after Run returned")
 			}
 			assertNotMounted(t, rootfs)
+		})
+	}
+}
+
+func TestHostRootIsRefused(t *testing.T) {
+	requireRoot(t)
+	for _, ne := range executors(t) {
+		t.Run(ne.name, func(t *testing.T) {
+			err := ne.e.Run(context.Background(), "/", sh("true"))
+			if err == nil || exitCode(err) != -1 {
+				t.Errorf("Run with rootfs / = %v, want a refusal", err)
+			}
+		})
+	}
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	requireRoot(t)
+	for _, ne := range executors(t) {
+		t.Run(ne.name, func(t *testing.T) {
+			const n = 4
+			var wg sync.WaitGroup
+			results := make([]result, n)
+			for i := range n {
+				rootfs := newRootfs(t)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var out bytes.Buffer
+					p := sh(fmt.Sprintf("echo %d; hostname", i))
+					p.Hostname = fmt.Sprintf("box%d", i)
+					p.Stdout = &out
+					err := ne.e.Run(context.Background(), rootfs, p)
+					results[i] = result{stdout: out.String(), err: err}
+				}()
+			}
+			wg.Wait()
+			for i, r := range results {
+				if want := fmt.Sprintf("%d\nbox%d\n", i, i); r.err != nil || r.stdout != want {
+					t.Errorf("run %d = %v, stdout %q, want %q", i, r.err, r.stdout, want)
+				}
+			}
 		})
 	}
 }

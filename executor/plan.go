@@ -53,6 +53,9 @@ func newPlan(rootfs, stateDir string, p Process) (pl *plan, err error) {
 	if p.Hostname == "" {
 		p.Hostname = DefaultHostname
 	}
+	if err := checkHostname(p.Hostname); err != nil {
+		return nil, err
+	}
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
@@ -69,6 +72,10 @@ func newPlan(rootfs, stateDir string, p Process) (pl *plan, err error) {
 	rootfd, err := openRoot(abs)
 	if err != nil {
 		return nil, err
+	}
+	if isHostRoot(rootfd) {
+		unix.Close(rootfd)
+		return nil, fmt.Errorf("rootfs %s is the host's root directory", rootfs)
 	}
 	pl = &plan{rootfs: abs, rootfd: rootfd, stubs: &stubSet{rootfd: rootfd}}
 	defer func() {
@@ -92,6 +99,28 @@ func newPlan(rootfs, stateDir string, p Process) (pl *plan, err error) {
 		return pl, err
 	}
 	return pl, nil
+}
+
+// checkHostname refuses a hostname the kernel would reject or that would corrupt /etc/hosts.
+func checkHostname(h string) error {
+	if len(h) > 64 {
+		return fmt.Errorf("hostname %q is longer than 64 bytes", h)
+	}
+	for _, r := range h {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '#' {
+			return fmt.Errorf("hostname %q has a space, control character, '/' or '#'", h)
+		}
+	}
+	return nil
+}
+
+// isHostRoot reports whether the directory open as fd is the host's "/".
+func isHostRoot(fd int) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat("/", &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 // createMountPoints resolves, and creates where missing, every mount point of a run.

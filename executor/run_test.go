@@ -142,6 +142,11 @@ func TestRun(t *testing.T) {
 			wantCode: -1,
 		},
 		{
+			name:     "hostname with a newline",
+			proc:     executor.Process{Args: []string{"true"}, Hostname: "a\n1.2.3.4 evil"},
+			wantCode: -1,
+		},
+		{
 			name:     "relative cwd",
 			proc:     executor.Process{Args: []string{"true"}, Cwd: "work"},
 			wantCode: -1,
