@@ -1,0 +1,59 @@
+package dockerfile_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/minibuild/minibuild/dockerfile"
+)
+
+func Example() {
+	src := `ARG BASE=alpine
+FROM ${BASE}:3.20 AS app
+ENV DIR=/srv NAME=demo
+ENV DIR=/opt LOG=${DIR}/log
+WORKDIR $DIR/$NAME
+`
+	df, err := dockerfile.Parse(strings.NewReader(src), "Dockerfile")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x := dockerfile.NewExpander(df.Escape)
+
+	// FROM sees only the meta ARGs.
+	from, _, _ := x.Expand(df.Stages[0].From, df.File, []string{"BASE=alpine"})
+	fmt.Println("FROM", from.(*dockerfile.FromInstruction).Image)
+
+	// Each instruction sees the environment left by the ones before it.
+	var env []string
+	for _, inst := range df.Stages[0].Instructions {
+		out, names, err := x.Expand(inst, df.File, env)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		switch v := out.(type) {
+		case *dockerfile.EnvInstruction:
+			for _, p := range v.Pairs {
+				env = append(env, p.Key+"="+p.Value)
+				fmt.Printf("line %d: %s=%s\n", v.Line(), p.Key, p.Value)
+			}
+		case *dockerfile.WorkdirInstruction:
+			fmt.Printf("line %d: WORKDIR %s (uses %v)\n", v.Line(), v.Path, names)
+		}
+	}
+	// Output:
+	// FROM alpine:3.20
+	// line 3: DIR=/srv
+	// line 3: NAME=demo
+	// line 4: DIR=/opt
+	// line 4: LOG=/srv/log
+	// line 5: WORKDIR /opt/demo (uses [DIR NAME])
+}
+
+func ExampleError() {
+	_, err := dockerfile.Parse(strings.NewReader("FROM alpine\nCOPY --foo=x a b\n"), "Dockerfile")
+	fmt.Println(err)
+	// Output: Dockerfile:2: unknown flag: foo
+}
