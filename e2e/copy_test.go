@@ -45,10 +45,10 @@ func TestCopySemantics(t *testing.T) {
 		files      map[string]string
 		want       map[string]string
 	}{
-		{"file to path, file to dir/", "FROM scratch\nCOPY a.txt /x\nCOPY a.txt /d/\n",
+		{"file to path and file to dir/", "FROM scratch\nCOPY a.txt /x\nCOPY a.txt /d/\n",
 			map[string]string{"a.txt": "A"},
 			map[string]string{"x": "-rw-r--r-- 0:0 A", "d": "drwxr-xr-x 0:0", "d/a.txt": "-rw-r--r-- 0:0 A"}},
-		{"directory contents, not the directory", "FROM scratch\nCOPY dir /dst\n",
+		{"directory contents not the directory", "FROM scratch\nCOPY dir /dst\n",
 			map[string]string{"dir/one": "1", "dir/sub/two": "2"},
 			map[string]string{"dst": "drwxr-xr-x 0:0", "dst/one": "-rw-r--r-- 0:0 1", "dst/sub": "drwxr-xr-x 0:0", "dst/sub/two": "-rw-r--r-- 0:0 2"}},
 		{"glob and several sources", "FROM scratch\nCOPY *.txt b.md /all/\n",
@@ -67,7 +67,7 @@ func TestCopySemantics(t *testing.T) {
 		{"dockerignore with exceptions", "FROM scratch\nCOPY . /ctx/\n",
 			map[string]string{".dockerignore": "*.log\nbuild\n!keep.log\nDockerfile\n.dockerignore\n", "a.txt": "A", "x.log": "L", "keep.log": "K", "build/out": "O"},
 			map[string]string{"ctx": "drwxr-xr-x 0:0", "ctx/a.txt": "-rw-r--r-- 0:0 A", "ctx/keep.log": "-rw-r--r-- 0:0 K"}},
-		{"ADD extracts a local archive, COPY does not", "FROM scratch\nADD pkg.tar.gz /opt/\nCOPY pkg.tar.gz /raw/\n",
+		{"ADD extracts a local archive and COPY does not", "FROM scratch\nADD pkg.tar.gz /opt/\nCOPY pkg.tar.gz /raw/\n",
 			map[string]string{"pkg.tar.gz": archive.String()},
 			map[string]string{"opt": "drwxr-xr-x 0:0", "opt/pkg": "drwxr-xr-x 0:0", "opt/pkg/readme": "-rw-r--r-- 0:0 in archive\n",
 				"raw": "drwxr-xr-x 0:0", "raw/pkg.tar.gz": "-rw-r--r-- 0:0 " + archive.String()}},

@@ -174,7 +174,7 @@ func TestExportChecks(t *testing.T) {
 		t.Errorf("index annotations: %v", a)
 	}
 
-	if raw, err := exec.Command(oit, "validate", "--type", "imageLayout", "--ref", "dev", out).CombinedOutput(); err != nil {
+	if raw, err := exec.Command(oit, "validate", "--type", "image", "--ref", "name=dev", out).CombinedOutput(); err != nil {
 		t.Errorf("oci-image-tool validate: %v\n%s", err, raw)
 	}
 

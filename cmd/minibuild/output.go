@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,7 +30,13 @@ func parseOutput(s string) (output, error) {
 		return output{kind: "local", dest: s}, nil
 	}
 	var o output
-	for _, field := range strings.Split(s, ",") {
+	// Like buildx, the value is one CSV record, so a path with a comma
+	// can be quoted: -o 'type=local,"dest=a,b"'.
+	fields, err := csv.NewReader(strings.NewReader(s)).Read()
+	if err != nil {
+		return o, fmt.Errorf("invalid --output %q: %w", s, err)
+	}
+	for _, field := range fields {
 		k, v, ok := strings.Cut(field, "=")
 		if !ok {
 			return o, fmt.Errorf("invalid --output %q: %q is not KEY=VALUE", s, field)
