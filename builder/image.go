@@ -34,8 +34,8 @@ type Image struct {
 	Created *time.Time `json:"created,omitempty"`
 	Author  string     `json:"author,omitempty"`
 	ocispec.Platform
-	Config  Config             `json:"config,omitempty"`
-	RootFS  ocispec.RootFS     `json:"rootfs"`
+	Config  Config            `json:"config,omitempty"`
+	RootFS  ocispec.RootFS    `json:"rootfs"`
 	History []ocispec.History `json:"history,omitempty"`
 }
 
