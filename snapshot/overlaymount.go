@@ -10,7 +10,7 @@ import (
 
 // overlaySpec is one overlay mount.
 type overlaySpec struct {
-	lowers               []string // top first
+	lowers              []string // top first
 	upper, work, target string
 }
 
