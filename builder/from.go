@@ -26,16 +26,24 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	}
 	if strings.EqualFold(name, "scratch") {
 		s.img = emptyImage(b.o.Platform)
-	} else if err := b.baseFromStore(s, name); err != nil {
+	} else if err := b.base(s, name); err != nil {
 		return b.errorAt(f, err)
 	}
 	b.finish(r, began)
 	return nil
 }
 
-// baseFromStore starts the stage from an image in the local store.
-func (b *build) baseFromStore(s *stage, name string) error {
-	desc, err := b.o.Store.Resolve(name)
+// base starts the stage from the image FROM names: a --build-context
+// OCI layout of that name (imported into the store, verified), else an
+// image in the local store.
+func (b *build) base(s *stage, name string) error {
+	var desc ocispec.Descriptor
+	var err error
+	if lc, ok := b.o.Contexts[name]; ok {
+		desc, err = b.o.Store.ImportLayout(lc.Dir, lc.Tag, b.o.Platform)
+	} else {
+		desc, err = b.o.Store.Resolve(name)
+	}
 	if err != nil {
 		return fmt.Errorf("base image %s: %w", name, err)
 	}

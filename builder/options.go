@@ -35,8 +35,18 @@ type Options struct {
 	Network string
 	// Layer holds the compression settings for new layers.
 	Layer tarutil.LayerOptions
+	// Contexts are the --build-context images: FROM NAME takes the image
+	// from the OCI layout named NAME here before looking in the store.
+	Contexts map[string]LayoutContext
 	// Tags are the names the image gets in the store.
 	Tags []string
 	// Reporter receives progress events.
 	Reporter Reporter
+}
+
+// LayoutContext is an image in an OCI image layout directory, given with
+// --build-context NAME=oci-layout://DIR[:TAG].
+type LayoutContext struct {
+	Dir string
+	Tag string // "" when the layout holds one image
 }

@@ -39,6 +39,7 @@ type buildFlags struct {
 	snapshotter  string
 	runtime      string
 	network      string
+	contexts     []string
 }
 
 func buildCommand() command {
@@ -67,6 +68,7 @@ func buildCommand() command {
 			fs.StringVar(&f.snapshotter, "snapshotter", "auto", "rootfs for steps: overlay, native or auto (overlay when it can be mounted)")
 			fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
 			fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
+			fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return runBuild(ctx, f, args, stdout, stderr)
 			}
@@ -199,6 +201,9 @@ func parseBuildFlags(f *buildFlags) (builder.Options, error) {
 		f.network = "host"
 	}
 	o.Network, o.NoCache, o.Target = f.network, f.noCache, f.target
+	if o.Contexts, err = parseContexts(f.contexts); err != nil {
+		return o, err
+	}
 	for _, out := range f.outputs {
 		if _, err := parseOutput(out); err != nil {
 			return o, err
@@ -264,4 +269,31 @@ func newSnapshotter(s *store.Store, kind string) (snapshot.Snapshotter, error) {
 		return snapshot.NewNative(dir), nil
 	}
 	return nil, usageError{fmt.Errorf("invalid --snapshotter %q: want overlay, native or auto", kind)}
+}
+
+// parseContexts parses --build-context NAME=oci-layout://DIR[:TAG] values.
+func parseContexts(values []string) (map[string]builder.LayoutContext, error) {
+	out := map[string]builder.LayoutContext{}
+	for _, v := range values {
+		name, src, ok := strings.Cut(v, "=")
+		if !ok || name == "" || src == "" {
+			return nil, fmt.Errorf("invalid --build-context %q: want NAME=oci-layout://DIR[:TAG]", v)
+		}
+		rest, ok := strings.CutPrefix(src, "oci-layout://")
+		if !ok {
+			return nil, fmt.Errorf("invalid --build-context %q: only oci-layout://DIR[:TAG] is supported", v)
+		}
+		lc := builder.LayoutContext{Dir: rest}
+		if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i+1:], "/") {
+			lc.Dir, lc.Tag = rest[:i], rest[i+1:]
+		}
+		if lc.Dir == "" {
+			return nil, fmt.Errorf("invalid --build-context %q: no directory", v)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("invalid --build-context %q: %s given twice", v, name)
+		}
+		out[name] = lc
+	}
+	return out, nil
 }
