@@ -104,7 +104,7 @@ func probeOverlay(stateDir string) (err error) {
 	if err := os.WriteFile(spec.lowers[0]+"/f", nil, 0o600); err != nil {
 		return err
 	}
-	if err := mountOverlay(spec, false); err != nil {
+	if err := mountOverlay(spec, mountPaths); err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, unmount(spec.target)) }()

@@ -16,8 +16,8 @@ import (
 type overlaySnapshotter struct {
 	stateDir string
 	u        *Unpacker
-	// newAPI makes every mount use fsopen/fsconfig (for tests).
-	newAPI bool
+	// method is how lower directories are passed (for tests).
+	method mountMethod
 }
 
 var _ Snapshotter = (*overlaySnapshotter)(nil)
@@ -65,7 +65,7 @@ func (o *overlaySnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount,
 	}
 	m := &overlayMount{dir: dir, lock: lock, layers: layers, upper: dir + "/upper", merged: dir + "/merged"}
 	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged}
-	if err := m.mount(spec, o.newAPI); err != nil {
+	if err := m.mount(spec, o.method); err != nil {
 		return nil, errors.Join(fmt.Errorf("preparing overlay snapshot: %w", err), m.Release())
 	}
 	return m, nil
@@ -86,7 +86,7 @@ var _ Mount = (*overlayMount)(nil)
 
 // mount creates the upper, work and mount point directories and mounts
 // the overlay; the upper root takes the top layer's root mode and owner.
-func (m *overlayMount) mount(spec *overlaySpec, newAPI bool) error {
+func (m *overlayMount) mount(spec *overlaySpec, method mountMethod) error {
 	var top unix.Stat_t
 	if err := unix.Stat(m.layers[0], &top); err != nil {
 		return fmt.Errorf("inspecting %q: %w", m.layers[0], err)
@@ -102,7 +102,7 @@ func (m *overlayMount) mount(spec *overlaySpec, newAPI bool) error {
 	if err := unix.Chmod(spec.upper, top.Mode&0o7777); err != nil {
 		return err
 	}
-	return mountOverlay(spec, newAPI)
+	return mountOverlay(spec, method)
 }
 
 // Root returns the merged directory.

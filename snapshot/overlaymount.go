@@ -3,6 +3,7 @@ package snapshot
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -40,18 +41,63 @@ func (s *overlaySpec) legacyData() (data string, ok bool) {
 	return data, len(data) < os.Getpagesize()
 }
 
-// mountOverlay mounts s with mount(2), or where its options do not fit in
-// a page (or newAPI is set) with fsopen/fsconfig, which passes each lower
-// directory on its own ("lowerdir+", Linux 6.8 and later).
-func mountOverlay(s *overlaySpec, newAPI bool) error {
-	if data, ok := s.legacyData(); ok && !newAPI {
-		if err := unix.Mount("overlay", s.target, "overlay", 0, data); err != nil {
-			return fmt.Errorf("mounting overlay at %q: %w", s.target, err)
+// mountMethod picks how mountOverlay passes the lower directories.
+type mountMethod int
+
+const (
+	// mountAuto uses the first method below whose options fit.
+	mountAuto mountMethod = iota
+	// mountPaths passes their paths to mount(2).
+	mountPaths
+	// mountFds opens them and passes /proc/self/fd/N to mount(2), which
+	// keeps each lower directory under 20 bytes on any kernel.
+	mountFds
+	// mountFsconfig passes each on its own with fsconfig "lowerdir+"
+	// (Linux 6.8 and later), without a length limit.
+	mountFsconfig
+)
+
+// mountOverlay mounts s. The mount(2) options must fit in one page, so
+// where the paths of the lower directories are too long, they are named by
+// open descriptors, and where even those are too long, passed one by one
+// through the new mount API.
+func mountOverlay(s *overlaySpec, method mountMethod) error {
+	if method == mountAuto || method == mountPaths {
+		if data, ok := s.legacyData(); ok {
+			return mountLegacy(s, data)
 		}
-		return nil
+		if method == mountPaths {
+			return fmt.Errorf("mounting overlay at %q: options longer than a page", s.target)
+		}
+	}
+	if method == mountAuto || method == mountFds {
+		byFd := *s
+		byFd.lowers = make([]string, len(s.lowers))
+		for i, l := range s.lowers {
+			fd, err := unix.Open(l, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("mounting overlay at %q: opening lower directory %q: %w", s.target, l, err)
+			}
+			defer unix.Close(fd)
+			byFd.lowers[i] = "/proc/self/fd/" + strconv.Itoa(fd)
+		}
+		if data, ok := byFd.legacyData(); ok {
+			return mountLegacy(s, data)
+		}
+		if method == mountFds {
+			return fmt.Errorf("mounting overlay at %q: options longer than a page", s.target)
+		}
 	}
 	if err := mountOverlayFsconfig(s); err != nil {
 		return fmt.Errorf("mounting overlay of %d layers at %q: %w", len(s.lowers), s.target, err)
+	}
+	return nil
+}
+
+// mountLegacy mounts the overlay at s.target with mount(2).
+func mountLegacy(s *overlaySpec, data string) error {
+	if err := unix.Mount("overlay", s.target, "overlay", 0, data); err != nil {
+		return fmt.Errorf("mounting overlay at %q: %w", s.target, err)
 	}
 	return nil
 }
