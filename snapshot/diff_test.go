@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,6 +309,23 @@ func checkRoundTrip(t *testing.T, chain []Layer, entries []tarutil.Entry, root s
 	applied := applyChain(t, opens...)
 	if d := diffLines(treeLines(t, applied), treeLines(t, root)); d != "" {
 		t.Errorf("chain + diff layer, applied (got) differs from the rootfs (want):\n%s", d)
+	}
+}
+
+func TestDiffRefusesWhiteoutNames(t *testing.T) {
+	requireRoot(t)
+	state := t.TempDir()
+	chain := testChain(t)
+	for name, sn := range snapshotters(t, state) {
+		t.Run(name, func(t *testing.T) {
+			m, err := sn.Prepare(context.Background(), chain)
+			must(t, err)
+			defer func() { must(t, m.Release()) }()
+			writeFile(t, m.Root()+"/etc/.wh.conf", "", 0o644)
+			if _, err := m.Diff(context.Background()); err == nil || !strings.Contains(err.Error(), "whiteout") {
+				t.Errorf("Diff = %v, want an error about the whiteout name", err)
+			}
+		})
 	}
 }
 

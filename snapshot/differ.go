@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -173,6 +174,9 @@ func (d *differ) tree(n *node) error {
 
 // add adds the entry of n.
 func (d *differ) add(n *node) error {
+	if strings.HasPrefix(path.Base(n.rel), whiteoutPrefix) {
+		return fmt.Errorf("%q: a layer cannot hold a name starting with %q (it would read as a whiteout)", n.rel, whiteoutPrefix)
+	}
 	e, ok, err := entryOf(n)
 	if err != nil {
 		return fmt.Errorf("describing %q: %w", n.rel, err)

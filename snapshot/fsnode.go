@@ -81,7 +81,7 @@ func isSocket(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFSOC
 
 // listDir returns the names in the directory at path and their lstat.
 func listDir(path string) ([]string, []unix.Stat_t, error) {
-	f, err := os.Open(path)
+	f, err := openDir(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing %q: %w", path, err)
 	}
@@ -97,6 +97,16 @@ func listDir(path string) ([]string, []unix.Stat_t, error) {
 		}
 	}
 	return names, sts, nil
+}
+
+// openDir opens the directory path for listing, refusing a final
+// symlink.
+func openDir(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // isOpaqueDir reports whether the directory at path carries the overlay

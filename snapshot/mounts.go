@@ -125,7 +125,7 @@ func removeSameDev(path string, dev uint64) error {
 	if st.Dev != dev {
 		return fmt.Errorf("refusing to remove %q: it is on another file system", path)
 	}
-	f, err := os.Open(path)
+	f, err := openDir(path)
 	if err != nil {
 		return fmt.Errorf("removing %q: %w", path, err)
 	}
