@@ -55,10 +55,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		if _, err := root.MkdirAll(wd, 0o755, 0, 0); err != nil {
 			return fmt.Errorf("creating working directory %s: %w", wd, err)
 		}
-		gids := make([]uint32, len(u.AdditionalGIDs))
-		for i, g := range u.AdditionalGIDs {
-			gids[i] = uint32(g)
-		}
+		gids := supplementaryGroups(u)
 		idx := b.index
 		err = b.o.Executor.Run(ctx, root.Dir(), executor.Process{
 			Args: args, Env: env, Cwd: wd,
@@ -73,6 +70,19 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		return nil
 	}
 	return p, nil
+}
+
+// supplementaryGroups are the process's groups: the primary group first,
+// as BuildKit gives them (so `id` prints groups=GID), then the user's
+// other groups from /etc/group.
+func supplementaryGroups(u rootfs.User) []uint32 {
+	gids := []uint32{uint32(u.GID)}
+	for _, g := range u.AdditionalGIDs {
+		if g != u.GID {
+			gids = append(gids, uint32(g))
+		}
+	}
+	return gids
 }
 
 // runArgs is the argv of a RUN: exec form as written, shell form through
