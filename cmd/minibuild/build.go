@@ -104,6 +104,13 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	// A build holds the store's shared lock: builds run side by side, and
+	// whatever removes content (prune, repair) waits for them.
+	unlock, err := s.Lock(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
 	if err != nil {
 		return err
