@@ -21,9 +21,10 @@ const (
 	// when every layer is applied on top of one root (the zero value).
 	WhiteoutApply WhiteoutMode = iota
 	// WhiteoutOverlay turns whiteouts into overlayfs markers, so the target
-	// directory can serve as an overlay lowerdir: ".wh.NAME" becomes a 0:0
-	// character device NAME and ".wh..wh..opq" sets the directory's
-	// trusted.overlay.opaque xattr to "y".
+	// directory (normally empty before) can serve as an overlay lowerdir:
+	// ".wh.NAME" becomes a 0:0 character device NAME and ".wh..wh..opq"
+	// sets the directory's trusted.overlay.opaque xattr to "y". Anything
+	// already under those names is removed first, as in WhiteoutApply.
 	WhiteoutOverlay
 )
 
@@ -314,15 +315,18 @@ func (a *applier) setDirTimes() error {
 			continue
 		}
 		pfd, err := openDirInRoot(a.rootfd, path.Dir(d.name))
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			continue // a later entry of the layer replaced a parent
+		}
 		if err != nil {
 			return fmt.Errorf("setting times of %q: %w", d.name, err)
 		}
 		base := path.Base(d.name)
 		st, err := lstatAt(pfd, base)
-		if err == nil && !isDir(&st) {
-			err = fmt.Errorf("%w: no longer a directory", errUnsafe)
-		}
-		if err == nil {
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			err = nil
+		case err == nil && isDir(&st):
 			err = unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
 		}
 		unix.Close(pfd)

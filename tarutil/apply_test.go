@@ -393,3 +393,17 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyReplacedParent covers a layer that replaces an implied parent of
+// one of its own directories: the directory is gone, and Apply must not
+// fail setting its times at the end.
+func TestApplyReplacedParent(t *testing.T) {
+	root := t.TempDir()
+	layer := buildTar(t, dirE("a/b/"), reg("a", "now a file"))
+	if _, err := applyTar(t, root, layer, ApplyOptions{NoChown: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(root, "a")); got != "now a file" {
+		t.Errorf("a = %q", got)
+	}
+}
