@@ -69,8 +69,9 @@ func buildCommand() command {
 			fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
 			fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
 			fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
+			prof := addProfileFlag(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-				return runBuild(ctx, f, args, stdout, stderr)
+				return withCPUProfile(*prof, func() error { return runBuild(ctx, f, args, stdout, stderr) })
 			}
 		},
 	}
