@@ -12,10 +12,11 @@ import (
 // metaEnv returns the values of the ARGs declared before the first FROM,
 // with --build-arg overrides, for expanding FROM lines.
 func (b *build) metaEnv() []string {
-	var env []string
+	env := b.platformArgs()
 	for _, a := range b.o.Dockerfile.MetaArgs {
 		for _, arg := range a.Args {
 			if v, ok := b.o.BuildArgs[arg.Key]; ok {
+				b.consumed[arg.Key] = true
 				env = append(env, arg.Key+"="+v)
 				continue
 			}
@@ -39,6 +40,7 @@ func (b *build) declareArgs(s *stage, in *dockerfile.ArgInstruction) {
 		a := buildArg{name: arg.Key}
 		if v, ok := b.o.BuildArgs[arg.Key]; ok {
 			a.value, a.set = v, true
+			b.consumed[arg.Key] = true
 		} else if arg.Value != nil {
 			a.value, a.set = *arg.Value, true
 		} else if v, ok := lookupEnv(meta, arg.Key); ok {

@@ -13,8 +13,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Build runs the Dockerfile's target stage step by step, reusing cached
-// steps, writes the image to the store and tags it.
+// Build runs the stages the target stage needs, step by step, reusing
+// cached steps, writes the target's image to the store and tags it.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	if o.Reporter == nil {
 		o.Reporter = nopReporter{}
@@ -23,16 +23,26 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		o.Network = "host"
 	}
 	df := o.Dockerfile
-	st, err := targetStage(df, o.Target)
+	target, err := targetStage(df, o.Target)
 	if err != nil {
 		return nil, err
 	}
-	b := &build{o: o, file: df.File, expander: dockerfile.NewExpander(df.Escape)}
-	s, err := b.runStage(ctx, st)
-	if err != nil {
-		return nil, err
+	b := &build{o: o, file: df.File, expander: dockerfile.NewExpander(df.Escape),
+		done: map[int]*stage{}, consumed: map[string]bool{}}
+	b.noteDirectives()
+	needed := b.neededStages(target)
+	for _, i := range needed {
+		b.total += 1 + len(df.Stages[i].Instructions)
 	}
-	res, err := b.commit(s)
+	for _, i := range needed {
+		s, err := b.runStage(ctx, df.Stages[i])
+		if err != nil {
+			return nil, err
+		}
+		b.done[i] = s
+	}
+	b.warnUnconsumed()
+	res, err := b.commit(b.done[target.Index])
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +78,15 @@ type build struct {
 	steps    []StepResult
 	index    int // steps started so far
 	total    int
+	// done holds the stages built so far, by index.
+	done map[int]*stage
+	// consumed names the build args some ARG declared.
+	consumed map[string]bool
 }
 
 // stage is the state of a stage while its steps run.
 type stage struct {
+	index     int
 	name      string
 	img       Image
 	layers    []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
@@ -122,8 +137,7 @@ func hasEnv(env []string, name string) bool {
 
 // runStage runs the FROM of st and then each of its instructions.
 func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, error) {
-	b.total += 1 + len(st.Instructions)
-	s := &stage{name: st.Name}
+	s := &stage{index: st.Index, name: st.Name}
 	if s.name == "" {
 		s.name = fmt.Sprint(st.Index)
 	}
@@ -143,8 +157,13 @@ func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, err
 
 // start reports a step's beginning and returns its result skeleton.
 func (b *build) start(s *stage, inst dockerfile.Instruction) StepResult {
+	return b.startAt(s, inst.Line(), inst.Text())
+}
+
+// startAt is start for a step reported at line with text.
+func (b *build) startAt(s *stage, line int, text string) StepResult {
 	b.index++
-	r := StepResult{Index: b.index, Line: inst.Line(), Stage: s.name, Instruction: inst.Text()}
+	r := StepResult{Index: b.index, Line: line, Stage: s.name, Instruction: text}
 	b.o.Reporter.Report(StepStarted{Index: r.Index, Total: b.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction})
 	return r
 }
@@ -166,20 +185,33 @@ func (b *build) errorAt(inst dockerfile.Instruction, err error) error {
 
 // step expands one instruction, computes its key, and reuses or runs it.
 func (b *build) step(ctx context.Context, s *stage, inst dockerfile.Instruction) error {
+	return b.stepAt(ctx, s, inst, inst.Line(), inst.Text())
+}
+
+// stepAt is step for an instruction reported at line with text (an
+// ONBUILD trigger is reported at its FROM).
+func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instruction, line int, text string) error {
 	began := time.Now()
-	r := b.start(s, inst)
+	r := b.startAt(s, line, text)
+	errorAt := func(err error) error {
+		var de *dockerfile.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return &dockerfile.Error{File: b.file, Line: line, Err: err}
+	}
 	expanded, _, err := b.expander.Expand(inst, b.file, s.env())
 	if err != nil {
-		return b.errorAt(inst, err)
+		return errorAt(err)
 	}
 	p, err := b.plan(ctx, s, expanded)
 	if err != nil {
-		return b.errorAt(inst, err)
+		return errorAt(err)
 	}
 	r.Key = p.key.Key()
 	entry, hit, err := b.lookup(r.Key)
 	if err != nil {
-		return b.errorAt(inst, err)
+		return errorAt(err)
 	}
 	if hit {
 		r.Cache = CacheHit
@@ -189,7 +221,7 @@ func (b *build) step(ctx context.Context, s *stage, inst dockerfile.Instruction)
 		r.Reason = b.missReason(s)
 		entry, err = b.execute(ctx, s, p, r)
 		if err != nil {
-			return b.errorAt(inst, err)
+			return errorAt(err)
 		}
 		s.firstMiss = firstNonNil(s.firstMiss, &r)
 	}

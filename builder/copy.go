@@ -11,90 +11,179 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minibuild/minibuild/buildcontext"
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/tarutil"
+	"github.com/moby/patternmatcher"
+	digest "github.com/opencontainers/go-digest"
 )
 
-// copySource is one resolved COPY/ADD source and the files it brings.
-type copySource struct {
-	src   buildcontext.Source
-	files []buildcontext.File
+// copyFile is one file system object a COPY or ADD brings, wherever it
+// comes from (the context, a heredoc, a URL, another stage).
+type copyFile struct {
+	rel      string      // path under the source directory; "" for a file source
+	mode     fs.FileMode // Go mode, type bits included
+	uid, gid int         // owner in the source (kept for --from sources)
+	linkname string
+	open     func() (io.ReadCloser, error)
+	// digest returns the content digest cheaply when the source can (the
+	// context's stat cache); nil means hash what open returns.
+	digest func() (digest.Digest, error)
 }
 
-// planCopy resolves and hashes a COPY or ADD's sources from the context.
-func (b *build) planCopy(_ context.Context, s *stage, in *dockerfile.CopyInstruction, p *stepPlan) (*stepPlan, error) {
-	kw := in.Keyword()
-	switch {
-	case in.From != "":
-		return nil, fmt.Errorf("%s --from is not supported by minibuild yet", kw)
-	case len(in.Heredocs) > 0:
-		return nil, fmt.Errorf("%s with a heredoc is not supported by minibuild yet", kw)
-	case in.Parents || len(in.Excludes) > 0:
-		return nil, fmt.Errorf("%s --parents and --exclude are not supported by minibuild yet", kw)
-	case in.Checksum != "":
-		return nil, fmt.Errorf("ADD --checksum is not supported by minibuild yet")
+// digestOf returns the content digest of a regular file.
+func digestOf(f copyFile) (digest.Digest, error) {
+	if f.digest != nil {
+		return f.digest()
 	}
-	for _, src := range in.Sources {
-		if isRemote(src) {
-			if !in.IsAdd {
-				return nil, fmt.Errorf("COPY source %s: a URL is only allowed in ADD", src)
-			}
-			return nil, fmt.Errorf("ADD of a URL (%s) is not supported by minibuild yet", src)
-		}
+	rc, err := f.open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	return digest.FromReader(rc)
+}
+
+// copySource is one resolved source of a COPY or ADD.
+type copySource struct {
+	name        string // its path (context-relative or in the source rootfs); base name when copied into a dir
+	isDir       bool
+	files       []copyFile
+	keepOwner   bool // files keep their owner (sources from a stage or image)
+	fromContext bool // a local file: ADD extracts it when it is a tar archive
+}
+
+// planCopy works out a COPY or ADD: its sources, their content for the
+// key, and the change that writes them into the rootfs.
+func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstruction, p *stepPlan) (*stepPlan, error) {
+	kw := in.Keyword()
+	if in.KeepGitDir {
+		return nil, errors.New("ADD --keep-git-dir: git sources are not supported by minibuild")
 	}
 	dest, destDir := copyDest(in.Dest, s.img.Config.WorkingDir)
 	if len(in.Sources) > 1 && !destDir {
 		return nil, fmt.Errorf("when using %s with more than one source file, the destination must be a directory and end with a /", kw)
 	}
-	var chmod *fs.FileMode
+	c := &copier{in: in, dest: dest, destDir: destDir, epoch: b.o.Epoch}
 	if in.Chmod != "" {
 		m, err := parseChmod(in.Chmod)
 		if err != nil {
 			return nil, err
 		}
-		chmod = &m
+		c.chmod = &m
 	}
-	resolved, err := b.o.Context.Resolve(in.Sources)
-	if err != nil {
-		return nil, err
+	if len(in.Excludes) > 0 {
+		pm, err := patternmatcher.New(in.Excludes)
+		if err != nil {
+			return nil, fmt.Errorf("--exclude: %w", err)
+		}
+		c.exclude = pm
 	}
-	if len(resolved) > 1 {
-		destDir = true
+	p.createdBy = fmt.Sprintf("%s %s %s", kw, strings.Join(in.Sources, " "), in.Dest)
+	if in.From != "" {
+		return b.planCopyFrom(ctx, s, in, p, c)
 	}
-	sources := make([]copySource, len(resolved))
-	for i, src := range resolved {
-		files, err := b.o.Context.Files(src)
+	if in.Checksum != "" && !allRemote(in.Sources) {
+		return nil, errors.New("ADD --checksum can only be used with URL sources")
+	}
+	var sources []copySource
+	for i, src := range in.Sources {
+		var got []copySource
+		var err error
+		switch {
+		case in.IsHeredocSource(i):
+			got, err = heredocSource(in, src)
+		case isRemote(src):
+			if !in.IsAdd {
+				return nil, fmt.Errorf("COPY source %s: a URL is only allowed in ADD", src)
+			}
+			got, err = b.urlSource(ctx, src, in.Checksum)
+		default:
+			got, err = b.contextSources(src, c)
+		}
 		if err != nil {
 			return nil, err
 		}
-		sources[i] = copySource{src: src, files: files}
-		for _, f := range files {
-			sf := cache.SourceFile{Path: f.Path, Mode: uint32(f.Mode), Linkname: f.Linkname}
-			if f.Mode.IsRegular() {
-				if sf.Digest, err = b.o.Context.FileDigest(f.Path); err != nil {
-					return nil, err
-				}
-			}
-			p.key.Sources = append(p.key.Sources, sf)
-		}
+		sources = append(sources, got...)
 	}
-	p.createdBy = fmt.Sprintf("%s %s %s", kw, strings.Join(in.Sources, " "), in.Dest)
-	c := &copier{ctx: b.o.Context, in: in, dest: dest, destDir: destDir, chmod: chmod, epoch: b.o.Epoch}
+	if len(sources) > 1 {
+		c.destDir = true
+	}
+	for _, cs := range sources {
+		keys, err := b.sourceKeys(cs)
+		if err != nil {
+			return nil, err
+		}
+		p.key.Sources = append(p.key.Sources, keys...)
+	}
 	p.change = func(ctx context.Context, root *rootfs.Root) error { return c.copy(ctx, root, sources) }
 	return p, nil
 }
 
-// isRemote reports whether an ADD source is a URL or a git reference.
-func isRemote(src string) bool {
-	for _, prefix := range []string{"http://", "https://", "git@", "git://"} {
-		if strings.HasPrefix(src, prefix) {
-			return true
+// sourceKeys are the cache-key records of a source's files: path, mode,
+// link target and content digest (never the mtime).
+func (b *build) sourceKeys(cs copySource) ([]cache.SourceFile, error) {
+	var out []cache.SourceFile
+	for _, f := range cs.files {
+		sf := cache.SourceFile{Path: path.Join(cs.name, f.rel), Mode: uint32(f.mode), Linkname: f.linkname}
+		if f.mode.IsRegular() {
+			d, err := digestOf(f)
+			if err != nil {
+				return nil, err
+			}
+			sf.Digest = d
 		}
+		out = append(out, sf)
 	}
-	return false
+	return out, nil
+}
+
+// contextSources resolves one context pattern into its sources.
+func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) {
+	resolved, err := b.o.Context.Resolve([]string{pattern})
+	if err != nil {
+		return nil, err
+	}
+	var out []copySource
+	for _, src := range resolved {
+		files, err := b.o.Context.Files(src)
+		if err != nil {
+			return nil, err
+		}
+		cs := copySource{name: src.Path, isDir: src.IsDir, fromContext: true}
+		for _, f := range files {
+			f := f
+			if c.excluded(src.IsDir, f.Rel, src.Path) {
+				continue
+			}
+			cf := copyFile{rel: f.Rel, mode: f.Mode, linkname: f.Linkname}
+			if f.Mode.IsRegular() {
+				path := f.Path
+				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(path) }
+				cf.digest = func() (digest.Digest, error) { return b.o.Context.FileDigest(path) }
+			}
+			cs.files = append(cs.files, cf)
+		}
+		if !src.IsDir && len(cs.files) == 0 {
+			continue // the file itself is excluded
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+// heredocSource is a COPY <<EOF source: a file named after the heredoc.
+func heredocSource(in *dockerfile.CopyInstruction, name string) ([]copySource, error) {
+	h, ok := in.HeredocByName(name)
+	if !ok {
+		return nil, fmt.Errorf("heredoc %s not found", name)
+	}
+	content := h.Content
+	return []copySource{{name: h.Name, files: []copyFile{{
+		mode: 0o644,
+		open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(content)), nil },
+	}}}}, nil
 }
 
 // copyDest makes a COPY destination absolute against the working
@@ -114,6 +203,11 @@ func parseChmod(s string) (fs.FileMode, error) {
 	if err != nil || v > 0o7777 {
 		return 0, fmt.Errorf("invalid --chmod=%s: want octal permission bits like 0755", s)
 	}
+	return modeFromTar(int64(v)), nil
+}
+
+// modeFromTar turns tar permission bits (with setuid, setgid, sticky) into a Go mode.
+func modeFromTar(v int64) fs.FileMode {
 	m := fs.FileMode(v & 0o777)
 	if v&0o4000 != 0 {
 		m |= fs.ModeSetuid
@@ -124,29 +218,42 @@ func parseChmod(s string) (fs.FileMode, error) {
 	if v&0o1000 != 0 {
 		m |= fs.ModeSticky
 	}
-	return m, nil
+	return m
 }
 
 // copier writes a COPY/ADD's sources into a rootfs.
 type copier struct {
-	ctx     *buildcontext.Context
 	in      *dockerfile.CopyInstruction
 	dest    string
 	destDir bool
 	chmod   *fs.FileMode
+	exclude *patternmatcher.PatternMatcher
 	epoch   time.Time
 }
 
+// excluded reports whether --exclude drops a file: a path under a
+// directory source is matched relative to it, a file source by its path.
+func (c *copier) excluded(inDir bool, rel, srcPath string) bool {
+	if c.exclude == nil {
+		return false
+	}
+	p := rel
+	if !inDir || rel == "" {
+		p = srcPath
+	}
+	ok, err := c.exclude.MatchesOrParentMatches(p)
+	return err == nil && ok
+}
+
 func (c *copier) copy(ctx context.Context, root *rootfs.Root, sources []copySource) error {
-	uid, gid := 0, 0
-	if c.in.Chown != "" {
+	uid, gid, chown := 0, 0, c.in.Chown != ""
+	if chown {
 		u, err := root.LookupUser(c.in.Chown, true)
 		if err != nil {
 			return fmt.Errorf("--chown=%s: %w", c.in.Chown, err)
 		}
 		uid, gid = u.UID, u.GID
 	}
-	o := owner{uid: uid, gid: gid}
 	// BuildKit gives the directories a COPY creates the --chown owner and
 	// the --chmod mode too.
 	dirMode := fs.FileMode(0o755)
@@ -157,74 +264,98 @@ func (c *copier) copy(ctx context.Context, root *rootfs.Root, sources []copySour
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if cs.src.IsDir {
-			if _, err := root.MkdirAll(c.dest, dirMode, uid, gid); err != nil {
-				return fmt.Errorf("creating %s: %w", c.dest, err)
+		owner := func(f copyFile) (int, int) {
+			if chown || !cs.keepOwner {
+				return uid, gid
+			}
+			return f.uid, f.gid
+		}
+		base := c.dest
+		if c.in.Parents {
+			base = path.Join(c.dest, parentsPath(cs.name))
+		}
+		if cs.isDir {
+			if _, err := root.MkdirAll(base, dirMode, uid, gid); err != nil {
+				return fmt.Errorf("creating %s: %w", base, err)
 			}
 			for _, f := range cs.files {
-				if err := c.writeOne(root, f, path.Join(c.dest, f.Rel), o); err != nil {
+				u, g := owner(f)
+				if err := c.writeOne(root, f, path.Join(base, f.rel), u, g); err != nil {
 					return err
 				}
 			}
 			continue
 		}
 		if len(cs.files) != 1 {
-			return fmt.Errorf("source %s: expected one file, found %d", cs.src.Path, len(cs.files))
+			return fmt.Errorf("source %s: expected one file, found %d", cs.name, len(cs.files))
 		}
 		f := cs.files[0]
-		if c.in.IsAdd && f.Mode.IsRegular() {
-			done, err := c.extract(ctx, root, f, o)
+		if c.in.IsAdd && cs.fromContext && f.mode.IsRegular() && c.unpack() {
+			done, err := c.extract(ctx, root, f, cs.name, uid, gid)
 			if err != nil || done {
 				return err
 			}
 		}
-		target := c.dest
-		if c.destDir || isDir(root, c.dest) {
-			target = path.Join(c.dest, path.Base(cs.src.Path))
+		target := base
+		if c.in.Parents {
+			target = path.Join(c.dest, parentsPath(cs.name))
+		} else if c.destDir || isDir(root, c.dest) {
+			target = path.Join(c.dest, path.Base(cs.name))
 		}
 		if _, err := root.MkdirAll(path.Dir(target), dirMode, uid, gid); err != nil {
 			return fmt.Errorf("creating %s: %w", path.Dir(target), err)
 		}
-		if err := c.writeOne(root, f, target, o); err != nil {
+		u, g := owner(f)
+		if err := c.writeOne(root, f, target, u, g); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-type owner struct{ uid, gid int }
+// unpack reports whether ADD extracts local archives (--unpack=false stops it).
+func (c *copier) unpack() bool {
+	return c.in.Unpack == nil || *c.in.Unpack
+}
+
+// parentsPath is the part of a source path COPY --parents keeps: the whole
+// path, or what follows a "/./" pivot.
+func parentsPath(p string) string {
+	if i := strings.Index(p, "/./"); i >= 0 {
+		return p[i+3:]
+	}
+	return strings.TrimPrefix(p, "./")
+}
 
 func isDir(root *rootfs.Root, p string) bool {
 	info, err := root.Stat(p)
 	return err == nil && info.Mode.IsDir()
 }
 
-// writeOne writes one context file at target in the rootfs.
-func (c *copier) writeOne(root *rootfs.Root, f buildcontext.File, target string, o owner) error {
-	mode := f.Mode.Perm() | f.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+// writeOne writes one file at target in the rootfs.
+func (c *copier) writeOne(root *rootfs.Root, f copyFile, target string, uid, gid int) error {
+	mode := f.mode.Perm() | f.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
 	if c.chmod != nil {
 		mode = *c.chmod
 	}
-	mtime := c.epoch
 	var err error
 	switch {
-	case f.Mode.IsDir():
-		err = root.Mkdir(target, mode, o.uid, o.gid, mtime)
-	case f.Mode&fs.ModeSymlink != 0:
-		err = root.Symlink(f.Linkname, target, o.uid, o.gid, mtime)
-	case f.Mode.IsRegular():
-		var fh io.ReadCloser
-		fh, err = c.ctx.Open(f.Path)
-		if err != nil {
+	case f.mode.IsDir():
+		err = root.Mkdir(target, mode, uid, gid, c.epoch)
+	case f.mode&fs.ModeSymlink != 0:
+		err = root.Symlink(f.linkname, target, uid, gid, c.epoch)
+	case f.mode.IsRegular():
+		var rc io.ReadCloser
+		if rc, err = f.open(); err != nil {
 			return err
 		}
-		err = root.WriteFile(target, fh, mode, o.uid, o.gid, mtime)
-		fh.Close()
+		err = root.WriteFile(target, rc, mode, uid, gid, c.epoch)
+		rc.Close()
 	default:
-		return fmt.Errorf("%s: unsupported file type %s in the build context", f.Path, f.Mode.Type())
+		return fmt.Errorf("%s: unsupported file type %s", target, f.mode.Type())
 	}
 	if err != nil {
-		return fmt.Errorf("copying %s to %s: %w", f.Path, target, err)
+		return fmt.Errorf("copying to %s: %w", target, err)
 	}
 	return nil
 }
@@ -232,23 +363,27 @@ func (c *copier) writeOne(root *rootfs.Root, f buildcontext.File, target string,
 // extract unpacks a local tar archive for ADD (Docker's rule: a local
 // archive, plain or compressed, is extracted into the destination
 // directory). It reports whether f was an archive.
-func (c *copier) extract(ctx context.Context, root *rootfs.Root, f buildcontext.File, o owner) (bool, error) {
-	fh, err := c.ctx.Open(f.Path)
+func (c *copier) extract(ctx context.Context, root *rootfs.Root, f copyFile, name string, uid, gid int) (bool, error) {
+	rc, err := f.open()
 	if err != nil {
 		return false, err
 	}
-	defer fh.Close()
-	ok, err := tarutil.IsArchive(fh)
-	if err != nil {
-		return false, fmt.Errorf("ADD %s: %w", f.Path, err)
-	}
+	defer rc.Close()
+	seeker, ok := rc.(io.ReadSeeker)
 	if !ok {
 		return false, nil
 	}
-	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+	isArchive, err := tarutil.IsArchive(seeker)
+	if err != nil {
+		return false, fmt.Errorf("ADD %s: %w", name, err)
+	}
+	if !isArchive {
+		return false, nil
+	}
+	if _, err := seeker.Seek(0, io.SeekStart); err != nil {
 		return false, err
 	}
-	if _, err := root.MkdirAll(c.dest, 0o755, o.uid, o.gid); err != nil {
+	if _, err := root.MkdirAll(c.dest, 0o755, uid, gid); err != nil {
 		return false, fmt.Errorf("creating %s: %w", c.dest, err)
 	}
 	dir, err := root.OpenDir(c.dest)
@@ -256,17 +391,17 @@ func (c *copier) extract(ctx context.Context, root *rootfs.Root, f buildcontext.
 		return false, err
 	}
 	defer dir.Close()
-	dr, err := tarutil.Decompress(fh)
+	dr, err := tarutil.Decompress(seeker)
 	if err != nil {
-		return false, fmt.Errorf("ADD %s: %w", f.Path, err)
+		return false, fmt.Errorf("ADD %s: %w", name, err)
 	}
 	defer dr.Close()
 	target := fmt.Sprintf("/proc/self/fd/%d", dir.Fd())
-	if _, err := tarutil.Apply(ctx, target, dr, tarutil.ApplyOptions{LayerName: "archive " + f.Path}); err != nil {
+	if _, err := tarutil.Apply(ctx, target, dr, tarutil.ApplyOptions{LayerName: "archive " + name}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return false, err
 		}
-		return false, fmt.Errorf("ADD %s: extracting: %w", f.Path, err)
+		return false, fmt.Errorf("ADD %s: extracting: %w", name, err)
 	}
 	return true, nil
 }

@@ -86,10 +86,15 @@ func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descri
 
 // chain is the stage's layers as the snapshotter wants them.
 func (b *build) chain(s *stage) []snapshot.Layer {
-	chain := make([]snapshot.Layer, len(s.layers))
-	for i, d := range s.layers {
+	return b.chainOf(s.layers, s.img.RootFS.DiffIDs)
+}
+
+// chainOf pairs layer blobs with their diffIDs for the snapshotter.
+func (b *build) chainOf(layers []ocispec.Descriptor, diffIDs []digest.Digest) []snapshot.Layer {
+	chain := make([]snapshot.Layer, len(layers))
+	for i, d := range layers {
 		d := d
-		chain[i] = snapshot.Layer{DiffID: s.img.RootFS.DiffIDs[i], Open: func() (io.ReadCloser, error) {
+		chain[i] = snapshot.Layer{DiffID: diffIDs[i], Open: func() (io.ReadCloser, error) {
 			return b.openLayer(d)
 		}}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/dockerfile"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -24,19 +25,60 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	if name == "" {
 		return b.errorAt(f, fmt.Errorf("base name (%s) should not be blank", f.Image))
 	}
-	if strings.EqualFold(name, "scratch") {
+	switch dep := b.stageRef(name, s.index); {
+	case dep >= 0:
+		from := b.done[dep]
+		s.img = from.img.clone()
+		s.layers = append([]ocispec.Descriptor(nil), from.layers...)
+		s.key = from.key
+	case strings.EqualFold(name, "scratch"):
 		s.img = emptyImage(b.o.Platform)
-	} else if err := b.base(s, name); err != nil {
-		return b.errorAt(f, err)
+	default:
+		if err := b.base(s, name); err != nil {
+			return b.errorAt(f, err)
+		}
 	}
 	b.finish(r, began)
+	return b.onbuild(ctx, s, f)
+}
+
+// onbuild runs the base image's ONBUILD triggers as steps of this stage,
+// right after its FROM, and does not pass them on (Docker's rule).
+func (b *build) onbuild(ctx context.Context, s *stage, f *dockerfile.FromInstruction) error {
+	triggers := s.img.Config.OnBuild
+	s.img.Config.OnBuild = nil
+	if len(triggers) == 0 {
+		return nil
+	}
+	b.total += len(triggers)
+	for _, t := range triggers {
+		df, err := dockerfile.Parse(strings.NewReader("FROM scratch\n"+t+"\n"), b.file)
+		if err != nil || len(df.Stages) != 1 || len(df.Stages[0].Instructions) != 1 {
+			return b.errorAt(f, fmt.Errorf("ONBUILD trigger %q of the base image: not a single instruction: %v", t, err))
+		}
+		if err := b.stepAt(ctx, s, df.Stages[0].Instructions[0], f.Line(), "ONBUILD "+t); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// base starts the stage from the image FROM names: a --build-context
-// OCI layout of that name (imported into the store, verified), else an
-// image in the local store.
+// base starts the stage from the image FROM names.
 func (b *build) base(s *stage, name string) error {
+	img, layers, manifest, err := b.loadImage(name)
+	if err != nil {
+		return err
+	}
+	s.img = img
+	s.layers = layers
+	s.key = manifest
+	return nil
+}
+
+// loadImage reads an image: a --build-context OCI layout of that name
+// (imported into the store, verified), else an image in the local store.
+// It returns the config, the layers and the manifest digest.
+func (b *build) loadImage(name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
 	var desc ocispec.Descriptor
 	var err error
 	if lc, ok := b.o.Contexts[name]; ok {
@@ -45,25 +87,22 @@ func (b *build) base(s *stage, name string) error {
 		desc, err = b.o.Store.Resolve(name)
 	}
 	if err != nil {
-		return fmt.Errorf("base image %s: %w", name, err)
+		return Image{}, nil, "", fmt.Errorf("image %s: %w", name, err)
 	}
 	m, _, err := b.o.Store.Manifest(desc)
 	if err != nil {
-		return fmt.Errorf("base image %s: %w", name, err)
+		return Image{}, nil, "", fmt.Errorf("image %s: %w", name, err)
 	}
 	raw, err := b.o.Store.ReadBlob(m.Config.Digest)
 	if err != nil {
-		return fmt.Errorf("base image %s config: %w", name, err)
+		return Image{}, nil, "", fmt.Errorf("image %s config: %w", name, err)
 	}
 	var img Image
 	if err := json.Unmarshal(raw, &img); err != nil {
-		return fmt.Errorf("base image %s config: %w", name, err)
+		return Image{}, nil, "", fmt.Errorf("image %s config: %w", name, err)
 	}
 	if len(img.RootFS.DiffIDs) != len(m.Layers) {
-		return fmt.Errorf("base image %s: %d layers but %d diff_ids", name, len(m.Layers), len(img.RootFS.DiffIDs))
+		return Image{}, nil, "", fmt.Errorf("image %s: %d layers but %d diff_ids", name, len(m.Layers), len(img.RootFS.DiffIDs))
 	}
-	s.img = img.clone()
-	s.layers = append([]ocispec.Descriptor(nil), m.Layers...)
-	s.key = desc.Digest
-	return nil
+	return img.clone(), append([]ocispec.Descriptor(nil), m.Layers...), desc.Digest, nil
 }

@@ -134,6 +134,21 @@ func (b *build) plan(ctx context.Context, s *stage, inst dockerfile.Instruction)
 	case *dockerfile.MaintainerInstruction:
 		p.createdBy = "MAINTAINER " + in.Maintainer
 		p.apply = func(s *stage) { s.img.Author = in.Maintainer }
+	case *dockerfile.HealthcheckInstruction:
+		h := &HealthConfig{Test: in.Test, Interval: in.Interval, Timeout: in.Timeout,
+			StartPeriod: in.StartPeriod, StartInterval: in.StartInterval, Retries: in.Retries}
+		if in.None {
+			h = &HealthConfig{Test: []string{"NONE"}}
+		}
+		p.createdBy = fmt.Sprintf("HEALTHCHECK %+v", *h)
+		p.apply = func(s *stage) {
+			c := *h
+			c.Test = append([]string(nil), h.Test...)
+			s.img.Config.Healthcheck = &c
+		}
+	case *dockerfile.OnbuildInstruction:
+		p.createdBy = "ONBUILD " + in.Expression
+		p.apply = func(s *stage) { s.img.Config.OnBuild = append(s.img.Config.OnBuild, in.Expression) }
 	case *dockerfile.WorkdirInstruction:
 		wd := path.Clean(path.Join(s.img.Config.WorkingDir, in.Path))
 		if path.IsAbs(in.Path) {

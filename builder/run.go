@@ -36,6 +36,12 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 	}
 	keyEnv := append([]string(nil), env...)
 	sort.Strings(keyEnv)
+	// Proxy args reach the process without an ARG, and stay out of the key.
+	for k, v := range b.o.BuildArgs {
+		if proxyArgs[k] && !hasEnv(env, k) {
+			env = append(env, k+"="+v)
+		}
+	}
 	shell, _ := json.Marshal(s.shell())
 	p.key.Instruction = "RUN " + mustJSON(args)
 	p.key.Env = keyEnv

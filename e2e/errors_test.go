@@ -22,7 +22,7 @@ func TestBadInput(t *testing.T) {
 		want       string
 	}{
 		{"unknown instruction", "FROM scratch\nCOPY a /a\nFOO bar\n", nil, nil, 1, "Dockerfile:3: unknown instruction: FOO"},
-		{"unsupported yet", "FROM scratch\nHEALTHCHECK CMD true\n", nil, nil, 1, "Dockerfile:2: HEALTHCHECK is not supported"},
+		{"BuildKit-only flag", "FROM scratch\nRUN --mount=type=cache,target=/c true\n", nil, nil, 1, "Dockerfile:2: RUN --mount is BuildKit-only"},
 		{"instruction before FROM", "COPY a /a\nFROM scratch\n", nil, nil, 1, "Dockerfile:1:"},
 		{"missing source", "FROM scratch\n\nCOPY nope.txt /x\n", nil, nil, 1, "Dockerfile:3:"},
 		{"source outside the context", "FROM scratch\nCOPY ../secret /x\n", nil, nil, 1, "Dockerfile:2:"},

@@ -1,0 +1,116 @@
+package builder
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/minibuild/minibuild/dockerfile"
+)
+
+// stageRef finds the stage a FROM or COPY --from name refers to: an
+// earlier stage by its AS name or by its index. It reports -1 when the
+// name is not a stage (then it names an image).
+func (b *build) stageRef(name string, before int) int {
+	for _, st := range b.o.Dockerfile.Stages[:before] {
+		if st.Name != "" && strings.EqualFold(st.Name, name) {
+			return st.Index
+		}
+	}
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < before {
+		return n
+	}
+	return -1
+}
+
+// neededStages lists, in Dockerfile order, the stages target depends on
+// (through FROM and COPY --from) and target itself: only those are built.
+func (b *build) neededStages(target *dockerfile.Stage) []int {
+	need := map[int]bool{}
+	var visit func(i int)
+	visit = func(i int) {
+		if need[i] {
+			return
+		}
+		need[i] = true
+		st := b.o.Dockerfile.Stages[i]
+		if dep := b.stageRef(b.fromName(st.From), i); dep >= 0 {
+			visit(dep)
+		}
+		for _, inst := range st.Instructions {
+			if c, ok := inst.(*dockerfile.CopyInstruction); ok && c.From != "" {
+				from, _, err := b.expander.Word(c.From, b.metaEnv())
+				if err != nil {
+					from = c.From
+				}
+				if dep := b.stageRef(from, i); dep >= 0 {
+					visit(dep)
+				}
+			}
+		}
+	}
+	visit(target.Index)
+	var out []int
+	for i := range need {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// fromName is a FROM's image name after expanding the global ARGs.
+func (b *build) fromName(f *dockerfile.FromInstruction) string {
+	name, _, err := b.expander.Word(f.Image, b.metaEnv())
+	if err != nil {
+		return f.Image
+	}
+	return name
+}
+
+// noteDirectives reports the parser directives minibuild accepts but does
+// not act on.
+func (b *build) noteDirectives() {
+	for _, d := range []string{"syntax", "check"} {
+		if v, ok := b.o.Dockerfile.Directives[d]; ok {
+			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("note: the # %s=%s directive is accepted and ignored: minibuild has its own Dockerfile frontend", d, v)})
+		}
+	}
+}
+
+// warnUnconsumed warns about --build-arg values no ARG declared, as Docker does.
+func (b *build) warnUnconsumed() {
+	var unused []string
+	for k := range b.o.BuildArgs {
+		if !b.consumed[k] && !proxyArgs[k] {
+			unused = append(unused, k)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("one or more build-args %v were not consumed", unused)})
+	}
+}
+
+// proxyArgs are Docker's predefined build args: usable without an ARG,
+// and left out of the cache key and the image history.
+var proxyArgs = map[string]bool{
+	"HTTP_PROXY": true, "http_proxy": true, "HTTPS_PROXY": true, "https_proxy": true,
+	"FTP_PROXY": true, "ftp_proxy": true, "NO_PROXY": true, "no_proxy": true,
+	"ALL_PROXY": true, "all_proxy": true,
+}
+
+// platformArgs are the predefined platform args of the global scope.
+func (b *build) platformArgs() []string {
+	p := b.o.Platform
+	plat := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		plat += "/" + p.Variant
+	}
+	build := "linux/" + runtime.GOARCH
+	return []string{
+		"BUILDPLATFORM=" + build, "BUILDOS=linux", "BUILDARCH=" + runtime.GOARCH, "BUILDVARIANT=",
+		"TARGETPLATFORM=" + plat, "TARGETOS=" + p.OS, "TARGETARCH=" + p.Architecture, "TARGETVARIANT=" + p.Variant,
+	}
+}
