@@ -123,6 +123,7 @@ type metadata struct {
 	Steps []struct {
 		Index       int     `json:"index"`
 		Line        int     `json:"line"`
+		Stage       string  `json:"stage"`
 		Instruction string  `json:"instruction"`
 		Cache       string  `json:"cache"`
 		Reason      string  `json:"reason"`
@@ -235,3 +236,5 @@ func blobCount(t *testing.T, root string) int {
 	}
 	return len(ents)
 }
+
+func sortStrings(s []string) { sort.Strings(s) }
