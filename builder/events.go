@@ -44,16 +44,26 @@ type StepOutput struct {
 	Data   []byte
 }
 
+// StepProgress reports bytes handled by a long part of a step, such as
+// compressing its layer; Total is 0 when unknown.
+type StepProgress struct {
+	Index  int
+	Action string // "compressing", "unpacking"
+	Done   int64
+	Total  int64
+}
+
 // Warning is a message the user should see that does not stop the build.
 type Warning struct {
 	Line    int
 	Message string
 }
 
-func (StepStarted) event() {}
-func (StepDone) event()    {}
-func (StepOutput) event()  {}
-func (Warning) event()     {}
+func (StepStarted) event()  {}
+func (StepDone) event()     {}
+func (StepOutput) event()   {}
+func (StepProgress) event() {}
+func (Warning) event()      {}
 
 // StepResult is what one step came to; it is the shape of a metadata-file step.
 type StepResult struct {

@@ -71,7 +71,12 @@ func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descri
 	}
 	opts := b.o.Layer
 	opts.Epoch, opts.Clamp = b.o.Epoch, clamp
-	l, err := tarutil.WriteLayer(w, entries, opts)
+	var total int64
+	for _, e := range entries {
+		total += e.Size
+	}
+	pw := &progressWriter{w: w, r: b.o.Reporter, index: b.index, total: total}
+	l, err := tarutil.WriteLayer(pw, entries, opts)
 	if err != nil {
 		_ = w.Cancel()
 		return nil, "", fmt.Errorf("writing layer: %w", err)
@@ -157,4 +162,23 @@ func (b *build) commit(s *stage) (*Result, error) {
 	p := b.o.Platform
 	md.Platform = &p
 	return &Result{Manifest: md, Config: cfg, Image: img, Steps: b.steps}, nil
+}
+
+// progressWriter reports compressed bytes written, at most every 4 MiB.
+type progressWriter struct {
+	w           io.Writer
+	r           Reporter
+	index       int
+	total       int64 // uncompressed content bytes, for a rough scale
+	done, shown int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	if p.done-p.shown >= 4<<20 {
+		p.shown = p.done
+		p.r.Report(StepProgress{Index: p.index, Action: "compressing", Done: p.done, Total: p.total})
+	}
+	return n, err
 }
