@@ -36,6 +36,11 @@ type ApplyOptions struct {
 	LayerName string
 	// NoChown skips changing owners, for callers that are not root.
 	NoChown bool
+	// MaxBytes bounds the uncompressed tar stream Apply reads (headers,
+	// content and padding): past it Apply fails with an error wrapping
+	// ErrTooLarge, so a decompression bomb stops there. 0 means
+	// DefaultMaxBytes (16 GiB); a negative value means no limit.
+	MaxBytes int64
 }
 
 // Whiteout names of the OCI image-spec.
@@ -78,7 +83,7 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		touched:  make(map[string]bool),
 		whiteout: make(map[string]bool),
 	}
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(LimitReader(r, opts.MaxBytes))
 	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
