@@ -17,6 +17,10 @@ type Layer struct {
 	// Open returns the uncompressed tar stream; the snapshotter checks it
 	// against DiffID while reading it.
 	Open func() (io.ReadCloser, error)
+	// MaxBytes bounds the uncompressed stream, padding included: a longer
+	// one (a decompression bomb) fails with tarutil.ErrTooLarge. 0 means
+	// tarutil.DefaultMaxBytes; a negative value, no limit.
+	MaxBytes int64
 }
 
 // Snapshotter prepares writable root file systems for build steps.

@@ -164,11 +164,13 @@ func applyLayer(ctx context.Context, dir string, l Layer, mode tarutil.WhiteoutM
 		}
 	}()
 	v := l.DiffID.Verifier()
-	r := io.TeeReader(rc, v)
+	// One bound covers the tar and the padding drained after it.
+	r := io.TeeReader(tarutil.LimitReader(rc, l.MaxBytes), v)
 	_, err = tarutil.Apply(ctx, dir, r, tarutil.ApplyOptions{
 		Whiteouts: mode,
 		LayerName: l.DiffID.String(),
 		NoChown:   os.Geteuid() != 0,
+		MaxBytes:  -1,
 	})
 	if err != nil {
 		return err
