@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,64 @@ func TestConcurrentPutAndGet(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestScanChangesNothing(t *testing.T) {
+	c, entries := openTestCache(t)
+	good := KeyInput{Instruction: "RUN good"}.Key()
+	bad := KeyInput{Instruction: "RUN bad"}.Key()
+	if err := c.Put(layerEntry(good)); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		bad.Encoded() + ".json": `{"key":"` + bad.String() + `","layer":{"digest":"sha256:zz","size":1},"diffID":"sha256:zz"}`,
+		"README":                "not an entry",
+		"abc.json":              "{}",
+		".tmp-123":              "partial",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(entries, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, corrupt, temps, err := c.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != good {
+		t.Errorf("Scan entries = %+v, want only %s", got, good)
+	}
+	var paths []string
+	for _, ce := range corrupt {
+		paths = append(paths, filepath.Base(ce.Path))
+	}
+	sort.Strings(paths)
+	want := []string{"README", bad.Encoded() + ".json", "abc.json"}
+	sort.Strings(want)
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("Scan corrupt = %v, want %v", paths, want)
+	}
+	if len(temps) != 1 || filepath.Base(temps[0]) != ".tmp-123" {
+		t.Errorf("Scan temps = %v", temps)
+	}
+	for name := range files {
+		if _, err := os.Stat(filepath.Join(entries, name)); err != nil {
+			t.Errorf("Scan removed %s: %v", name, err)
+		}
+	}
+	for _, ce := range corrupt {
+		if err := c.RemoveFile(ce.Path); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := c.RemoveFile(temps[0]); err != nil {
+		t.Error(err)
+	}
+	if err := c.RemoveFile(filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("RemoveFile accepted a path outside the cache")
+	}
+	if _, corrupt, temps, _ := c.Scan(); len(corrupt) != 0 || len(temps) != 0 {
+		t.Errorf("after RemoveFile: corrupt %v, temps %v", corrupt, temps)
 	}
 }

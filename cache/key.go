@@ -3,7 +3,7 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
+	"io"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -58,7 +58,14 @@ type SourceFile struct {
 // and list prefixed with its length, so no two different inputs share an
 // encoding.
 func (k KeyInput) Key() digest.Digest {
-	e := keyEncoder{h: sha256.New()}
+	h := sha256.New()
+	k.encode(h)
+	return digest.NewDigest(digest.SHA256, h)
+}
+
+// encode writes the canonical encoding of k that Key hashes.
+func (k KeyInput) encode(w io.Writer) {
+	e := keyEncoder{h: w}
 	e.raw(keyVersion)
 	e.str("parent", string(k.Parent))
 	e.str("platform", k.Platform)
@@ -74,12 +81,12 @@ func (k KeyInput) Key() digest.Digest {
 	}
 	e.list("env", k.Env)
 	e.list("extra", k.Extra)
-	return digest.NewDigest(digest.SHA256, e.h)
 }
 
-// keyEncoder writes length-prefixed, labelled values into a hash.
+// keyEncoder writes length-prefixed, labelled values into a hash (whose
+// Write never fails).
 type keyEncoder struct {
-	h hash.Hash
+	h io.Writer
 }
 
 func (e keyEncoder) raw(s string) {
