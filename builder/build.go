@@ -27,8 +27,15 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.CacheMode == "" {
+		o.CacheMode = ModeCascade
+	}
+	if o.CacheMode != ModeCascade && o.CacheMode != ModeContent {
+		return nil, fmt.Errorf("invalid cache mode %q: want cascade or content", o.CacheMode)
+	}
 	b := &build{o: o, file: df.File, expander: dockerfile.NewExpander(df.Escape),
 		done: map[int]*stage{}, consumed: map[string]bool{}}
+	b.loadRecord()
 	b.noteDirectives()
 	needed := b.neededStages(target)
 	for _, i := range needed {
@@ -42,10 +49,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		b.done[i] = s
 	}
 	b.warnUnconsumed()
+	if o.DryRun {
+		return &Result{Steps: b.steps}, nil
+	}
 	res, err := b.commit(b.done[target.Index])
 	if err != nil {
 		return nil, err
 	}
+	b.saveRecord()
 	for _, t := range o.Tags {
 		if err := o.Store.Tag(t, res.Manifest); err != nil {
 			return nil, fmt.Errorf("tagging %s: %w", t, err)
@@ -82,6 +93,10 @@ type build struct {
 	done map[int]*stage
 	// consumed names the build args some ARG declared.
 	consumed map[string]bool
+	// prev is the record of the last build of this Dockerfile and target;
+	// records is this build's, saved when it succeeds.
+	prev    *cache.Record
+	records []cache.StepRecord
 }
 
 // stage is the state of a stage while its steps run.
@@ -93,7 +108,13 @@ type stage struct {
 	key       digest.Digest        // the key of the last step
 	args      []buildArg           // ARGs in scope, in declaration order
 	cmdSet    bool
+	position  int // steps of this stage so far; its FROM is 0
 	firstMiss *StepResult
+	lastMiss  *StepResult
+	// unknown, in a dry run, says why this stage's keys cannot be known
+	// any more; layersUnknown that some of its layers cannot.
+	unknown       string
+	layersUnknown bool
 }
 
 // buildArg is an ARG in scope.
@@ -193,6 +214,7 @@ func (b *build) step(ctx context.Context, s *stage, inst dockerfile.Instruction)
 func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instruction, line int, text string) error {
 	began := time.Now()
 	r := b.startAt(s, line, text)
+	s.position++
 	errorAt := func(err error) error {
 		var de *dockerfile.Error
 		if errors.As(err, &de) {
@@ -200,33 +222,57 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		}
 		return &dockerfile.Error{File: b.file, Line: line, Err: err}
 	}
-	expanded, _, err := b.expander.Expand(inst, b.file, s.env())
+	expanded, used, err := b.expander.Expand(inst, b.file, s.env())
 	if err != nil {
 		return errorAt(err)
 	}
+	rec := cache.StepRecord{Stage: s.name, Position: s.position, Index: r.Index, Line: line, Text: text, Vars: s.values(used)}
 	p, err := b.plan(ctx, s, expanded)
-	if err != nil {
+	var unknown *unknownError
+	switch {
+	case errors.As(err, &unknown):
+		s.unknown = unknown.why
+	case err != nil:
 		return errorAt(err)
 	}
-	r.Key = p.key.Key()
-	entry, hit, err := b.lookup(r.Key)
-	if err != nil {
-		return errorAt(err)
-	}
-	if hit {
-		r.Cache = CacheHit
-		_ = b.o.Cache.Touch(r.Key)
+	var entry cache.Entry
+	if s.unknown != "" {
+		r.Cache, r.Reason = CacheUnknown, s.unknown
+		s.layersUnknown = true
 	} else {
-		r.Cache = CacheMiss
-		r.Reason = b.missReason(s)
-		entry, err = b.execute(ctx, s, p, r)
-		if err != nil {
+		p.key.Parent = b.parentKey(s)
+		r.Key = p.key.Key()
+		rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra
+		if p.vars != nil {
+			rec.Vars = p.vars
+		}
+		var hit bool
+		if entry, hit, err = b.lookup(r.Key); err != nil {
 			return errorAt(err)
 		}
-		s.firstMiss = firstNonNil(s.firstMiss, &r)
+		if hit {
+			r.Cache = CacheHit
+			r.Reason = b.hitReason(s)
+			if !b.o.DryRun {
+				_ = b.o.Cache.Touch(r.Key)
+			}
+		} else {
+			r.Cache = CacheMiss
+			r.Reason = b.missReason(s, rec)
+			if b.o.DryRun {
+				b.predictMiss(s, p, r)
+			} else if entry, err = b.execute(ctx, s, p, r); err != nil {
+				return errorAt(err)
+			}
+			s.firstMiss = firstNonNil(s.firstMiss, &r)
+			s.lastMiss = firstNonNil(nil, &r)
+		}
 	}
 	r.Layer = entry.Layer
-	if p.apply != nil {
+	if entry.Layer != nil {
+		rec.Layer = entry.DiffID
+	}
+	if p != nil && p.apply != nil {
 		p.apply(s)
 	}
 	s.key = r.Key
@@ -234,16 +280,38 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		s.layers = append(s.layers, *entry.Layer)
 		s.img.RootFS.DiffIDs = append(s.img.RootFS.DiffIDs, entry.DiffID)
 	}
+	createdBy := text
+	if p != nil {
+		createdBy = p.createdBy
+	}
 	epoch := b.o.Epoch.UTC()
 	s.img.History = append(s.img.History, ocispec.History{
 		Created:    &epoch,
-		CreatedBy:  p.createdBy,
+		CreatedBy:  createdBy,
 		Comment:    "minibuild",
 		EmptyLayer: entry.Layer == nil,
 	})
+	b.records = append(b.records, rec)
 	b.finish(r, began)
 	return nil
 }
+
+// predictMiss notes, in a dry run, what a missed step leaves unknown: in
+// content mode every later key; in cascade mode only its layer.
+func (b *build) predictMiss(s *stage, p *stepPlan, r StepResult) {
+	if p.change != nil {
+		s.layersUnknown = true
+	}
+	if b.o.CacheMode == ModeContent {
+		s.unknown = fmt.Sprintf("unknown until built: step %d (line %d) must be rebuilt first, and content mode keys the next steps on what it produces", r.Index, r.Line)
+	}
+}
+
+// unknownError is what planning a step returns in a dry run when its key
+// needs something only a real build has (a download, a rebuilt stage).
+type unknownError struct{ why string }
+
+func (e *unknownError) Error() string { return e.why }
 
 func firstNonNil(a, b *StepResult) *StepResult {
 	if a != nil {
@@ -271,16 +339,4 @@ func (b *build) lookup(key digest.Digest) (cache.Entry, bool, error) {
 		return cache.Entry{}, false, nil
 	}
 	return e, true, nil
-}
-
-// missReason says why a step could not be reused.
-func (b *build) missReason(s *stage) string {
-	switch {
-	case b.o.NoCache:
-		return "no-cache: --no-cache was given"
-	case s.firstMiss != nil:
-		return fmt.Sprintf("parent: cascade from step %d, line %d", s.firstMiss.Index, s.firstMiss.Line)
-	default:
-		return "new: no earlier build of this step is known"
-	}
 }

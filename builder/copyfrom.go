@@ -65,12 +65,18 @@ func (b *build) sourceImage(s *stage, name string) ([]snapshot.Layer, digest.Dig
 		if st == nil {
 			return nil, "", fmt.Errorf("stage %s was not built", name)
 		}
+		if st.layersUnknown {
+			return nil, "", &unknownError{fmt.Sprintf("unknown until built: stage %s is rebuilt first, and this step keys on the content it produces", name)}
+		}
 		return b.chainOf(st.layers, st.img.RootFS.DiffIDs), chainIdentity(st.img.RootFS.DiffIDs), nil
 	}
 	if b.stageRef(name, len(b.o.Dockerfile.Stages)) >= 0 {
 		return nil, "", fmt.Errorf("--from=%s refers to a later stage or this one: a stage can copy only from stages before it", name)
 	}
 	img, layers, _, err := b.loadImage(name)
+	if err != nil && b.o.DryRun {
+		return nil, "", &unknownError{fmt.Sprintf("unknown until built: --from=%s: %v", name, err)}
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -12,6 +12,9 @@ const (
 	CacheBase = "base" // a FROM step
 	CacheHit  = "hit"  // reused from the cache
 	CacheMiss = "miss" // built
+	// CacheUnknown is a dry run's answer for a step whose key depends on
+	// a result only a real build has.
+	CacheUnknown = "unknown"
 )
 
 // Event is something the builder reports while it works; the CLI renders it.

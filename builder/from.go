@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -25,19 +26,32 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	if name == "" {
 		return b.errorAt(f, fmt.Errorf("base name (%s) should not be blank", f.Image))
 	}
+	rec := cache.StepRecord{Stage: s.name, Index: r.Index, Line: r.Line, Text: r.Instruction, Instruction: name}
 	switch dep := b.stageRef(name, s.index); {
 	case dep >= 0:
 		from := b.done[dep]
 		s.img = from.img.clone()
 		s.layers = append([]ocispec.Descriptor(nil), from.layers...)
 		s.key = from.key
+		s.unknown, s.layersUnknown = from.unknown, from.layersUnknown
+		rec.Base = from.key
 	case strings.EqualFold(name, "scratch"):
 		s.img = emptyImage(b.o.Platform)
 	default:
-		if err := b.base(s, name); err != nil {
+		err := b.base(s, name)
+		if err != nil && b.o.DryRun {
+			// plan reports a missing base; it does not fail on it.
+			r.Reason = fmt.Sprintf("base: %v", err)
+			s.img = emptyImage(b.o.Platform)
+			s.unknown = "unknown until built: the base image is not available locally"
+			break
+		}
+		if err != nil {
 			return b.errorAt(f, err)
 		}
+		rec.Base = s.key
 	}
+	b.records = append(b.records, rec)
 	b.finish(r, began)
 	return b.onbuild(ctx, s, f)
 }

@@ -38,6 +38,18 @@ type Options struct {
 	// Contexts are the --build-context images: FROM NAME takes the image
 	// from the OCI layout named NAME here before looking in the store.
 	Contexts map[string]LayoutContext
+	// CacheMode is "cascade" (default: a miss invalidates every later step)
+	// or "content" (a step's parent is the content its predecessors left,
+	// so a rebuilt step that changed nothing lets later steps hit again).
+	CacheMode string
+	// DryRun computes every key and predicts each step's result without
+	// running anything or writing to the store or the cache.
+	DryRun bool
+	// RecordID names the build record compared with to explain misses
+	// (cache.RecordID of the Dockerfile and target); "" keeps none.
+	RecordID string
+	// RecordDockerfile is the Dockerfile's absolute path, kept in the record.
+	RecordDockerfile string
 	// Tags are the names the image gets in the store.
 	Tags []string
 	// Reporter receives progress events.

@@ -26,6 +26,9 @@ type stepPlan struct {
 	change func(ctx context.Context, root *rootfs.Root) error
 	// clamp clamps mtimes to the epoch instead of setting them (RUN).
 	clamp bool
+	// vars, when set, are the variable values the step sees (RUN's whole
+	// environment), recorded to name the one that changed.
+	vars map[string]string
 }
 
 // canonical is the text of an expanded instruction that goes into its key:

@@ -70,6 +70,9 @@ func (b *build) download(ctx context.Context, rawURL, checksum string) (digest.D
 			return want, nil
 		}
 	}
+	if b.o.DryRun {
+		return "", &unknownError{fmt.Sprintf("unknown until built: %s is downloaded only by a real build", rawURL)}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return "", fmt.Errorf("ADD %s: %w", rawURL, err)

@@ -22,7 +22,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		return nil, errors.New("RUN --network is BuildKit-only and not supported by minibuild")
 	case len(in.Security) > 0:
 		return nil, errors.New("RUN --security is BuildKit-only and not supported by minibuild")
-	case b.o.Executor == nil:
+	case b.o.Executor == nil && !b.o.DryRun:
 		return nil, errors.New("RUN needs an executor, and none is configured")
 	}
 	args := runArgs(s, in)
@@ -45,6 +45,11 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 	shell, _ := json.Marshal(s.shell())
 	p.key.Instruction = "RUN " + mustJSON(args)
 	p.key.Env = keyEnv
+	p.vars = map[string]string{}
+	for _, kv := range keyEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		p.vars[k] = v
+	}
 	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + b.o.Network}
 	p.createdBy = "RUN " + strings.Join(args, " ")
 	p.clamp = true

@@ -40,6 +40,7 @@ type buildFlags struct {
 	runtime      string
 	network      string
 	contexts     []string
+	cacheMode    string
 }
 
 func buildCommand() command {
@@ -54,27 +55,34 @@ func buildCommand() command {
   minibuild -o type=local,dest=rootfs .                    # write the final filesystem to rootfs/
   minibuild --metadata-file build.json --progress plain .  # record each step's cache result`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
-			f := &buildFlags{root: addRoot(fs)}
-			fs.StringVarP(&f.file, "file", "f", "", "Dockerfile path (default CONTEXT/Dockerfile)")
-			fs.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image NAME[:TAG] in the store (repeatable)")
-			fs.StringArrayVarP(&f.outputs, "output", "o", nil, "export: type=oci,dest=DIR[,tar=true] or type=local,dest=DIR (repeatable)")
-			fs.BoolVar(&f.noCache, "no-cache", false, "rebuild every step")
-			fs.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, json or quiet")
-			fs.StringVar(&f.metadataFile, "metadata-file", "", "write the build's result and each step's cache result as JSON to FILE")
-			fs.StringVar(&f.platform, "platform", "linux/amd64", "platform recorded in the image (os/arch[/variant])")
-			fs.StringVar(&f.epoch, "source-date-epoch", "", "timestamp (Unix seconds) for every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
-			fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a build argument KEY=VALUE, or KEY to take it from the environment (repeatable)")
-			fs.StringVar(&f.target, "target", "", "stage to build (default: the last)")
-			fs.StringVar(&f.snapshotter, "snapshotter", "auto", "rootfs for steps: overlay, native or auto (overlay when it can be mounted)")
-			fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
-			fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
-			fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
+			f := registerBuildFlags(fs)
 			prof := addProfileFlag(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return withCPUProfile(*prof, func() error { return runBuild(ctx, f, args, stdout, stderr) })
 			}
 		},
 	}
+}
+
+// registerBuildFlags registers the flags build and plan share.
+func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
+	f := &buildFlags{root: addRoot(fs)}
+	fs.StringVarP(&f.file, "file", "f", "", "Dockerfile path (default CONTEXT/Dockerfile)")
+	fs.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image NAME[:TAG] in the store (repeatable)")
+	fs.StringArrayVarP(&f.outputs, "output", "o", nil, "export: type=oci,dest=DIR[,tar=true] or type=local,dest=DIR (repeatable)")
+	fs.BoolVar(&f.noCache, "no-cache", false, "rebuild every step")
+	fs.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, json or quiet")
+	fs.StringVar(&f.metadataFile, "metadata-file", "", "write the build's result and each step's cache result as JSON to FILE")
+	fs.StringVar(&f.platform, "platform", "linux/amd64", "platform recorded in the image (os/arch[/variant])")
+	fs.StringVar(&f.epoch, "source-date-epoch", "", "timestamp (Unix seconds) for every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
+	fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a build argument KEY=VALUE, or KEY to take it from the environment (repeatable)")
+	fs.StringVar(&f.target, "target", "", "stage to build (default: the last)")
+	fs.StringVar(&f.snapshotter, "snapshotter", "auto", "rootfs for steps: overlay, native or auto (overlay when it can be mounted)")
+	fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
+	fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
+	fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
+	fs.StringVar(&f.cacheMode, "cache-mode", "cascade", "cascade: a miss invalidates every later step (Docker's rule); content: a rebuilt step that changed nothing lets later steps hit again")
+	return f
 }
 
 // runBuild wires the packages together for one build.
@@ -135,6 +143,10 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	}
 	opts.Dockerfile, opts.Context, opts.Store, opts.Cache = df, bctx, s, c
 	opts.Snapshotter, opts.Executor, opts.Reporter = snap, exec, r
+	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
+		return err
+	}
+	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target)
 	began := time.Now()
 	res, err := builder.Build(ctx, opts)
 	if err != nil {
@@ -209,6 +221,12 @@ func parseBuildFlags(f *buildFlags) (builder.Options, error) {
 		f.network = "host"
 	}
 	o.Network, o.NoCache, o.Target = f.network, f.noCache, f.target
+	switch f.cacheMode {
+	case builder.ModeCascade, builder.ModeContent:
+		o.CacheMode = f.cacheMode
+	default:
+		return o, fmt.Errorf("invalid --cache-mode %q: want cascade or content", f.cacheMode)
+	}
 	if o.Contexts, err = parseContexts(f.contexts); err != nil {
 		return o, err
 	}
