@@ -264,11 +264,13 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			} else if entry, err = b.execute(ctx, s, p, r); err != nil {
 				return errorAt(err)
 			}
-			s.firstMiss = firstNonNil(s.firstMiss, &r)
-			s.lastMiss = firstNonNil(nil, &r)
 		}
 	}
 	r.Layer = entry.Layer
+	if r.Cache == CacheMiss {
+		s.firstMiss = firstNonNil(s.firstMiss, &r)
+		s.lastMiss = firstNonNil(nil, &r)
+	}
 	if entry.Layer != nil {
 		rec.Layer = entry.DiffID
 	}

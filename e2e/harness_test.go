@@ -238,3 +238,5 @@ func blobCount(t *testing.T, root string) int {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+func removeFile(dir, rel string) error { return os.Remove(filepath.Join(dir, rel)) }
