@@ -1,0 +1,87 @@
+# report.awk: the tables run.sh prints from its results file, whose lines are
+#   T WORKLOAD SCENARIO BUILDER ROUND SECONDS   (SECONDS may be "fail")
+#   RSS WORKLOAD SCENARIO ROUND KB               (minibuild's peak RSS)
+#   CPU WORKLOAD SCENARIO ROUND USER SYS         (minibuild's CPU seconds)
+# Variables: builders (space-separated, minibuild first), rounds.
+
+function median(key,    n, i, j, v, t) {
+	n = split(vals[key], v, " ")
+	if (n == 0) return -1
+	for (i = 2; i <= n; i++) {
+		t = v[i] + 0
+		for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]
+		v[j + 1] = t
+	}
+	return n % 2 ? v[(n + 1) / 2] + 0 : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function fmt(x) { return x < 0 ? "-" : sprintf("%.2f", x) }
+function ratio(a, b) { return (a < 0 || b <= 0) ? "-" : sprintf("%.2f", a / b) }
+function check(label, got, limit) {
+	if (got == "-") { printf "  %-48s   -      n/a\n", label; return }
+	printf "  %-48s %6s  %s\n", label, got, (got + 0 <= limit ? "met" : "MISSED")
+}
+
+$1 == "T" {
+	key = $2 SUBSEP $3 SUBSEP $4
+	if ($6 == "fail") fails[key]++
+	else vals[key] = vals[key] " " $6
+	if (!(($2 SUBSEP $3) in seen)) { seen[$2 SUBSEP $3] = 1; order[++nrows] = $2 SUBSEP $3 }
+}
+$1 == "CPU" { vals["cpu" SUBSEP $2 SUBSEP $3] = vals["cpu" SUBSEP $2 SUBSEP $3] " " ($5 + $6) }
+$1 == "RSS" {
+	k = $2 SUBSEP $3
+	if (!(k in rss) || $5 + 0 > rss[k]) rss[k] = $5 + 0
+	if (!($2 in rssw)) { rssw[$2] = 1; rssorder[++nrss] = $2 }
+}
+
+END {
+	nb = split(builders, b, " ")
+	printf "== medians in seconds over %d round(s); ratio = minibuild / peer (below 1: minibuild faster)\n", rounds
+	printf "%-4s %-9s", "", "scenario"
+	for (i = 1; i <= nb; i++) printf " %10s", b[i]
+	for (i = 2; i <= nb; i++) printf " %12s", "mb/" b[i]
+	printf "\n"
+	for (r = 1; r <= nrows; r++) {
+		split(order[r], ws, SUBSEP)
+		if (ws[2] == "layer") continue
+		printf "%-4s %-9s", ws[1], ws[2]
+		for (i = 1; i <= nb; i++) {
+			k = order[r] SUBSEP b[i]
+			m[i] = median(k)
+			printf " %10s", (k in fails) ? "fail" : fmt(m[i])
+		}
+		for (i = 2; i <= nb; i++) printf " %12s", ratio(m[1], m[i])
+		printf "\n"
+	}
+	if (("W1" SUBSEP "layer") in seen) {
+		mb = median("W1" SUBSEP "cold" SUBSEP "minibuild")
+		printf "\n== W1's source (110 MB) as one layer, medians in seconds; ratio = minibuild W1 cold / this\n"
+		split("tar pigz-6 pigz-1 zstd-3", names, " ")
+		split("tar -cf - src | cat;tar -cf - src | pigz -p 2 -6;tar -cf - src | pigz -p 2 -1;tar -cf - src | zstd -T2 -3", cmds, ";")
+		for (i = 1; i <= 4; i++) {
+			k = "W1" SUBSEP "layer" SUBSEP names[i]
+			base[names[i]] = median(k)
+			printf "  %-32s %8s %8s\n", cmds[i], fmt(base[names[i]]), ratio(mb, base[names[i]])
+		}
+	}
+	if (nrss > 0) {
+		printf "\n== minibuild: peak RSS in MB (highest over rounds), CPU seconds user+sys (median), from GNU time\n"
+		for (i = 1; i <= nrss; i++) {
+			w = rssorder[i]
+			printf "  %-4s RSS  cold %6.1f   nochange %6.1f   change %6.1f\n", w, rss[w SUBSEP "cold"] / 1024, rss[w SUBSEP "nochange"] / 1024, rss[w SUBSEP "change"] / 1024
+			printf "  %-4s CPU  cold %6s   nochange %6s   change %6s\n", w, fmt(median("cpu" SUBSEP w SUBSEP "cold")), fmt(median("cpu" SUBSEP w SUBSEP "nochange")), fmt(median("cpu" SUBSEP w SUBSEP "change"))
+		}
+	}
+	printf "\n== issue 5 targets (ratios of the medians above)\n"
+	c = median("W1" SUBSEP "cold" SUBSEP "minibuild")
+	check("W1 cold <= 0.5 x Buildah", ratio(c, median("W1" SUBSEP "cold" SUBSEP "buildah")), 0.5)
+	check("W1 cold <= 0.25 x BuildKit", ratio(c, median("W1" SUBSEP "cold" SUBSEP "buildkit")), 0.25)
+	check("W1 cold <= 1.3 x tar | pigz -p2 -6", ratio(c, median("W1" SUBSEP "layer" SUBSEP "pigz-6")), 1.3)
+	check("W1 no-change <= 0.1 x BuildKit", ratio(median("W1" SUBSEP "nochange" SUBSEP "minibuild"), median("W1" SUBSEP "nochange" SUBSEP "buildkit")), 0.1)
+	check("W1 one-file change <= 0.5 x Buildah", ratio(median("W1" SUBSEP "change" SUBSEP "minibuild"), median("W1" SUBSEP "change" SUBSEP "buildah")), 0.5)
+	check("W2 cold <= 0.5 x BuildKit", ratio(median("W2" SUBSEP "cold" SUBSEP "minibuild"), median("W2" SUBSEP "cold" SUBSEP "buildkit")), 0.5)
+	check("W2 no-change <= 0.5 x BuildKit", ratio(median("W2" SUBSEP "nochange" SUBSEP "minibuild"), median("W2" SUBSEP "nochange" SUBSEP "buildkit")), 0.5)
+	peak = -1
+	for (k in rss) if (index(k, "W1" SUBSEP) == 1 && rss[k] > peak) peak = rss[k]
+	check("W1 peak RSS <= 100 MB (MB)", peak < 0 ? "-" : sprintf("%.1f", peak / 1024), 100)
+}

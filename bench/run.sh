@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# run.sh: minibuild against BuildKit and Buildah, side by side (issue 5).
+#
+#   bench/run.sh [--rounds N] [--only W1,W2,W3] [--skip-peers]
+#                [--minibuild BIN] [--profile DIR] [--keep]
+#
+# Generates the workloads (see lib/workloads.sh) in a temporary directory,
+# installs what is missing (pigz, zstd, GNU time, busybox-static, Buildah,
+# runc with apt-get; buildkitd and buildctl built once from the Go module
+# proxy at a pinned version), starts a private buildkitd, and runs every
+# builder in turn (minibuild, BuildKit, Buildah, minibuild, ...) for N
+# rounds of: a cold build, a rebuild with nothing changed, and a rebuild
+# after one change. On W1 it also times tar piped to pigz and zstd, the raw
+# cost of W1's layer. Prints per-round times as they come, then a table of
+# medians and minibuild/peer ratios, minibuild's peak RSS and the targets of
+# issue 5. Exits 0 when every build succeeded, 1 otherwise.
+#
+#   --rounds N        rounds per workload (default 3)
+#   --only LIST       workloads to run, comma-separated (default W1,W2,W3)
+#   --skip-peers      minibuild only (no BuildKit, no Buildah)
+#   --minibuild BIN   measure this binary instead of building ./cmd/minibuild
+#   --profile DIR     write a CPU profile of every minibuild build to DIR
+#                     (W-scenario-round.pprof; read with go tool pprof -top)
+#   --keep            keep the temporary directory (contexts, stores, log)
+#
+# Needs root (buildkitd, overlay mounts, namespaces) and about 2 GB in $TMPDIR.
+set -euo pipefail
+
+ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB= PROFILE_DIR= KEEP=0
+BK_VERSION=v0.34.2
+BK_BIN=${MINIBUILD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minibuild-bench}/buildkit-$BK_VERSION
+BENCH=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$BENCH/.." && pwd)
+
+say() { echo "run.sh: $*" >&2; }
+die() {
+	say "$*"
+	exit 1
+}
+usage() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rounds) ROUNDS=${2:?--rounds needs a number}; shift ;;
+	--rounds=*) ROUNDS=${1#*=} ;;
+	--only) ONLY=${2:?--only needs a list}; shift ;;
+	--only=*) ONLY=${1#*=} ;;
+	--skip-peers) SKIP_PEERS=1 ;;
+	--minibuild) MB=$(realpath "${2:?--minibuild needs a path}"); shift ;;
+	--profile) PROFILE_DIR=${2:?--profile needs a directory}; shift ;;
+	--keep) KEEP=1 ;;
+	-h | --help) usage 0 ;;
+	*) say "unknown argument $1"; usage 2 >&2 ;;
+	esac
+	shift
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds $ROUNDS: want a positive number"
+WORKLOADS=$(echo "$ONLY" | tr ',' ' ')
+for w in $WORKLOADS; do
+	case $w in W1 | W2 | W3) ;; *) die "--only: unknown workload $w (want W1, W2, W3)" ;; esac
+done
+[ "$(id -u)" = 0 ] || die "needs root (buildkitd, overlay mounts, namespaces)"
+if [ -n "$PROFILE_DIR" ]; then
+	mkdir -p "$PROFILE_DIR" && PROFILE_DIR=$(realpath "$PROFILE_DIR")
+fi
+
+. "$BENCH/lib/setup.sh"
+. "$BENCH/lib/workloads.sh"
+. "$BENCH/lib/builders.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mb-bench.XXXXXX")
+LOG=$T/log RES=$T/results FAILED=0 BK_PID=
+mkdir -p "$T/bin" "$T/gen" "$T/work" "$T/state"
+: >"$RES"
+cleanup() {
+	stop_buildkitd
+	unmount_under "$T"
+	if [ "$KEEP" = 1 ]; then
+		say "kept $T"
+	else
+		[ "$FAILED" = 1 ] && cp "$LOG" "$T.log" && say "log of the failed run: $T.log"
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (other work on the machine skews every number)"
+BUILDERS=minibuild
+install_tools
+build_minibuild
+if [ "$SKIP_PEERS" = 0 ]; then
+	install_buildkit
+	start_buildkitd
+	BUILDERS=$BUILDERS_ALL
+fi
+make_base
+
+# measure W SCENARIO BUILDER ROUND builds W with BUILDER and records the time.
+measure() {
+	local w=$1 s=$2 b=$3 r=$4 t0 t1 secs rss
+	echo "=== $w $s $b round $r" >>"$LOG"
+	PROFILE_OUT=
+	[ -n "$PROFILE_DIR" ] && [ "$b" = minibuild ] && PROFILE_OUT=$PROFILE_DIR/$w-$s-$r.pprof
+	# Start every build with no dirty pages left by the one before.
+	sync
+	t0=$(date +%s%N)
+	if "build_${b}_W" "$w" >>"$LOG" 2>&1; then
+		t1=$(date +%s%N)
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	else
+		secs=fail FAILED=1
+		say "$b failed on $w $s (round $r); the log's end:"
+		tail -n 15 "$LOG" >&2
+	fi
+	echo "T $w $s $b $r $secs" >>"$RES"
+	if [ "$b" = minibuild ] && [ "$secs" != fail ]; then
+		awk -v k="$w $s $r" '/Maximum resident set size/ { rss = $NF }
+			/User time/ { u = $NF } /System time/ { s = $NF }
+			END { print "RSS", k, rss; print "CPU", k, u, s }' "$T/time.out" >>"$RES"
+	fi
+	printf '  %-3s %-9s %-10s round %d: %s s\n' "$w" "$s" "$b" "$r" "$secs"
+}
+
+# baseline NAME ROUND CMD times a shell pipeline over W1's source.
+baseline() {
+	local name=$1 r=$2 t0 t1
+	t0=$(date +%s%N)
+	(cd "$T/work/W1" && bash -o pipefail -c "$3") >>"$LOG" 2>&1 || die "baseline $name failed"
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" -v n="$name" -v r="$r" 'BEGIN { printf "T W1 layer %s %d %.3f\n", n, r, (b - a) / 1e9 }' >>"$RES"
+	printf '  W1  layer     %-10s round %d: %s s\n' "$name" "$r" "$(tail -n 1 "$RES" | cut -d' ' -f6)"
+}
+
+for w in $WORKLOADS; do
+	say "generating $w"
+	"gen_$w"
+	for r in $(seq 1 "$ROUNDS"); do
+		for b in $BUILDERS; do
+			"reset_$b" "$w"
+			measure "$w" cold "$b" "$r"
+		done
+		for b in $BUILDERS; do measure "$w" nochange "$b" "$r"; done
+		for b in $BUILDERS; do
+			"change_$w"
+			measure "$w" change "$b" "$r"
+		done
+		if [ "$w" = W1 ]; then
+			# GNU tar skips reading files when writing to /dev/null: pipe it.
+			baseline tar "$r" 'tar -cf - src | cat >/dev/null'
+			baseline pigz-6 "$r" 'tar -cf - src | pigz -p 2 -6 >/dev/null'
+			baseline pigz-1 "$r" 'tar -cf - src | pigz -p 2 -1 >/dev/null'
+			baseline zstd-3 "$r" 'tar -cf - src | zstd -q -T2 -3 >/dev/null'
+		fi
+	done
+	for b in $BUILDERS; do "reset_$b" "$w"; done
+	rm -rf "$T/work/$w"
+done
+
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+awk -v rounds="$ROUNDS" -v builders="$BUILDERS" -f "$BENCH/lib/report.awk" "$RES"
+echo
+echo "raw results (T workload scenario builder round seconds; RSS ... round KB; CPU ... round user sys):"
+cat "$RES"
+exit "$FAILED"
