@@ -44,9 +44,11 @@ type StepRecord struct {
 // maxRecord bounds a record file read back (a corrupt one is ignored).
 const maxRecord = 64 << 20
 
-// RecordID names the record of a Dockerfile (absolute path) and target.
-func RecordID(dockerfile, target string) string {
-	sum := sha256.Sum256([]byte("record v1\x00" + dockerfile + "\x00" + target))
+// RecordID names the record of a Dockerfile (absolute path), target and
+// cache mode: each mode keys steps its own way, so each compares with the
+// last build made in that mode.
+func RecordID(dockerfile, target, mode string) string {
+	sum := sha256.Sum256([]byte("record v1\x00" + dockerfile + "\x00" + target + "\x00" + mode))
 	return hex.EncodeToString(sum[:16])
 }
 

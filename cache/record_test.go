@@ -13,9 +13,10 @@ func TestRecordRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := RecordID("/src/Dockerfile", "")
-	if id == RecordID("/src/Dockerfile", "final") || id == RecordID("/other/Dockerfile", "") {
-		t.Fatal("record ids collide across Dockerfiles or targets")
+	id := RecordID("/src/Dockerfile", "", "cascade")
+	if id == RecordID("/src/Dockerfile", "final", "cascade") || id == RecordID("/other/Dockerfile", "", "cascade") ||
+		id == RecordID("/src/Dockerfile", "", "content") {
+		t.Fatal("record ids collide across Dockerfiles, targets or modes")
 	}
 	if _, ok, err := c.LoadRecord(id); ok || err != nil {
 		t.Fatalf("missing record: ok=%v err=%v", ok, err)
@@ -46,7 +47,7 @@ func TestRecordCorruptAndInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := RecordID("/x", "")
+	id := RecordID("/x", "", "cascade")
 	if err := c.SaveRecord(id, Record{}); err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
 		return err
 	}
-	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target)
+	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target, opts.CacheMode)
 	began := time.Now()
 	res, err := builder.Build(ctx, opts)
 	if err != nil {

@@ -96,7 +96,7 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
 		return err
 	}
-	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target)
+	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target, opts.CacheMode)
 	res, err := builder.Build(ctx, opts)
 	if err != nil {
 		return err
