@@ -88,6 +88,9 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 // runBuild wires the packages together for one build.
 func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 1 {
+		if info, err := os.Stat(args[0]); err != nil || !info.IsDir() {
+			return usageError{fmt.Errorf("unknown command %q (see 'minibuild --help')", args[0])}
+		}
 		return usageError{fmt.Errorf("build: want at most one CONTEXT directory, got %d arguments", len(args))}
 	}
 	ctxDir := "."

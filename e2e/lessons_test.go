@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLessons runs each lesson script of examples/README.md as a learner
+// would, and checks the cascade it prints.
+func TestLessons(t *testing.T) {
+	requireRoot(t)
+	requireBusybox(t)
+	for _, tc := range []struct {
+		lesson string
+		want   []string
+	}{
+		{"1-order", []string{
+			"✗ MISS  step 4 line 5   RUN echo \"installing",
+			"why: parent: cascade from step 3, line 4",
+			"HIT   step 4 line 6   RUN echo \"installing",
+			"why: source: changed app/main.sh",
+		}},
+		{"2-chaining", []string{"tool:separate", "tool:chained", "8.0 MiB"}},
+		{"3-identical-layer", []string{
+			"✗ MISS  step 4 line 5   RUN wc -c /greeting > /size\n                 why: parent: cascade from step 2, line 3",
+			"HIT   step 4 line 5   RUN wc -c /greeting > /size\n                 why: content: step 2 (line 3) was rebuilt to a byte-identical layer",
+		}},
+		{"4-build-arg", []string{
+			"[2] line 4   hit     RUN echo \"expensive setup\"",
+			"why: arg: VERSION changed from \"1.0\" to \"2.0\"",
+			"HIT   step 2 line 4   RUN echo \"expensive setup\"",
+			"✗ MISS  step 4 line 6   RUN echo \"$VERSION\" > /version\n                 why: arg: VERSION changed from \"1.0\" to \"2.0\"",
+		}},
+	} {
+		t.Run(tc.lesson, func(t *testing.T) {
+			cmd := exec.Command("bash", "../examples/lessons/"+tc.lesson+"/run.sh")
+			cmd.Env = append(os.Environ(), "MINIBUILD="+bin, "LESSON_ROOT="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("lesson %s failed: %v\n%s", tc.lesson, err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("lesson %s output lacks %q:\n%s", tc.lesson, w, out)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Lesson 3: a change that produces an identical layer. Cascade mode
+# (Docker's rule) rebuilds everything after a changed step; content mode
+# notices the rebuilt layer is byte-identical and stops the cascade there.
+source "$(dirname "$0")/../lib.sh"
+base
+ctx=$(lesson "$(dirname "$0")")
+for mode in cascade content; do
+	mb --progress quiet --cache-mode $mode "$ctx" >/dev/null
+done
+echo "Both modes built once. Now change step 2's text, not its result: echo hello -> echo \"hello\""
+sed -i 's/RUN echo hello > \/greeting/RUN echo "hello" > \/greeting/' "$ctx/Dockerfile"
+cascade "--cache-mode cascade: every step after the change misses" --cache-mode cascade "$ctx"
+cascade "--cache-mode content: the rebuilt layer is identical, the rest hits" --cache-mode content "$ctx"
