@@ -87,31 +87,11 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 
 // runBuild wires the packages together for one build.
 func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 1 {
-		if info, err := os.Stat(args[0]); err != nil || !info.IsDir() {
-			return usageError{fmt.Errorf("unknown command %q (see 'minibuild --help')", args[0])}
-		}
-		return usageError{fmt.Errorf("build: want at most one CONTEXT directory, got %d arguments", len(args))}
-	}
-	ctxDir := "."
-	if len(args) == 1 {
-		ctxDir = args[0]
-	}
-	opts, err := parseBuildFlags(f)
-	if err != nil {
-		return usageError{err}
-	}
-	if info, err := os.Stat(ctxDir); err != nil || !info.IsDir() {
-		return fmt.Errorf("build context %s: not a directory", ctxDir)
-	}
-	dfPath, dfName := f.file, f.file
-	if dfPath == "" {
-		dfPath, dfName = filepath.Join(ctxDir, "Dockerfile"), "Dockerfile"
-	}
-	df, err := readDockerfile(dfPath, dfName)
+	in, err := readInputs(f, args, "build")
 	if err != nil {
 		return err
 	}
+	opts, ctxDir, dfPath, df := in.opts, in.ctxDir, in.dfPath, in.df
 	s, err := store.Open(*f.root)
 	if err != nil {
 		return err
@@ -239,6 +219,43 @@ func parseBuildFlags(f *buildFlags) (builder.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// inputs are what build and plan read before they touch the store.
+type inputs struct {
+	opts           builder.Options
+	ctxDir, dfPath string
+	df             *dockerfile.Dockerfile
+}
+
+// readInputs checks the flags and the CONTEXT argument and parses the
+// Dockerfile, for the command cmd.
+func readInputs(f *buildFlags, args []string, cmd string) (inputs, error) {
+	var in inputs
+	if len(args) > 1 {
+		if info, err := os.Stat(args[0]); err != nil || !info.IsDir() {
+			return in, usageError{fmt.Errorf("unknown command %q (see 'minibuild --help')", args[0])}
+		}
+		return in, usageError{fmt.Errorf("%s: want at most one CONTEXT directory, got %d arguments", cmd, len(args))}
+	}
+	in.ctxDir = "."
+	if len(args) == 1 {
+		in.ctxDir = args[0]
+	}
+	var err error
+	if in.opts, err = parseBuildFlags(f); err != nil {
+		return in, usageError{err}
+	}
+	if info, err := os.Stat(in.ctxDir); err != nil || !info.IsDir() {
+		return in, fmt.Errorf("build context %s: not a directory", in.ctxDir)
+	}
+	dfName := f.file
+	in.dfPath = f.file
+	if in.dfPath == "" {
+		in.dfPath, dfName = filepath.Join(in.ctxDir, "Dockerfile"), "Dockerfile"
+	}
+	in.df, err = readDockerfile(in.dfPath, dfName)
+	return in, err
 }
 
 // readDockerfile parses the Dockerfile at path, naming it name in errors.

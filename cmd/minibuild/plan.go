@@ -38,28 +38,11 @@ func planCommand() command {
 // prints each step's predicted result. It runs nothing and writes nothing
 // to the store (a missing store is read as an empty one).
 func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer) error {
-	if len(args) > 1 {
-		return usageError{fmt.Errorf("plan: want at most one CONTEXT directory, got %d arguments", len(args))}
-	}
-	ctxDir := "."
-	if len(args) == 1 {
-		ctxDir = args[0]
-	}
-	opts, err := parseBuildFlags(f)
-	if err != nil {
-		return usageError{err}
-	}
-	if info, err := os.Stat(ctxDir); err != nil || !info.IsDir() {
-		return fmt.Errorf("build context %s: not a directory", ctxDir)
-	}
-	dfPath, dfName := f.file, f.file
-	if dfPath == "" {
-		dfPath, dfName = filepath.Join(ctxDir, "Dockerfile"), "Dockerfile"
-	}
-	df, err := readDockerfile(dfPath, dfName)
+	in, err := readInputs(f, args, "plan")
 	if err != nil {
 		return err
 	}
+	opts, ctxDir, dfPath, df := in.opts, in.ctxDir, in.dfPath, in.df
 	root := *f.root
 	if _, err := os.Stat(filepath.Join(root, "index.json")); errors.Is(err, os.ErrNotExist) {
 		// No store yet: plan against an empty one, and leave none behind.
