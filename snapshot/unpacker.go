@@ -104,7 +104,13 @@ func (u *Unpacker) Cleanup() error {
 	for _, name := range names {
 		alg, rest, ok := strings.Cut(name, "-")
 		hexPart, _, ok2 := strings.Cut(rest, "-")
-		if !ok || !ok2 {
+		if !ok || !ok2 || digest.NewDigestFromEncoded(digest.Algorithm(alg), hexPart).Validate() != nil {
+			continue
+		}
+		// The lock's directory may be gone (a pruned store): then nobody
+		// can hold the lock, and taking it needs the directory back.
+		if err := os.MkdirAll(u.root+"/"+alg, 0o700); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		lock, err := tryLock(u.root+"/"+alg+"/"+hexPart+".lock", true)

@@ -26,7 +26,8 @@ type Store struct {
 
 // Open opens the store at root, creating the layout if it is missing
 // (directories 0755, files 0644), and checks the oci-layout version when the
-// file is present.
+// file is present. Then it removes what dead builds left (CleanStale),
+// without waiting and without disturbing running builds.
 func Open(root string) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -57,6 +58,9 @@ func Open(root string) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
+	unlock()
+	// Best effort: what cleanup cannot remove, Verify reports.
+	_, _ = s.CleanStale()
 	return s, nil
 }
 

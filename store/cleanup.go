@@ -1,0 +1,106 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/minibuild/minibuild/snapshot"
+)
+
+// The directories beside the layout that belong to other packages but
+// whose content the store's maintenance (CleanStale, Verify, Prune) looks
+// after: the snapshot.Unpacker's root, the snapshotters' state directory,
+// and the executor's state directory, as the CLI wires them.
+const (
+	layersDir    = "layers"
+	snapshotsDir = "snapshots"
+	runDir       = "run"
+)
+
+// staleTempAge is how old a temporary file written without the store lock
+// must be before cleanup takes it for a dead process's.
+const staleTempAge = time.Minute
+
+// CleanStale removes what builds that died (SIGKILL, power loss) left
+// behind, without waiting for anything and without disturbing a build that
+// is running. If no other process holds the store lock (TryLock
+// exclusive), it removes everything under ROOT/tmp, the temporary files of
+// atomic writes (index.json, cache entries) and the executor's run
+// directories; whatever the lock, it removes half-unpacked layers and
+// snapshots (unmounting them) whose builds are gone, each guarded by its
+// own lock. It reports whether the lock-guarded part ran. Open calls it.
+func (s *Store) CleanStale() (bool, error) {
+	var errs []error
+	unlock, alone, err := s.TryLock(true)
+	errs = append(errs, err)
+	if alone {
+		paths, err := s.leftovers()
+		errs = append(errs, err)
+		for _, p := range paths {
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, fmt.Errorf("removing %s: %w", p, err))
+			}
+		}
+		unlock()
+	}
+	errs = append(errs, snapshot.NewUnpacker(filepath.Join(s.root, layersDir)).Cleanup())
+	errs = append(errs, snapshot.Cleanup(filepath.Join(s.root, snapshotsDir)))
+	if err := errors.Join(errs...); err != nil {
+		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", s.root, err)
+	}
+	return alone, nil
+}
+
+// leftovers lists the partial writes of dead processes: every entry of
+// ROOT/tmp, the temporary files of atomic replacements in ROOT and
+// ROOT/cache/entries, and the executor's run directories. Only a caller
+// holding the exclusive store lock knows that their writers are dead.
+func (s *Store) leftovers() ([]string, error) {
+	var out []string
+	var errs []error
+	add := func(dir string, keep func(string) bool) {
+		names, err := readDirNames(dir)
+		errs = append(errs, err)
+		for _, n := range names {
+			if keep(n) {
+				out = append(out, filepath.Join(dir, n))
+			}
+		}
+	}
+	add(filepath.Join(s.root, "tmp"), func(string) bool { return true })
+	// Open writes oci-layout without the store lock: only old temporary
+	// files in ROOT are surely dead.
+	add(s.root, func(n string) bool {
+		if !strings.HasPrefix(n, ".") || !strings.Contains(n, ".tmp-") {
+			return false
+		}
+		fi, err := os.Lstat(filepath.Join(s.root, n))
+		return err == nil && time.Since(fi.ModTime()) > staleTempAge
+	})
+	add(filepath.Join(s.root, "cache", "entries"), func(n string) bool { return strings.HasPrefix(n, ".tmp-") })
+	add(filepath.Join(s.root, runDir), func(n string) bool { return strings.HasPrefix(n, "run-") })
+	sort.Strings(out)
+	return out, errors.Join(errs...)
+}
+
+// readDirNames lists dir; a missing directory is empty.
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	return names, nil
+}

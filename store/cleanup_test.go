@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deadBuildLeftovers writes what a build killed mid-way leaves in the
+// store at root and returns the paths that cleanup must remove and the
+// one it must keep (a young temporary file in ROOT, which Open itself may
+// be writing).
+func deadBuildLeftovers(t *testing.T, root string) (stale []string, young string) {
+	t.Helper()
+	stale = []string{
+		filepath.Join(root, "tmp", "blob-1234"),
+		filepath.Join(root, "tmp", "work-5", "sub", "f"),
+		filepath.Join(root, "cache", "entries", ".tmp-77"),
+		filepath.Join(root, "run", "run-42", "hosts"),
+		filepath.Join(root, ".index.json.tmp-old"),
+		filepath.Join(root, "layers", "tmp", "sha256-"+strings.Repeat("e", 64)+"-3", "usr", "bin"),
+	}
+	for _, p := range stale {
+		writeFile(t, p, "partial")
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale[4], old, old); err != nil {
+		t.Fatal(err)
+	}
+	young = filepath.Join(root, ".oci-layout.tmp-new")
+	writeFile(t, young, "partial")
+	return stale, young
+}
+
+func TestCleanStale(t *testing.T) {
+	s := openTestStore(t)
+	stale, young := deadBuildLeftovers(t, s.Root())
+	alone, err := s.CleanStale()
+	if err != nil || !alone {
+		t.Fatalf("CleanStale = %v, %v; want true, nil", alone, err)
+	}
+	for _, p := range stale {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left: %v", p, err)
+		}
+	}
+	if _, err := os.Lstat(young); err != nil {
+		t.Errorf("a young temporary file in ROOT was removed: %v", err)
+	}
+	for _, d := range []string{"tmp", "cache/entries", "run"} {
+		if _, err := os.Stat(filepath.Join(s.Root(), d)); err != nil {
+			t.Errorf("%s itself was removed: %v", d, err)
+		}
+	}
+}
+
+// TestOpenCleansStale: the next minibuild command cleans up by itself.
+func TestOpenCleansStale(t *testing.T) {
+	root := openTestStore(t).Root()
+	stale, _ := deadBuildLeftovers(t, root)
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range stale {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left after Open: %v", p, err)
+		}
+	}
+}
+
+// TestCleanStaleSparesRunningBuilds: while a build holds the store lock,
+// its files under ROOT/tmp and its run directory stay.
+func TestCleanStaleSparesRunningBuilds(t *testing.T) {
+	s := openTestStore(t)
+	building, err := Open(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := building.Lock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	live := []string{
+		filepath.Join(s.Root(), "tmp", "blob-live"),
+		filepath.Join(s.Root(), "cache", "entries", ".tmp-live"),
+		filepath.Join(s.Root(), "run", "run-live", "hosts"),
+	}
+	for _, p := range live {
+		writeFile(t, p, "being written")
+	}
+	alone, err := s.CleanStale()
+	if err != nil || alone {
+		t.Fatalf("CleanStale = %v, %v; want false, nil", alone, err)
+	}
+	if _, err := Open(s.Root()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range live {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("a running build's %s was removed: %v", p, err)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minibuild/minibuild/cache"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// testLayer is a gzip layer blob stored in a test store.
+type testLayer struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest
+}
+
+// putLayer stores a gzip layer holding one file name with content.
+func putLayer(t *testing.T, s *Store, name, content string) testLayer {
+	t.Helper()
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}
+	if err := tw.WriteHeader(hdr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte(content)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(raw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testLayer{desc: desc, diffID: digest.FromBytes(raw.Bytes())}
+}
+
+// putImage stores a config (with one history entry per layer plus the
+// empty-layer steps given) and a manifest of layers, and tags it name
+// unless name is "".
+func putImage(t *testing.T, s *Store, name string, layers []testLayer, emptySteps ...string) ocispec.Descriptor {
+	t.Helper()
+	img := ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
+	for _, l := range layers {
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.diffID)
+		img.History = append(img.History, ocispec.History{CreatedBy: "COPY " + string(l.diffID)})
+		m.Layers = append(m.Layers, l.desc)
+	}
+	for _, step := range emptySteps {
+		img.History = append(img.History, ocispec.History{CreatedBy: step, EmptyLayer: true})
+	}
+	var err error
+	if m.Config, err = s.WriteJSON(ocispec.MediaTypeImageConfig, img); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := s.WriteJSON(ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "" {
+		if err := s.Tag(name, desc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return desc
+}
+
+// testCache opens the store's cache.
+func testCache(t *testing.T, s *Store) *cache.Cache {
+	t.Helper()
+	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// putEntry records a cache entry for step (with layer l unless nil) last
+// used at lastUsed, and returns its key.
+func putEntry(t *testing.T, c *cache.Cache, step string, l *testLayer, lastUsed time.Time) digest.Digest {
+	t.Helper()
+	e := cache.Entry{Key: cache.KeyInput{Instruction: step}.Key(), CreatedBy: step, Created: lastUsed, LastUsed: lastUsed}
+	if l != nil {
+		desc := l.desc
+		e.Layer, e.DiffID = &desc, l.diffID
+	}
+	if err := c.Put(e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Key
+}
+
+// blobFile is the path of blob d in s.
+func blobFile(t *testing.T, s *Store, d digest.Digest) string {
+	t.Helper()
+	p, err := s.BlobPath(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// flipBit flips one bit in the middle of the file at path.
+func flipBit(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x10
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// problemKinds lists "kind digest" of each problem, for comparisons.
+func problemKinds(ps []Problem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Kind+" "+string(p.Digest))
+	}
+	return out
+}
