@@ -36,8 +36,9 @@ func (b *build) metaEnv() []string {
 // a --build-arg wins, then the default, then a global ARG's value.
 func (b *build) declareArgs(s *stage, in *dockerfile.ArgInstruction) {
 	meta := b.metaEnv()
+	s.seq++
 	for _, arg := range in.Args {
-		a := buildArg{name: arg.Key}
+		a := buildArg{name: arg.Key, seq: s.seq}
 		if v, ok := b.o.BuildArgs[arg.Key]; ok {
 			a.value, a.set = v, true
 			b.consumed[arg.Key] = true

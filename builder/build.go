@@ -101,14 +101,18 @@ type build struct {
 
 // stage is the state of a stage while its steps run.
 type stage struct {
-	index     int
-	name      string
-	img       Image
-	layers    []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
-	key       digest.Digest        // the key of the last step
-	args      []buildArg           // ARGs in scope, in declaration order
-	cmdSet    bool
-	position  int // steps of this stage so far; its FROM is 0
+	index    int
+	name     string
+	img      Image
+	layers   []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
+	key      digest.Digest        // the key of the last step
+	args     []buildArg           // ARGs in scope, in declaration order
+	cmdSet   bool
+	position int // steps of this stage so far; its FROM is 0
+	// seq counts ARG and ENV instructions; envSeq holds, per ENV name, the
+	// seq of its last ENV, so ARG and ENV of one name apply in order.
+	seq       int
+	envSeq    map[string]int
 	firstMiss *StepResult
 	lastMiss  *StepResult
 	// unknown, in a dry run, says why this stage's keys cannot be known
@@ -122,29 +126,38 @@ type buildArg struct {
 	name  string
 	value string
 	set   bool
+	seq   int // when it was declared, against stage.envSeq
 }
 
-// env returns the environment variable expansion sees: ARG values, then
-// ENV values (ENV wins over ARG of the same name).
+// env returns the environment variable expansion sees. ARG and ENV of
+// one name apply in instruction order, as in BuildKit: an ENV overrides an
+// earlier ARG, and an ARG declared after the ENV overrides it again.
 func (s *stage) env() []string {
 	var env []string
 	for _, a := range s.args {
-		if a.set {
+		if a.set && !s.argWins(a) {
 			env = append(env, a.name+"="+a.value)
 		}
 	}
-	return append(env, s.img.Config.Env...)
+	env = append(env, s.img.Config.Env...)
+	return append(env, s.argEnv()...)
 }
 
-// argEnv returns the ARG values in scope that no ENV overrides, for RUN.
+// argEnv returns the ARG values in scope that no later ENV overrides.
 func (s *stage) argEnv() []string {
 	var env []string
 	for _, a := range s.args {
-		if a.set && !hasEnv(s.img.Config.Env, a.name) {
+		if a.set && s.argWins(a) {
 			env = append(env, a.name+"="+a.value)
 		}
 	}
 	return env
+}
+
+// argWins reports whether an ARG was declared after the last ENV of its
+// name in this stage (the base image's environment comes before both).
+func (s *stage) argWins(a buildArg) bool {
+	return a.seq > s.envSeq[a.name]
 }
 
 func hasEnv(env []string, name string) bool {

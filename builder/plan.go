@@ -58,8 +58,13 @@ func (b *build) plan(ctx context.Context, s *stage, inst dockerfile.Instruction)
 	case *dockerfile.EnvInstruction:
 		p.createdBy = "ENV " + joinPairs(in.Pairs)
 		p.apply = func(s *stage) {
+			s.seq++
+			if s.envSeq == nil {
+				s.envSeq = map[string]int{}
+			}
 			for _, kv := range in.Pairs {
 				s.img.Config.Env = setEnv(s.img.Config.Env, kv.Key, kv.Value)
+				s.envSeq[kv.Key] = s.seq
 			}
 		}
 	case *dockerfile.LabelInstruction:

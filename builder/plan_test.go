@@ -97,8 +97,10 @@ func TestRunArgs(t *testing.T) {
 			Heredocs: []dockerfile.Heredoc{{Name: "EOF", Content: "echo one\necho two\n"}}}, []string{"/bin/sh", "-c", "echo one\necho two\n"}},
 		{"heredoc as input", s, &dockerfile.RunInstruction{Command: []string{"cat <<EOT > /f"}, PrependShell: true,
 			Heredocs: []dockerfile.Heredoc{{Name: "EOT", Content: "line\n"}}}, []string{"/bin/sh", "-c", "cat <<EOT > /f\nline\nEOT"}},
+		{"heredoc with a shebang", s, &dockerfile.RunInstruction{Command: []string{"<<EOF"}, PrependShell: true,
+			Heredocs: []dockerfile.Heredoc{{Name: "EOF", Content: "#!/bin/awk -f\nBEGIN { print 1 }\n"}}}, []string{"/bin/awk", "-f", "/dev/stdin"}},
 	} {
-		if got := runArgs(tc.s, tc.in); !reflect.DeepEqual(got, tc.want) {
+		if got, _ := runArgs(tc.s, tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: runArgs = %q, want %q", tc.name, got, tc.want)
 		}
 	}

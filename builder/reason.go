@@ -58,7 +58,7 @@ func (s *stage) values(names []string) map[string]string {
 func (s *stage) isArg(name string) bool {
 	for _, a := range s.args {
 		if a.name == name {
-			return !hasEnv(s.img.Config.Env, name)
+			return s.argWins(a)
 		}
 	}
 	return false

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -25,8 +26,12 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 	case b.o.Executor == nil && !b.o.DryRun:
 		return nil, errors.New("RUN needs an executor, and none is configured")
 	}
-	args := runArgs(s, in)
-	env := append(append([]string(nil), s.img.Config.Env...), s.argEnv()...)
+	args, stdin := runArgs(s, in)
+	env := append([]string(nil), s.img.Config.Env...)
+	for _, kv := range s.argEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env = setEnv(env, k, v)
+	}
 	if !hasEnv(env, "PATH") {
 		env = append(env, DefaultPathEnv)
 	}
@@ -68,8 +73,12 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		}
 		gids := supplementaryGroups(u)
 		idx := b.index
+		var in io.Reader
+		if stdin != "" {
+			in = strings.NewReader(stdin)
+		}
 		err = b.o.Executor.Run(ctx, root.Dir(), executor.Process{
-			Args: args, Env: env, Cwd: wd,
+			Args: args, Env: env, Cwd: wd, Stdin: in,
 			UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids,
 			Stdout:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stdout"},
 			Stderr:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stderr"},
@@ -96,21 +105,30 @@ func supplementaryGroups(u rootfs.User) []uint32 {
 	return gids
 }
 
-// runArgs is the argv of a RUN: exec form as written, shell form through
-// the stage's SHELL. A heredoc that is the whole command becomes the script.
-func runArgs(s *stage, in *dockerfile.RunInstruction) []string {
+// runArgs is the argv of a RUN, and what its standard input holds: exec
+// form as written, shell form through the stage's SHELL. A heredoc that is
+// the whole command is the script: run by the shell, or, when it starts
+// with "#!", by that interpreter, which reads it from /dev/stdin (BuildKit
+// runs such a script as a file; the interpreter sees the same program).
+func runArgs(s *stage, in *dockerfile.RunInstruction) ([]string, string) {
 	if !in.PrependShell {
-		return append([]string(nil), in.Command...)
+		return append([]string(nil), in.Command...), ""
 	}
 	cmd := strings.Join(in.Command, " ")
 	if len(in.Heredocs) == 1 && strings.HasPrefix(strings.TrimSpace(cmd), "<<") &&
 		len(strings.Fields(cmd)) == 1 {
-		return append(s.shell(), in.Heredocs[0].Content)
+		script := in.Heredocs[0].Content
+		if first, _, _ := strings.Cut(script, "\n"); strings.HasPrefix(first, "#!") {
+			if interp := strings.Fields(first[2:]); len(interp) > 0 {
+				return append(interp, "/dev/stdin"), script
+			}
+		}
+		return append(s.shell(), script), ""
 	}
 	for _, h := range in.Heredocs {
 		cmd += "\n" + h.Content + h.Name
 	}
-	return append(s.shell(), cmd)
+	return append(s.shell(), cmd), ""
 }
 
 func mustJSON(v any) string {

@@ -90,6 +90,7 @@ func newSnapshotDir(stateDir string) (string, *os.File, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", nil, fmt.Errorf("creating %q: %w", parent, err)
 	}
+	lastErr := errors.New("too many id collisions")
 	for range 8 {
 		id, err := randomID()
 		if err != nil {
@@ -112,12 +113,15 @@ func newSnapshotDir(stateDir string) (string, *os.File, error) {
 			}
 		}
 		if err != nil {
-			// A concurrent Cleanup took the directory for a dead one.
-			return "", nil, fmt.Errorf("locking snapshot directory %q: %w", dir, err)
+			// A concurrent Cleanup (another build starting) took the new
+			// directory for a dead one before its lock existed: leave it
+			// to that Cleanup and try a fresh one.
+			lastErr = fmt.Errorf("locking snapshot directory %q: %w", dir, err)
+			continue
 		}
 		return dir, lock, nil
 	}
-	return "", nil, fmt.Errorf("creating a snapshot directory under %q: too many id collisions", parent)
+	return "", nil, fmt.Errorf("creating a snapshot directory under %q: %w", parent, lastErr)
 }
 
 // checkSameFile checks that path still names the open file f.
