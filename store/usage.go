@@ -101,7 +101,13 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 		u.Bases++
 		u.BasesBytes += diskUsage(filepath.Join(state, "native", id.Encoded()))
 	}
-	u.TempBytes = diskUsage(filepath.Join(s.root, "tmp"))
+	tmp, err := readDirNames(filepath.Join(s.root, "tmp"))
+	if err != nil {
+		return u, err
+	}
+	for _, name := range tmp {
+		u.TempBytes += diskUsage(filepath.Join(s.root, "tmp", name))
+	}
 	return u, nil
 }
 
