@@ -94,7 +94,7 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 }
 
 // walk adds desc and, for manifests and indexes, every blob it reaches to
-// seen, checking that each is present in the store.
+// seen, checking that each is present in the store or fetchable (CanGet).
 func (s *Store) walk(desc ocispec.Descriptor, seen map[digest.Digest]ocispec.Descriptor, depth int) error {
 	if err := validateDigest(desc.Digest); err != nil {
 		return err
@@ -108,7 +108,7 @@ func (s *Store) walk(desc ocispec.Descriptor, seen map[digest.Digest]ocispec.Des
 		}
 		return nil
 	}
-	if !s.HasBlob(desc.Digest) {
+	if !s.CanGet(desc.Digest) {
 		return fmt.Errorf("blob %s: %w", desc.Digest, ErrNotFound)
 	}
 	seen[desc.Digest] = ocispec.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size}

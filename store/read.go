@@ -24,9 +24,10 @@ const (
 
 // OpenBlob opens blob d for reading. The reader hashes what it yields and,
 // at EOF, returns an error naming d instead of io.EOF if the content does
-// not match; a caller that stops early gets no verification.
+// not match; a caller that stops early gets no verification. A missing
+// blob the fetcher knows (SetFetcher) is downloaded first.
 func (s *Store) OpenBlob(d digest.Digest) (io.ReadCloser, error) {
-	return openVerified(s.root, d, -1)
+	return s.openBlob(d, -1)
 }
 
 // OpenDescriptor is OpenBlob for desc.Digest that also fails, at the
@@ -35,7 +36,7 @@ func (s *Store) OpenDescriptor(desc ocispec.Descriptor) (io.ReadCloser, error) {
 	if desc.Size < 0 {
 		return nil, fmt.Errorf("blob %s: negative size %d", desc.Digest, desc.Size)
 	}
-	return openVerified(s.root, desc.Digest, desc.Size)
+	return s.openBlob(desc.Digest, desc.Size)
 }
 
 // ReadBlob reads and verifies the whole of blob d.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -22,6 +23,8 @@ var ErrNotFound = errors.New("not found")
 // through file locks, by several processes.
 type Store struct {
 	root string
+	// lazy is the fetcher of blobs not stored yet (SetFetcher), or nil.
+	lazy atomic.Pointer[lazySource]
 }
 
 // Open opens the store at root, creating the layout if it is missing
