@@ -57,8 +57,9 @@ func (s *Store) CleanStale() (bool, error) {
 }
 
 // leftovers lists the partial writes of dead processes: every entry of
-// ROOT/tmp, the temporary files of atomic replacements in ROOT and
-// ROOT/cache/entries, and the executor's run directories. Only a caller
+// ROOT/tmp, the temporary files of atomic replacements in ROOT,
+// ROOT/cache/entries and ROOT/verified, and the executor's run
+// directories. Only a caller
 // holding the exclusive store lock knows that their writers are dead.
 func (s *Store) leftovers() ([]string, error) {
 	var out []string
@@ -83,6 +84,7 @@ func (s *Store) leftovers() ([]string, error) {
 		return err == nil && time.Since(fi.ModTime()) > staleTempAge
 	})
 	add(filepath.Join(s.root, "cache", "entries"), func(n string) bool { return strings.HasPrefix(n, ".tmp-") })
+	add(filepath.Join(s.root, verifiedDir), func(n string) bool { return strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") })
 	add(filepath.Join(s.root, runDir), func(n string) bool { return strings.HasPrefix(n, "run-") })
 	sort.Strings(out)
 	return out, errors.Join(errs...)

@@ -21,14 +21,22 @@ func (s *Store) layerDiffID(d digest.Digest) (digest.Digest, error) {
 		return "", err
 	}
 	defer rc.Close()
+	// A damaged blob is best reported as such, not by what the
+	// decompressor makes of it.
+	damaged := func(err error) error {
+		if _, verr := io.Copy(io.Discard, rc); verr != nil {
+			return verr
+		}
+		return err
+	}
 	dr, err := tarutil.Decompress(rc)
 	if err != nil {
-		return "", err
+		return "", damaged(err)
 	}
 	defer dr.Close()
 	dg := digest.SHA256.Digester()
 	if _, err := io.Copy(dg.Hash(), tarutil.LimitReader(dr, tarutil.DefaultMaxBytes)); err != nil {
-		return "", err
+		return "", damaged(err)
 	}
 	// Whatever the decompressor left unread must still match the blob's
 	// digest.

@@ -242,6 +242,16 @@ func (p *pruner) blobs(ctx context.Context) error {
 		}
 		p.removed(Removal{Kind: "blob", Digest: f.Digest, What: filepath.Join(p.s.root, "blobs", "sha256", f.Name), Bytes: f.Size})
 	}
+	// VerifyLayer's stamps of blobs that are gone go with them.
+	stamps, err := p.s.staleStamps()
+	if err != nil {
+		return err
+	}
+	for _, st := range stamps {
+		if err := os.Remove(st); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+)
+
+// verifiedDir holds one stamp per layer blob VerifyLayer checked in full:
+// the diffID it decompressed to and the identity of the file then.
+const verifiedDir = "verified"
+
+// VerifyLayer checks that layer blob desc is present, has desc.Size
+// bytes (unless negative), matches its digest and decompresses to
+// diffID: what a build must know before it reuses a cached layer without
+// reading it. A missing blob wraps ErrNotFound.
+//
+// A full check reads and decompresses the blob. Its success is stamped in
+// ROOT/verified with the file's identity (device, inode, size, mtime and
+// ctime), so a later check of the unchanged file costs a stat: any write
+// to the blob, or its replacement, changes that identity and forces a full
+// check again. Every reader still verifies what it reads.
+func (s *Store) VerifyLayer(desc ocispec.Descriptor, diffID digest.Digest) error {
+	if err := validateDigest(diffID); err != nil {
+		return fmt.Errorf("layer %s: diffID: %w", desc.Digest, err)
+	}
+	path, err := s.BlobPath(desc.Digest)
+	if err != nil {
+		return err
+	}
+	id, err := fileIdentity(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("layer %s: %w", desc.Digest, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", desc.Digest, err)
+	}
+	if desc.Size >= 0 && id.size != desc.Size {
+		return fmt.Errorf("layer %s: blob has %d bytes, the descriptor says %d", desc.Digest, id.size, desc.Size)
+	}
+	stamp := filepath.Join(s.root, verifiedDir, desc.Digest.Encoded())
+	want := string(diffID) + " " + id.String() + "\n"
+	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
+		return nil
+	}
+	got, err := s.layerDiffID(desc.Digest)
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", desc.Digest, err)
+	}
+	if got != diffID {
+		return fmt.Errorf("layer %s: decompresses to %s, not the diffID %s", desc.Digest, got, diffID)
+	}
+	after, err := fileIdentity(path)
+	if err != nil || after != id {
+		// Replaced while it was read: the check holds for the old file only.
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err != nil {
+		return nil
+	}
+	// A stamp is a hint: failing to write it costs a full check next time.
+	_ = writeFileAtomic(stamp, []byte(want), 0o644)
+	return nil
+}
+
+// fileID is what changes whenever a file is written or replaced.
+type fileID struct {
+	dev, ino     uint64
+	size         int64
+	mtime, ctime unix.Timespec
+}
+
+func (i fileID) String() string {
+	return fmt.Sprintf("%d:%d:%d:%d.%09d:%d.%09d", i.dev, i.ino, i.size, i.mtime.Sec, i.mtime.Nsec, i.ctime.Sec, i.ctime.Nsec)
+}
+
+// fileIdentity stats path without following a symlink; only a regular
+// file has one.
+func fileIdentity(path string) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return fileID{}, fs.ErrNotExist
+		}
+		return fileID{}, err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return fileID{}, errors.New("blob is not a regular file")
+	}
+	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, nil
+}
+
+// staleStamps lists the stamps of blobs that are gone, and stray files.
+func (s *Store) staleStamps() ([]string, error) {
+	dir := filepath.Join(s.root, verifiedDir)
+	names, err := readDirNames(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		d := digest.NewDigestFromEncoded(digest.SHA256, n)
+		if strings.HasPrefix(n, ".") || validateDigest(d) != nil || !s.HasBlob(d) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	return out, nil
+}
