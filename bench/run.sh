@@ -156,7 +156,7 @@ for w in $WORKLOADS; do
 		fi
 	done
 	for b in $BUILDERS; do "reset_$b" "$w"; done
-	rm -rf "$T/work/$w"
+	trash "$T/work/$w"
 done
 
 echo

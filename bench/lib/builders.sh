@@ -13,6 +13,13 @@
 #
 # A cold build starts from empty state, so it includes taking in the base
 # image (minibuild's import, BuildKit's oci-layout load, Buildah's pull).
+# BuildKit's cold state is a fresh buildkitd root (the daemon is restarted).
+#
+# Old state is moved aside, never deleted while measuring: on ext4 without
+# a journal (these machines), every file created in the ~30 s after a mass
+# deletion scans past the freed inodes (recently_deleted), so deleting one
+# builder's state would slow down the next build, whoever runs it. The
+# trash is deleted at exit.
 
 BUILDERS_ALL="minibuild buildkit buildah"
 
@@ -20,10 +27,15 @@ tag_of() { echo "bench-$(echo "$1" | tr 'A-Z' 'a-z'):latest"; }
 
 # --- minibuild ---------------------------------------------------------------
 
-reset_minibuild() {
-	unmount_under "$T/state/mb-$1"
-	rm -rf "$T/state/mb-$1"
+# trash moves a directory into $T/trash.
+trash() {
+	[ -e "$1" ] || return 0
+	unmount_under "$1"
+	mkdir -p "$T/trash"
+	mv "$1" "$T/trash/$(date +%s%N)"
 }
+
+reset_minibuild() { trash "$T/state/mb-$1"; }
 
 # build_minibuild_W runs minibuild under GNU time, leaving its report in
 # $T/time.out for the peak RSS.
@@ -39,8 +51,10 @@ build_minibuild_W() {
 bkctl() { "$BK_BIN/buildctl" --addr "$BK_SOCK" "$@"; }
 
 reset_buildkit() {
-	bkctl prune --all >/dev/null
-	rm -rf "$T/state/bk-$1"
+	stop_buildkitd
+	trash "$T/state/bk-root"
+	trash "$T/state/bk-$1"
+	start_buildkitd
 }
 
 build_buildkit_W() {
@@ -58,14 +72,7 @@ bh() {
 	buildah --root "$T/state/bh-$w/root" --runroot "$T/state/bh-$w/run" --storage-driver overlay "$@"
 }
 
-reset_buildah() {
-	if [ -d "$T/state/bh-$1" ]; then
-		bh "$1" rm -a >/dev/null 2>&1 || true
-		bh "$1" rmi -a -f >/dev/null 2>&1 || true
-		unmount_under "$T/state/bh-$1"
-		rm -rf "$T/state/bh-$1"
-	fi
-}
+reset_buildah() { trash "$T/state/bh-$1"; }
 
 build_buildah_W() {
 	local id

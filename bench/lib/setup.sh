@@ -56,13 +56,15 @@ install_buildkit() {
 }
 
 # start_buildkitd starts a private buildkitd (OCI worker, runc, overlayfs
-# snapshotter) with its state and socket under $T/bk.
+# snapshotter) with its state in $T/state/bk-root and its socket and log
+# in $T/bk.
 start_buildkitd() {
 	mkdir -p "$T/bk"
+	rm -f "$T/bk/sock"
 	BK_SOCK="unix://$T/bk/sock"
-	setsid "$BK_BIN/buildkitd" --root "$T/bk/root" --addr "$BK_SOCK" \
+	setsid "$BK_BIN/buildkitd" --root "$T/state/bk-root" --addr "$BK_SOCK" \
 		--oci-worker=true --containerd-worker=false --oci-worker-snapshotter overlayfs \
-		>"$T/bk/log" 2>&1 </dev/null &
+		>>"$T/bk/log" 2>&1 </dev/null &
 	BK_PID=$!
 	local i
 	for i in $(seq 150); do
