@@ -1,0 +1,224 @@
+package registry
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minibuild/minibuild/store"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// requireTool skips without a tool, except in CI, where scripts/test.sh
+// has installed it and its absence is a failure.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; the test command should have installed it", name)
+		}
+		t.Skipf("%s is not installed (scripts/test.sh installs it)", name)
+	}
+	return p
+}
+
+// startRegistry runs Debian's docker-registry on 127.0.0.1 at a free
+// port with storage in a temporary directory, stopped when the test ends,
+// and returns its host:port. htpasswd, when not "", is the path of an
+// htpasswd file the registry then demands basic auth from.
+func startRegistry(t *testing.T, htpasswd string) string {
+	t.Helper()
+	bin := requireTool(t, "docker-registry")
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+  relativeurls: true
+`, filepath.Join(dir, "data"), addr)
+	if htpasswd != "" {
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: test\n    path: %s\n", htpasswd)
+	}
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("docker-registry did not start on %s: %v\n%s", addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// writeHtpasswd writes an htpasswd file (bcrypt) for user:pass.
+func writeHtpasswd(t *testing.T, user, pass string) string {
+	t.Helper()
+	bin := requireTool(t, "htpasswd")
+	out, err := exec.Command(bin, "-Bbn", user, pass).Output()
+	if err != nil {
+		t.Fatalf("htpasswd: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// testImage is a small image written into a store by hand.
+type testImage struct {
+	manifest ocispec.Descriptor
+	config   ocispec.Descriptor
+	layers   []ocispec.Descriptor
+	diffIDs  []digest.Digest
+}
+
+// gzipLayer returns a gzip tar layer holding one file, and its diffID.
+func gzipLayer(t *testing.T, name, content string) ([]byte, digest.Digest) {
+	t.Helper()
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte(content)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var gb bytes.Buffer
+	zw := gzip.NewWriter(&gb)
+	if _, err := zw.Write(tb.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return gb.Bytes(), digest.FromBytes(tb.Bytes())
+}
+
+// writeImage stores an image of one layer per file (name -> content, in
+// the order of names) for platform.
+func writeImage(t *testing.T, s *store.Store, arch string, names []string, files map[string]string) testImage {
+	t.Helper()
+	var img testImage
+	for _, n := range names {
+		data, diffID := gzipLayer(t, n, files[n])
+		desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img.layers = append(img.layers, desc)
+		img.diffIDs = append(img.diffIDs, diffID)
+	}
+	cfg := ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: arch},
+		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: img.diffIDs}}
+	var err error
+	if img.config, err = s.WriteJSON(ocispec.MediaTypeImageConfig, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		Config: img.config, Layers: img.layers}
+	if img.manifest, err = s.WriteJSON(ocispec.MediaTypeImageManifest, m); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// openStore opens a store in a fresh temporary directory.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// recorder collects progress reports.
+type recorder struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *recorder) fn() ProgressFunc {
+	return func(p Progress) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.got = append(r.got, p.Kind+" "+p.Status)
+	}
+}
+
+// count returns how many reports equal want.
+func (r *recorder) count(want string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, g := range r.got {
+		if g == want {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *recorder) String() string { return strings.Join(r.got, ", ") }
+
+// newTestClient returns a Client with an empty credential store unless
+// one is given.
+func newTestClient(t *testing.T, o Options) *Client {
+	t.Helper()
+	if o.Credentials == nil {
+		t.Setenv("DOCKER_CONFIG", t.TempDir())
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
