@@ -260,7 +260,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			rec.Vars = p.vars
 		}
 		var hit bool
-		if entry, hit, err = b.lookup(r.Key); err != nil {
+		if entry, hit, err = b.lookup(ctx, r.Key); err != nil {
 			return errorAt(err)
 		}
 		if hit {
@@ -337,21 +337,31 @@ func firstNonNil(a, b *StepResult) *StepResult {
 }
 
 // lookup returns the cache entry for key when it can be reused: the entry
-// exists, --no-cache is off, and its layer blob is still in the store.
-func (b *build) lookup(key digest.Digest) (cache.Entry, bool, error) {
+// exists (in the local cache, else in the remote one, which is then copied
+// into the local cache), --no-cache is off, and its layer blob is in the
+// store or fetchable (Store.CanGet).
+func (b *build) lookup(ctx context.Context, key digest.Digest) (cache.Entry, bool, error) {
 	if b.o.NoCache {
 		return cache.Entry{}, false, nil
 	}
 	e, ok, err := b.o.Cache.Get(key)
 	if err != nil {
 		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s unreadable, rebuilding: %v", key, err)})
+		ok = false
+	}
+	if ok && (e.Layer == nil || b.o.Store.CanGet(e.Layer.Digest)) {
+		return e, true, nil
+	}
+	if b.o.RemoteCache == nil {
 		return cache.Entry{}, false, nil
 	}
-	if !ok {
+	if e, ok = b.o.RemoteCache.Lookup(ctx, key); !ok || (e.Layer != nil && !b.o.Store.CanGet(e.Layer.Digest)) {
 		return cache.Entry{}, false, nil
 	}
-	if e.Layer != nil && !b.o.Store.HasBlob(e.Layer.Digest) {
-		return cache.Entry{}, false, nil
+	if !b.o.DryRun {
+		if err := b.o.Cache.Put(e); err != nil {
+			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("recording remote cache entry %s: %v", key, err)})
+		}
 	}
 	return e, true, nil
 }

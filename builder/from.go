@@ -3,12 +3,14 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -38,7 +40,7 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	case strings.EqualFold(name, "scratch"):
 		s.img = emptyImage(b.o.Platform)
 	default:
-		err := b.base(s, name)
+		err := b.base(ctx, s, name)
 		if err != nil && b.o.DryRun {
 			// plan reports a missing base; it does not fail on it.
 			r.Reason = fmt.Sprintf("base: %v", err)
@@ -78,8 +80,8 @@ func (b *build) onbuild(ctx context.Context, s *stage, f *dockerfile.FromInstruc
 }
 
 // base starts the stage from the image FROM names.
-func (b *build) base(s *stage, name string) error {
-	img, layers, manifest, err := b.loadImage(name)
+func (b *build) base(ctx context.Context, s *stage, name string) error {
+	img, layers, manifest, err := b.loadImageContext(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -89,16 +91,25 @@ func (b *build) base(s *stage, name string) error {
 	return nil
 }
 
-// loadImage reads an image: a --build-context OCI layout of that name
-// (imported into the store, verified), else an image in the local store.
-// It returns the config, the layers and the manifest digest.
+// loadImage is loadImageContext without a context of its own.
 func (b *build) loadImage(name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
+	return b.loadImageContext(context.Background(), name)
+}
+
+// loadImageContext reads an image: a --build-context OCI layout of that
+// name (imported into the store, verified), else an image in the local
+// store, else (with a Puller, in a real build) one pulled into the store.
+// It returns the config, the layers and the manifest digest.
+func (b *build) loadImageContext(ctx context.Context, name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
 	var desc ocispec.Descriptor
 	var err error
 	if lc, ok := b.o.Contexts[name]; ok {
 		desc, err = b.o.Store.ImportLayout(lc.Dir, lc.Tag, b.o.Platform)
 	} else {
 		desc, err = b.o.Store.Resolve(name)
+		if errors.Is(err, store.ErrNotFound) && b.o.Puller != nil && !b.o.DryRun {
+			desc, err = b.o.Puller.Pull(ctx, name)
+		}
 	}
 	if err != nil {
 		return Image{}, nil, "", fmt.Errorf("image %s: %w", name, err)

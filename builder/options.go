@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"time"
 
 	"github.com/minibuild/minibuild/buildcontext"
@@ -10,6 +11,7 @@ import (
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/tarutil"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -54,6 +56,24 @@ type Options struct {
 	Tags []string
 	// Reporter receives progress events.
 	Reporter Reporter
+	// RemoteCache, when set, is asked for a step the local cache does not
+	// have (--cache-from); a hit is put into the local cache. Its layers
+	// need only be fetchable (Store.CanGet), not stored.
+	RemoteCache RemoteCache
+	// Puller, when set, pulls a FROM image that is neither a stage, a
+	// --build-context nor in the store, into the store.
+	Puller Puller
+}
+
+// RemoteCache looks up cache entries kept elsewhere.
+type RemoteCache interface {
+	Lookup(ctx context.Context, key digest.Digest) (cache.Entry, bool)
+}
+
+// Puller brings the image name refers to into the store and returns its
+// manifest descriptor.
+type Puller interface {
+	Pull(ctx context.Context, name string) (ocispec.Descriptor, error)
 }
 
 // LayoutContext is an image in an OCI image layout directory, given with
