@@ -55,7 +55,7 @@ func verifyClean(t *testing.T, root string) {
 func sentinelDir(t *testing.T) (string, func(t *testing.T)) {
 	t.Helper()
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"secret": "host secret: never in a layer\n", "sub/passwd": "root:x:0:0::/root:/bin/sh\n"})
+	writeTree(t, dir, map[string]string{"secret": "host secret: never in a layer\n", "sub/passwd": "root:x:0:0::/root:/bin/sh\nhostuser:x:4242:4242::/:/bin/sh\n"})
 	before := describeTree(t, dir)
 	return dir, func(t *testing.T) {
 		t.Helper()
