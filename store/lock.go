@@ -21,9 +21,22 @@ import (
 //
 // Tag and Untag do not take this lock: they serialize on a separate lock
 // (ROOT/locks/index.lock), so a build holding Lock may tag its result.
+//
+// An exclusive waiter is not starved by a stream of shared holders: every
+// Lock passes through a gate (ROOT/locks/gate.lock) that an exclusive
+// waiter holds while it waits, so builds that start meanwhile queue
+// behind it.
 func (s *Store) Lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
-	return lockFile(ctx, filepath.Join(s.root, "locks", "store.lock"), exclusive)
+	gate, err := lockFile(ctx, s.gateLockPath(), exclusive)
+	if err != nil {
+		return nil, err
+	}
+	defer gate()
+	return lockFile(ctx, s.storeLockPath(), exclusive)
 }
+
+func (s *Store) storeLockPath() string { return filepath.Join(s.root, "locks", "store.lock") }
+func (s *Store) gateLockPath() string  { return filepath.Join(s.root, "locks", "gate.lock") }
 
 // lockFile flocks path (created if missing). When ctx can be cancelled it
 // polls, so that cancellation ends the wait; otherwise it blocks.

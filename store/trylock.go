@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,7 +12,12 @@ import (
 // another holder keeps the lock from being taken now. Startup cleanup
 // uses it to learn whether any other process is using the store.
 func (s *Store) TryLock(exclusive bool) (unlock func(), ok bool, err error) {
-	return tryLockFile(filepath.Join(s.root, "locks", "store.lock"), exclusive)
+	gate, ok, err := tryLockFile(s.gateLockPath(), exclusive)
+	if !ok {
+		return nil, false, err
+	}
+	defer gate()
+	return tryLockFile(s.storeLockPath(), exclusive)
 }
 
 // tryLockFile flocks path (created if missing) if that can be done now.
