@@ -66,7 +66,7 @@ func (c *Client) ExportCache(ctx context.Context, s *store.Store, records []Cach
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("exporting cache to %s: %w", loc, err)
 		}
-		desc, err := copyInto(ctx, src, dst, loc.tag(), progress)
+		desc, err := copyInto(ctx, src, dst, loc.tag(), nil, progress)
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("exporting cache to %s: %w", loc, err)
 		}
@@ -86,7 +86,7 @@ func (c *Client) ExportCache(ctx context.Context, s *store.Store, records []Cach
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	desc, err := copyInto(ctx, src, repo, r.Tag, progress)
+	desc, err := copyInto(ctx, src, repo, r.Tag, c.mounter(r), progress)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("exporting cache to %s: %w", r, c.explain(ctx, r, err))
 	}

@@ -33,11 +33,11 @@ func (c *Client) ImportCache(ctx context.Context, loc CacheLocation) (*CacheSour
 		desc  ocispec.Descriptor
 		rc    io.ReadCloser
 		err   error
+		r     Ref
 	)
 	if loc.Dir != "" {
 		blobs, desc, rc, err = openLayoutCache(ctx, loc)
 	} else {
-		var r Ref
 		if r, err = ParseRef(loc.Ref); err != nil {
 			return nil, err
 		}
@@ -57,6 +57,11 @@ func (c *Client) ImportCache(ctx context.Context, loc CacheLocation) (*CacheSour
 	rc.Close()
 	if err != nil {
 		return nil, fmt.Errorf("importing cache from %s: %w", loc, err)
+	}
+	if loc.Ref != "" {
+		for d := range cs.layers {
+			c.remember(r, d)
+		}
 	}
 	return cs, nil
 }

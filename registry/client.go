@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
+	"sync"
 
+	digest "github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -39,12 +42,16 @@ type Client struct {
 	configPath string // the Docker config file credentials come from, or ""
 	insecure   map[string]bool
 	auth       *auth.Client
+	// origins records, per blob, the repositories (registry/path) this
+	// client has seen holding it, for cross-repository mounts on push.
+	mu      sync.Mutex
+	origins map[digest.Digest]map[Ref]bool
 }
 
 // New returns a Client. A missing Docker config file means no credentials;
 // an unreadable one is an error.
 func New(o Options) (*Client, error) {
-	c := &Client{creds: o.Credentials, insecure: map[string]bool{}}
+	c := &Client{creds: o.Credentials, insecure: map[string]bool{}, origins: map[digest.Digest]map[Ref]bool{}}
 	if c.creds == nil {
 		ds, err := credentials.NewStoreFromDocker(credentials.StoreOptions{})
 		if err != nil {
@@ -131,4 +138,32 @@ func (c *Client) credentialNote(ctx context.Context, registry string) string {
 		return fmt.Sprintf("the registry refused user %q from %s", cred.Username, where)
 	}
 	return fmt.Sprintf("the registry refused the token from %s", where)
+}
+
+// remember notes that repository r (its tag and digest are ignored) holds
+// blob d.
+func (c *Client) remember(r Ref, d digest.Digest) {
+	repo := Ref{Registry: r.Registry, Repository: r.Repository}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.origins[d] == nil {
+		c.origins[d] = map[Ref]bool{}
+	}
+	c.origins[d][repo] = true
+}
+
+// mountSources returns the other repositories of r's registry known to
+// hold blob d, sorted, which a push can mount the blob from instead of
+// uploading it.
+func (c *Client) mountSources(r Ref, d digest.Digest) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for o := range c.origins[d] {
+		if o.Registry == r.Registry && o.Repository != r.Repository {
+			out = append(out, o.Repository)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

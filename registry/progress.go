@@ -10,6 +10,9 @@ const (
 	StatusDownloaded = "downloaded"
 	// StatusPushed: the blob was uploaded to the registry.
 	StatusPushed = "pushed"
+	// StatusMounted: the registry linked the blob from another of its
+	// repositories; nothing was uploaded.
+	StatusMounted = "mounted"
 )
 
 // Kinds of blob a Progress is about.

@@ -69,10 +69,12 @@ func (c *Client) pull(ctx context.Context, s *store.Store, r Ref, platform ocisp
 	opts := oras.CopyGraphOptions{
 		Concurrency: pullConcurrency,
 		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
+			c.remember(r, d.Digest)
 			progress.report(StatusDownloaded, d)
 			return nil
 		},
 		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
+			c.remember(r, d.Digest)
 			progress.report(StatusExists, d)
 			return nil
 		},

@@ -189,3 +189,27 @@ func TestInsecure(t *testing.T) {
 		}
 	}
 }
+
+// TestMountOnPush: blobs this client pulled from one repository are
+// mounted, not uploaded, when pushed to another of the same registry.
+func TestMountOnPush(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	src := openStore(t)
+	img := writeImage(t, src, "amd64", []string{"a", "b"}, map[string]string{"a": "one", "b": "two"})
+	if _, err := newTestClient(t, Options{}).Push(ctx, src, img.manifest, reg+"/base/img:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, Options{})
+	dst := openStore(t)
+	if _, err := c.Pull(ctx, dst, reg+"/base/img:1", ocispec.Platform{OS: "linux", Architecture: "amd64"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	if _, err := c.Push(ctx, dst, img.manifest, reg+"/other/app:1", rec.fn()); err != nil {
+		t.Fatal(err)
+	}
+	if rec.count("layer mounted") != 2 || rec.count("layer pushed") != 0 {
+		t.Errorf("push to another repository: %s, want both layers mounted", &rec)
+	}
+}

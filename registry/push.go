@@ -30,18 +30,32 @@ func (c *Client) Push(ctx context.Context, s *store.Store, desc ocispec.Descript
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	pushed, err := copyInto(ctx, storeSource{s: s, root: root}, repo, r.Reference(), progress)
+	pushed, err := copyInto(ctx, storeSource{s: s, root: root}, repo, r.Reference(), c.mounter(r), progress)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("pushing %s: %w", r, c.explain(ctx, r, err))
 	}
 	return pushed, nil
 }
 
+// mounter returns the MountFrom function of a push to r: the other
+// repositories of r's registry known to hold a blob.
+func (c *Client) mounter(r Ref) func(context.Context, ocispec.Descriptor) ([]string, error) {
+	return func(_ context.Context, d ocispec.Descriptor) ([]string, error) {
+		return c.mountSources(r, d.Digest), nil
+	}
+}
+
 // copyInto copies src's root and every blob it reaches to dst, sending
-// only what dst lacks, and names the root ref in dst.
-func copyInto(ctx context.Context, src storeSource, dst oras.Target, ref string, progress ProgressFunc) (ocispec.Descriptor, error) {
+// only what dst lacks (mounting blobs from the repositories mountFrom
+// names, when it is not nil), and names the root ref in dst.
+func copyInto(ctx context.Context, src storeSource, dst oras.Target, ref string, mountFrom func(context.Context, ocispec.Descriptor) ([]string, error), progress ProgressFunc) (ocispec.Descriptor, error) {
 	opts := oras.CopyOptions{CopyGraphOptions: oras.CopyGraphOptions{
 		Concurrency: pushConcurrency,
+		MountFrom:   mountFrom,
+		OnMounted: func(_ context.Context, d ocispec.Descriptor) error {
+			progress.report(StatusMounted, d)
+			return nil
+		},
 		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
 			progress.report(StatusPushed, d)
 			return nil
