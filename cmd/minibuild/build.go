@@ -41,6 +41,7 @@ type buildFlags struct {
 	network      string
 	contexts     []string
 	cacheMode    string
+	reg          *registryFlags // registries, remote cache, compression (build only)
 }
 
 func buildCommand() command {
@@ -56,6 +57,7 @@ func buildCommand() command {
   minibuild --metadata-file build.json --progress plain .  # record each step's cache result`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			f := registerBuildFlags(fs)
+			f.reg = registerRegistryFlags(fs)
 			prof := addProfileFlag(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return withCPUProfile(*prof, func() error { return runBuild(ctx, f, args, stdout, stderr) })
@@ -87,6 +89,10 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 
 // runBuild wires the packages together for one build.
 func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
+	var err error
+	if f.outputs, err = f.reg.claimOutputs(f.outputs); err != nil {
+		return usageError{err}
+	}
 	in, err := readInputs(f, args, "build")
 	if err != nil {
 		return err
@@ -126,6 +132,10 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	}
 	opts.Dockerfile, opts.Context, opts.Store, opts.Cache = df, bctx, s, c
 	opts.Snapshotter, opts.Executor, opts.Reporter = snap, exec, r
+	after, err := f.reg.apply(ctx, &opts, s, c, f.progress, stderr)
+	if err != nil {
+		return err
+	}
 	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
 		return err
 	}
@@ -136,6 +146,9 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		return err
 	}
 	if err := exportAll(ctx, s, res, f.tags, f.outputs); err != nil {
+		return err
+	}
+	if err := after(res); err != nil {
 		return err
 	}
 	r.Finish(res, time.Since(began))

@@ -23,7 +23,7 @@ type command struct {
 
 // commands lists the subcommands; "build" is also what runs without one.
 func commands() []command {
-	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand()}
+	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand(), pullCommand(), pushCommand()}
 }
 
 // usageError is a mistake in how minibuild was called (exit code 2).

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/minibuild/minibuild/registry"
+	"github.com/minibuild/minibuild/store"
+	"github.com/spf13/pflag"
+)
+
+func pushCommand() command {
+	return command{
+		name:    "push",
+		summary: "Push an image from the store to a registry",
+		usage:   "minibuild push [--root DIR] NAME [DESTINATION]",
+		example: `  minibuild push 127.0.0.1:5000/team/app:v1                # push the image of that name
+  minibuild push app:dev registry.example.com/team/app:v1    # push app:dev under another name`,
+		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
+			root := addRoot(fs)
+			insecure := fs.StringArray("insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (repeatable)")
+			progress := fs.String("progress", "plain", "progress output: plain, json or quiet")
+			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				if len(args) != 1 && len(args) != 2 {
+					return usageError{errors.New("push: want an image name and, optionally, the name to push it as")}
+				}
+				dest := args[len(args)-1]
+				if _, err := registry.ParseRef(dest); err != nil {
+					return usageError{err}
+				}
+				client, err := registry.New(registry.Options{Insecure: *insecure})
+				if err != nil {
+					return err
+				}
+				s, err := store.Open(*root)
+				if err != nil {
+					return err
+				}
+				unlock, err := s.Lock(ctx, false)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+				desc, err := s.Resolve(args[0])
+				if err != nil {
+					return err
+				}
+				p := newRegPrinter(*progress, stderr)
+				p.note("push", dest, "pushing %s", dest)
+				pushed, err := client.Push(ctx, s, desc, dest, p.blobs("push", dest))
+				if err != nil {
+					return err
+				}
+				p.done("push", dest, pushed)
+				fmt.Fprintln(stdout, pushed.Digest)
+				return nil
+			}
+		},
+	}
+}
