@@ -239,6 +239,10 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if err != nil {
 		return errorAt(err)
 	}
+	// Each ENV A=$A$A doubles a value: stop before memory does.
+	if n := len(canonical(expanded)); n > maxExpanded {
+		return errorAt(fmt.Errorf("%s expands to %d bytes, more than the %d allowed", inst.Keyword(), n, maxExpanded))
+	}
 	rec := cache.StepRecord{Stage: s.name, Position: s.position, Index: r.Index, Line: line, Text: text, Vars: s.values(used)}
 	p, err := b.plan(ctx, s, expanded)
 	var unknown *unknownError
@@ -322,6 +326,9 @@ func (b *build) predictMiss(s *stage, p *stepPlan, r StepResult) {
 	}
 }
 
+// maxExpanded bounds an instruction after variable expansion.
+const maxExpanded = 1 << 20
+
 // unknownError is what planning a step returns in a dry run when its key
 // needs something only a real build has (a download, a rebuilt stage).
 type unknownError struct{ why string }
@@ -348,6 +355,19 @@ func (b *build) lookup(ctx context.Context, key digest.Digest) (cache.Entry, boo
 	if err != nil {
 		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s unreadable, rebuilding: %v", key, err)})
 		ok = false
+	}
+	// A stored layer is reused without being read: check it first (a stat
+	// for a blob checked before and unchanged since). A damaged one is
+	// dropped with its entry and rebuilt; the rebuild's commit replaces
+	// the damaged file when it gives the same layer.
+	if ok && e.Layer != nil && b.o.Store.HasBlob(e.Layer.Digest) {
+		if err := b.o.Store.VerifyLayer(*e.Layer, e.DiffID); err != nil {
+			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s: %v: rebuilding", key, err)})
+			if !b.o.DryRun {
+				_ = b.o.Cache.Delete(key)
+			}
+			ok = false
+		}
 	}
 	if ok && (e.Layer == nil || b.o.Store.CanGet(e.Layer.Digest)) {
 		return e, true, nil

@@ -38,6 +38,7 @@ func TestBadInput(t *testing.T) {
 		{"bad tag", "FROM scratch\n", nil, []string{"-t", "UPPER:case"}, 2, "invalid tag"},
 		{"bad platform", "FROM scratch\n", nil, []string{"--platform", "windows/amd64"}, 2, "platform"},
 		{"unknown base", "FROM nosuchimage:1\n", nil, nil, 1, "Dockerfile:1:"},
+		{"expansion bomb", "FROM scratch\nENV A=xxxxxxxxxxxxxxxx\n" + strings.Repeat("ENV A=$A$A\n", 40), nil, nil, 1, "Dockerfile:18: ENV expands to"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				break
 			}
 		}
-		if args[0] == "help" {
+		if len(args) > 0 && args[0] == "help" {
 			if len(args) > 1 {
 				args = []string{args[1], "--help"}
 				return run(ctx, args, stdout, stderr)
