@@ -65,7 +65,7 @@ func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstr
 	if len(in.Sources) > 1 && !destDir {
 		return nil, fmt.Errorf("when using %s with more than one source file, the destination must be a directory and end with a /", kw)
 	}
-	c := &copier{in: in, dest: dest, destDir: destDir, epoch: b.o.Epoch}
+	c := &copier{in: in, dest: dest, destDir: destDir, epoch: b.o.Epoch, maxBytes: b.o.MaxUnpackBytes}
 	if in.Chmod != "" {
 		m, err := parseChmod(in.Chmod)
 		if err != nil {
@@ -229,6 +229,8 @@ type copier struct {
 	chmod   *fs.FileMode
 	exclude *patternmatcher.PatternMatcher
 	epoch   time.Time
+	// maxBytes bounds an ADD archive's expansion (0: tarutil's default).
+	maxBytes int64
 }
 
 // excluded reports whether --exclude drops a file: a path under a
@@ -397,7 +399,7 @@ func (c *copier) extract(ctx context.Context, root *rootfs.Root, f copyFile, nam
 	}
 	defer dr.Close()
 	target := fmt.Sprintf("/proc/self/fd/%d", dir.Fd())
-	if _, err := tarutil.Apply(ctx, target, dr, tarutil.ApplyOptions{LayerName: "archive " + name}); err != nil {
+	if _, err := tarutil.Apply(ctx, target, dr, tarutil.ApplyOptions{LayerName: "archive " + name, MaxBytes: c.maxBytes}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return false, err
 		}

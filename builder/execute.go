@@ -99,7 +99,7 @@ func (b *build) chainOf(layers []ocispec.Descriptor, diffIDs []digest.Digest) []
 	chain := make([]snapshot.Layer, len(layers))
 	for i, d := range layers {
 		d := d
-		chain[i] = snapshot.Layer{DiffID: diffIDs[i], Open: func() (io.ReadCloser, error) {
+		chain[i] = snapshot.Layer{DiffID: diffIDs[i], MaxBytes: b.o.MaxUnpackBytes, Open: func() (io.ReadCloser, error) {
 			return b.openLayer(d)
 		}}
 	}

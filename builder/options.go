@@ -52,6 +52,9 @@ type Options struct {
 	RecordID string
 	// RecordDockerfile is the Dockerfile's absolute path, kept in the record.
 	RecordDockerfile string
+	// MaxUnpackBytes bounds what one layer or ADD archive may expand to
+	// (a decompression bomb stops there); 0 means tarutil.DefaultMaxBytes.
+	MaxUnpackBytes int64
 	// Tags are the names the image gets in the store.
 	Tags []string
 	// Reporter receives progress events.
