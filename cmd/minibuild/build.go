@@ -41,6 +41,7 @@ type buildFlags struct {
 	network      string
 	contexts     []string
 	cacheMode    string
+	maxUnpack    int64
 	reg          *registryFlags // registries, remote cache, compression (build only)
 }
 
@@ -83,6 +84,7 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 	fs.StringVar(&f.runtime, "runtime", "", "run RUN steps with an OCI runtime (runc, crun or a path) instead of the built-in executor")
 	fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
 	fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
+	fs.Int64Var(&f.maxUnpack, "max-unpack-bytes", 0, "stop a layer or ADD archive that expands past this many bytes (decompression bombs); 0: 16 GiB")
 	fs.StringVar(&f.cacheMode, "cache-mode", "cascade", "cascade: a miss invalidates every later step (Docker's rule); content: a rebuilt step that changed nothing lets later steps hit again")
 	return f
 }
@@ -217,6 +219,10 @@ func parseBuildFlags(f *buildFlags) (builder.Options, error) {
 		f.network = "host"
 	}
 	o.Network, o.NoCache, o.Target = f.network, f.noCache, f.target
+	if f.maxUnpack < 0 {
+		return o, fmt.Errorf("invalid --max-unpack-bytes %d", f.maxUnpack)
+	}
+	o.MaxUnpackBytes = f.maxUnpack
 	switch f.cacheMode {
 	case builder.ModeCascade, builder.ModeContent:
 		o.CacheMode = f.cacheMode
