@@ -22,9 +22,11 @@ RUN ls /app > /app/list.txt
 
 // TestRegistryRemoteCache (issue 4, must-show 2): a build on root A
 // exports its cache with --cache-to (mode=max) to a registry; builds on
-// empty roots with --cache-from hit on every step. Without an export no
-// cached layer is downloaded at all; with -o type=oci exactly the final
-// image's cached layers are, once each, and never the build stage's. With
+// empty roots with --cache-from hit on every step. Without an output (no
+// -t, no -o) no cached layer is downloaded at all; with -t and -o
+// type=oci exactly the final image's cached layers are, once each, and
+// never the build stage's; either way "cache verify" finds the store
+// clean. With
 // mode=min (and a local directory) only the final stage's steps are
 // exported, so the build stage is rebuilt and the final stage hits.
 func TestRegistryRemoteCache(t *testing.T) {
@@ -74,6 +76,8 @@ func TestRegistryRemoteCache(t *testing.T) {
 		if strings.Contains(out.stderr, "cache: downloaded") {
 			t.Errorf("output reports cache downloads:\n%s", out.stderr)
 		}
+		// The entries whose layers stayed remote are not left dangling.
+		mustMB(t, "cache", "verify", "--root", root)
 	})
 
 	t.Run("an OCI export downloads exactly the final image's layers", func(t *testing.T) {
@@ -102,6 +106,7 @@ func TestRegistryRemoteCache(t *testing.T) {
 		if len(gets) != 3+1+len(finalLayers) {
 			t.Errorf("%d blobs downloaded, want %d: %v", len(gets), 3+1+len(finalLayers), gets)
 		}
+		mustMB(t, "cache", "verify", "--root", root)
 		if skopeo, err := exec.LookPath("skopeo"); err == nil {
 			if o, err := exec.Command(skopeo, "inspect", "oci:"+out+":b").CombinedOutput(); err != nil {
 				t.Errorf("skopeo inspect of the export: %v\n%s", err, o)

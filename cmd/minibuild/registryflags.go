@@ -201,6 +201,13 @@ func (f *registryFlags) apply(ctx context.Context, opts *builder.Options, s *sto
 	}
 	tags, df, target := opts.Tags, opts.Dockerfile, opts.Target
 	after := func(res *builder.Result) error {
+		if len(sources) > 0 && len(tags) > 0 {
+			// An image tagged in the store is whole: its cached layers
+			// are downloaded now, as the tag is an output too.
+			if err := materialize(s, res.Manifest); err != nil {
+				return fmt.Errorf("downloading the image's cached layers: %w", err)
+			}
+		}
 		for _, o := range f.outputs {
 			names := o.names
 			if len(names) == 0 {
@@ -223,9 +230,48 @@ func (f *registryFlags) apply(ctx context.Context, opts *builder.Options, s *sto
 			}
 			p.note("cache", spec.loc.String(), "cache: exported %d entries (mode=%s) to %s: %s", len(records), spec.mode, spec.loc, desc.Digest)
 		}
+		if len(sources) > 0 {
+			dropUnfetched(res, c, s)
+		}
 		return nil
 	}
 	return after, nil
+}
+
+// materialize makes every blob of the image desc local, downloading
+// through the store's fetcher what only it has, verified.
+func materialize(s *store.Store, desc ocispec.Descriptor) error {
+	m, _, err := s.Manifest(desc)
+	if err != nil {
+		return err
+	}
+	for _, l := range m.Layers {
+		if s.HasBlob(l.Digest) {
+			continue
+		}
+		rc, err := s.OpenDescriptor(l)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropUnfetched removes the local cache entries this build took from an
+// imported cache whose layers it never needed: without the layer here
+// they would only make "cache verify" complain, and a later build with
+// --cache-from finds them again.
+func dropUnfetched(res *builder.Result, c *cache.Cache, s *store.Store) {
+	for _, st := range res.Steps {
+		if st.Cache == builder.CacheHit && st.Layer != nil && !s.HasBlob(st.Layer.Digest) {
+			_ = c.Delete(st.Key)
+		}
+	}
 }
 
 // export writes one docker or registry output.
