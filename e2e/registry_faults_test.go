@@ -56,6 +56,7 @@ func TestRegistryFaults(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, layer) || !strings.Contains(r.stderr, "content has digest") {
 			t.Fatalf("pull of a corrupted blob: exit %d\n%s", r.code, r.stderr)
 		}
+		t.Logf("the refused pull says: %s", r.stderr)
 		for _, d := range []string{layer, base.Image.ManifestDigest} {
 			if _, err := os.Stat(filepath.Join(root, "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))); err == nil {
 				t.Errorf("%s is in the store after a refused pull", d)
@@ -77,11 +78,13 @@ func TestRegistryFaults(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, want) {
 			t.Errorf("push without credentials: exit %d, want an error saying %q:\n%s", r.code, want, r.stderr)
 		}
+		t.Logf("without credentials: %s", r.stderr)
 		writeDockerConfig(t, dockerConfig, auth, "ci", "wrong")
 		r = mb(t, "pull", "--root", t.TempDir(), private)
 		if want := auth + `: authentication failed: the registry refused user "ci"`; r.code != 1 || !strings.Contains(r.stderr, want) {
 			t.Errorf("pull with a wrong password: exit %d, want an error saying %q:\n%s", r.code, want, r.stderr)
 		}
+		t.Logf("with a wrong password: %s", r.stderr)
 		writeDockerConfig(t, dockerConfig, auth, "ci", "pa55")
 		mustMB(t, "push", "--root", rootA, "busybox:test", private)
 		ctx := t.TempDir()

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -104,6 +105,12 @@ func (c *Client) repository(r Ref) (*remote.Repository, error) {
 // explain turns a registry error into one a user can act on: failed
 // authentication names the registry and where credentials come from.
 func (c *Client) explain(ctx context.Context, r Ref, err error) error {
+	// oras's "failed to perform X on destination" says nothing a user
+	// needs: the store or the registry below names the cause.
+	var ce *oras.CopyError
+	if errors.As(err, &ce) && ce.Err != nil {
+		err = ce.Err
+	}
 	var resp *errcode.ErrorResponse
 	if errors.As(err, &resp) {
 		switch resp.StatusCode {
