@@ -26,7 +26,7 @@
 # Needs root (buildkitd, overlay mounts, namespaces) and about 2 GB in $TMPDIR.
 set -euo pipefail
 
-ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB= PROFILE_DIR= KEEP=0
+ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB='' PROFILE_DIR='' KEEP=0
 BK_VERSION=v0.34.2
 BK_BIN=${MINIBUILD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minibuild-bench}/buildkit-$BK_VERSION
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -100,7 +100,7 @@ make_base
 
 # measure W SCENARIO BUILDER ROUND builds W with BUILDER and records the time.
 measure() {
-	local w=$1 s=$2 b=$3 r=$4 t0 t1 secs rss
+	local w=$1 s=$2 b=$3 r=$4 t0 t1 secs
 	echo "=== $w $s $b round $r" >>"$LOG"
 	PROFILE_OUT=
 	[ -n "$PROFILE_DIR" ] && [ "$b" = minibuild ] && PROFILE_OUT=$PROFILE_DIR/$w-$s-$r.pprof

@@ -23,7 +23,7 @@
 
 BUILDERS_ALL="minibuild buildkit buildah"
 
-tag_of() { echo "bench-$(echo "$1" | tr 'A-Z' 'a-z'):latest"; }
+tag_of() { echo "bench-${1,,}:latest"; }
 
 # --- minibuild ---------------------------------------------------------------
 

@@ -66,8 +66,7 @@ start_buildkitd() {
 		--oci-worker=true --containerd-worker=false --oci-worker-snapshotter overlayfs \
 		>>"$T/bk/log" 2>&1 </dev/null &
 	BK_PID=$!
-	local i
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		[ -S "$T/bk/sock" ] && "$BK_BIN/buildctl" --addr "$BK_SOCK" debug workers >/dev/null 2>&1 && return 0
 		kill -0 "$BK_PID" 2>/dev/null || break
 		sleep 0.2
@@ -78,14 +77,17 @@ start_buildkitd() {
 
 # stop_buildkitd stops the buildkitd that start_buildkitd started.
 stop_buildkitd() {
+	local st
 	[ -n "${BK_PID:-}" ] || return 0
 	kill "$BK_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 50); do
-		kill -0 "$BK_PID" 2>/dev/null || break
-		sleep 0.2
+	for _ in $(seq 50); do
+		# Done when gone, or a zombie waiting for this shell to reap it.
+		st=$(cut -d' ' -f3 "/proc/$BK_PID/stat" 2>/dev/null || true)
+		[ -z "$st" ] || [ "$st" = Z ] && break
+		sleep 0.1
 	done
 	kill -9 "$BK_PID" 2>/dev/null || true
+	wait "$BK_PID" 2>/dev/null || true
 	BK_PID=
 }
 
