@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -14,22 +15,43 @@ import (
 // renderer shows the builder's events to a person or a tool.
 type renderer interface {
 	builder.Reporter
-	// Finish prints the end of the build.
+	// Finish prints the end of a build that succeeded.
 	Finish(res *builder.Result, took time.Duration)
+	// Close ends the output of a build that failed or was interrupted
+	// (Finish was not called): a live view stops and leaves the last
+	// output of the unfinished step on screen. It does nothing after
+	// Finish and may be called more than once.
+	Close()
 }
 
-// newRenderer returns the renderer --progress names.
+var (
+	_ renderer = (*plainRenderer)(nil)
+	_ renderer = (*jsonRenderer)(nil)
+	_ renderer = quietRenderer{}
+	_ renderer = (*ttyRenderer)(nil)
+)
+
+// newRenderer returns the renderer --progress names: "tty" is the live
+// view, "auto" (or "") the live view when w is a terminal (and TERM is not
+// dumb) and plain output otherwise.
 func newRenderer(mode string, w io.Writer) renderer {
 	switch mode {
 	case "json":
 		return &jsonRenderer{enc: json.NewEncoder(w)}
 	case "quiet":
 		return quietRenderer{}
+	case "tty":
+		return newTTYRenderer(w, terminalOptions(w))
+	case "auto", "":
+		if opts := terminalOptions(w); opts.terminal && os.Getenv("TERM") != "dumb" {
+			return newTTYRenderer(w, opts)
+		}
 	}
 	return &plainRenderer{w: w}
 }
 
-// plainRenderer prints one line per step start and one per result.
+// plainRenderer prints one line per step start and one per result, and a
+// short cascade summary at the end: output for logs and CI.
 type plainRenderer struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -49,11 +71,7 @@ func (p *plainRenderer) Report(e builder.Event) {
 		p.flush()
 		fmt.Fprintf(p.w, "  => %s\n", stepSummary(e))
 	case builder.Warning:
-		if e.Line > 0 {
-			fmt.Fprintf(p.w, "warning: line %d: %s\n", e.Line, e.Message)
-		} else {
-			fmt.Fprintf(p.w, "warning: %s\n", e.Message)
-		}
+		fmt.Fprintln(p.w, warningText(e))
 	}
 }
 
@@ -88,20 +106,53 @@ func (p *plainRenderer) flush() {
 }
 
 func (p *plainRenderer) Finish(res *builder.Result, took time.Duration) {
-	hits, misses := 0, 0
-	for _, s := range res.Steps {
-		switch s.Cache {
-		case builder.CacheHit:
-			hits++
-		case builder.CacheMiss:
-			misses++
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := summarize(res.Steps)
+	fmt.Fprintf(p.w, "cascade: %d steps: %d base, %d cached, %d built\n", len(res.Steps), c.base, c.hits, c.misses)
+	if c.first == nil {
+		fmt.Fprintln(p.w, "  no miss: every step came from the cache")
+	} else {
+		f := c.first
+		fmt.Fprintf(p.w, "  first miss: step %d (line %d) %s\n", f.Index, f.Line, clipText(f.Instruction, 60))
+		fmt.Fprintf(p.w, "    why: %s\n", f.Reason)
+		if n := c.cascaded[f.Index]; n > 0 {
+			fmt.Fprintf(p.w, "  %s after it missed in its cascade\n", plural(n, "step"))
+		}
+		if others := c.causes[1:]; len(others) > 0 {
+			fmt.Fprintf(p.w, "  %s missed for reasons of their own: %s\n", plural(len(others), "other step"), stepList(others))
 		}
 	}
-	fmt.Fprintf(p.w, "built %s in %.2fs (%d cached, %d built)\n", res.Manifest.Digest, took.Seconds(), hits, misses)
+	fmt.Fprintf(p.w, "built %s in %.2fs (%d cached, %d built)\n", res.Manifest.Digest, took.Seconds(), c.hits, c.misses)
+}
+
+func (p *plainRenderer) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flush()
+}
+
+// warningText is a warning as one line.
+func warningText(e builder.Warning) string {
+	if e.Line > 0 {
+		return fmt.Sprintf("warning: line %d: %s", e.Line, e.Message)
+	}
+	return "warning: " + e.Message
 }
 
 // stepSummary is the result line of a step.
 func stepSummary(e builder.StepDone) string {
+	s := e.Step
+	out := stepStatus(e)
+	if s.Reason != "" && s.Cache != builder.CacheBase {
+		out += "\n     why: " + s.Reason
+	}
+	return out
+}
+
+// stepStatus is what a finished step came to, without its reason: base,
+// CACHED or built, and its layer.
+func stepStatus(e builder.StepDone) string {
 	s := e.Step
 	var out string
 	switch s.Cache {
@@ -116,9 +167,6 @@ func stepSummary(e builder.StepDone) string {
 		out += fmt.Sprintf("  layer %s %s", shortDigest(s.Layer.Digest.String()), humanSize(s.Layer.Size))
 	} else if s.Cache != builder.CacheBase {
 		out += "  (no layer)"
-	}
-	if s.Cache == builder.CacheMiss && s.Reason != "" {
-		out += "\n     why: " + s.Reason
 	}
 	return out
 }
@@ -186,11 +234,21 @@ func (j *jsonRenderer) Report(e builder.Event) {
 			Stream string `json:"stream"`
 			Data   string `json:"data"`
 		}{"output", e.Index, e.Stream, string(e.Data)}
+	case builder.StepProgress:
+		v = struct {
+			Event  string `json:"event"`
+			Index  int    `json:"index"`
+			Action string `json:"action"`
+			Done   int64  `json:"done"`
+			Total  int64  `json:"total"`
+		}{"progress", e.Index, e.Action, e.Done, e.Total}
 	case builder.Warning:
 		v = struct {
 			Event string `json:"event"`
 			builder.Warning
 		}{"warning", e}
+	default:
+		return
 	}
 	_ = j.enc.Encode(v)
 }
@@ -206,8 +264,11 @@ func (j *jsonRenderer) Finish(res *builder.Result, took time.Duration) {
 	}{"done", res.Manifest.Digest.String(), res.Config.Digest.String(), took.Seconds()})
 }
 
+func (j *jsonRenderer) Close() {}
+
 // quietRenderer prints nothing; the digest goes to stdout at the end.
 type quietRenderer struct{}
 
 func (quietRenderer) Report(builder.Event)                  {}
 func (quietRenderer) Finish(*builder.Result, time.Duration) {}
+func (quietRenderer) Close()                                {}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/minibuild/minibuild/builder"
+)
+
+// cascade sums up a build's cache results: what hit, what missed, and
+// which miss caused which.
+type cascade struct {
+	base, hits, misses int
+	// causes are the misses with a reason of their own (not "parent"),
+	// in step order; first is causes[0], or nil without a miss.
+	causes []builder.StepResult
+	first  *builder.StepResult
+	// cascaded counts, per cause's step index, the misses it caused.
+	cascaded map[int]int
+}
+
+// summarize works out the cascade of steps. A miss whose reason is
+// "parent: …" names the step it follows from; it is counted for that
+// step's own cause (the first miss when the reason names none).
+func summarize(steps []builder.StepResult) cascade {
+	c := cascade{cascaded: map[int]int{}}
+	causeOf := map[int]int{}
+	for _, s := range steps {
+		switch s.Cache {
+		case builder.CacheBase:
+			c.base++
+		case builder.CacheHit:
+			c.hits++
+		case builder.CacheMiss:
+			c.misses++
+			if !isCascade(s) {
+				c.causes = append(c.causes, s)
+				causeOf[s.Index] = s.Index
+				continue
+			}
+			cause, ok := causeOf[parentStep(s.Reason)]
+			if !ok && len(c.causes) > 0 {
+				cause = c.causes[0].Index
+			}
+			causeOf[s.Index] = cause
+			c.cascaded[cause]++
+		}
+	}
+	if len(c.causes) > 0 {
+		c.first = &c.causes[0]
+	}
+	return c
+}
+
+// isCascade reports whether a step missed only because an earlier one did.
+func isCascade(s builder.StepResult) bool {
+	return s.Cache == builder.CacheMiss && strings.HasPrefix(s.Reason, "parent")
+}
+
+// parentStep is the step number a "parent: …" reason names ("cascade from
+// step 3, line 5", "step 3 (line 5) changed …"), or 0.
+func parentStep(reason string) int {
+	_, rest, ok := strings.Cut(reason, "step ")
+	if !ok {
+		return 0
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	n, _ := strconv.Atoi(rest[:end])
+	return n
+}
+
+// stepMark is the text mark of a step's result, so that colour is never
+// the only signal: • base, ✓ hit, ✗ a miss with a reason of its own,
+// ↳ a miss in an earlier miss's cascade, ? unknown.
+func stepMark(s builder.StepResult) string {
+	switch {
+	case s.Cache == builder.CacheBase:
+		return "•"
+	case s.Cache == builder.CacheHit:
+		return "✓"
+	case isCascade(s):
+		return "↳"
+	case s.Cache == builder.CacheMiss:
+		return "✗"
+	}
+	return "?"
+}
+
+// stepList names steps: "steps 7, 9".
+func stepList(steps []builder.StepResult) string {
+	nums := make([]string, len(steps))
+	for i, s := range steps {
+		nums[i] = strconv.Itoa(s.Index)
+	}
+	if len(nums) == 1 {
+		return "step " + nums[0]
+	}
+	return "steps " + strings.Join(nums, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// clipText flattens s to one line of at most max runes, ending in "…"
+// when cut.
+func clipText(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if max < 1 {
+		return ""
+	}
+	if len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// writeSummary prints the cascade: one row per step, with its mark,
+// result and reason; misses in a cascade name the step they follow from.
+func (r *ttyRenderer) writeSummary(steps []builder.StepResult) {
+	c := summarize(steps)
+	r.line(paint(r.opts.color, sgrBold, fmt.Sprintf("Cascade: %d steps: %d base, %d cached, %d built", len(steps), c.base, c.hits, c.misses)))
+	iw, lw := 1, 1
+	for _, s := range steps {
+		iw, lw = max(iw, len(fmt.Sprint(s.Index))), max(lw, len(fmt.Sprint(s.Line)))
+	}
+	for _, s := range steps {
+		col := resultColor(s)
+		word := s.Cache
+		prefix := []seg{{"  " + stepMark(s) + " ", col}, {fmt.Sprintf("step %-*d line %-*d ", iw, s.Index, lw, s.Line), ""}, {fmt.Sprintf("%-5s ", word), col}}
+		why := s.Reason
+		if isCascade(s) {
+			why = strings.TrimSpace(strings.TrimPrefix(s.Reason, "parent:"))
+		}
+		if why == "" || s.Cache == builder.CacheBase {
+			r.line(r.fit(append(prefix, seg{oneLine(s.Instruction), flexible})))
+			continue
+		}
+		row := append(prefix, seg{oneLine(s.Instruction), flexible}, seg{" — " + why, col})
+		if isCascade(s) || segWidth(prefix)+8+runeLen(" — "+why) < r.width() {
+			r.line(r.fit(row))
+			continue
+		}
+		// A reason of its own is worth a line of its own rather than a cut.
+		r.line(r.fit(append(prefix, seg{oneLine(s.Instruction), flexible})))
+		r.line(r.fit([]seg{{strings.Repeat(" ", 4) + "why: " + why, col}}))
+	}
+	if c.first != nil {
+		msg := fmt.Sprintf("first miss: step %d (line %d)", c.first.Index, c.first.Line)
+		if n := c.cascaded[c.first.Index]; n > 0 {
+			msg += fmt.Sprintf("; %s after it missed in its cascade (↳)", plural(n, "step"))
+		}
+		r.line(r.fit([]seg{{msg, sgrBold}}))
+	}
+}

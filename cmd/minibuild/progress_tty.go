@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/minibuild/minibuild/builder"
+	"golang.org/x/sys/unix"
+)
+
+// ttyOptions configures the live view.
+type ttyOptions struct {
+	terminal bool             // the writer is a terminal
+	color    bool             // use SGR colours
+	width    func() int       // the terminal's columns
+	now      func() time.Time // the clock
+	tick     time.Duration    // spinner frame interval; 0: no ticker (tests)
+}
+
+// terminalOptions describes w: a terminal gets colour (unless NO_COLOR is
+// set or TERM is dumb) and its width; anything else 80 columns and no colour.
+func terminalOptions(w io.Writer) ttyOptions {
+	opts := ttyOptions{width: func() int { return 80 }, now: time.Now, tick: 100 * time.Millisecond}
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return opts
+	}
+	fd := int(f.Fd())
+	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+		return opts
+	}
+	opts.terminal = true
+	opts.color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	opts.width = func() int {
+		ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+		if err != nil || ws.Col == 0 {
+			return 80
+		}
+		return int(ws.Col)
+	}
+	return opts
+}
+
+// Live view sizes: output lines shown under the running step, and kept to
+// be shown when the build fails.
+const (
+	tailLines = 5
+	keepLines = 200
+)
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// ttyRenderer is the terminal view: finished steps scroll up as one line
+// each (with the reason of a miss under it), the running step stays at the
+// bottom with a spinner, its elapsed time, the last lines of its output and
+// its byte progress, redrawn in place; Finish prints the cascade summary.
+type ttyRenderer struct {
+	mu       sync.Mutex
+	w        io.Writer
+	opts     ttyOptions
+	running  []*ttyStep
+	total    int
+	frame    int
+	live     int // lines of the live area on screen
+	lastDraw time.Time
+	finished bool
+	stop     chan struct{} // closed to stop the ticker; nil before it starts
+	done     chan struct{} // closed when the ticker has stopped
+	buf      bytes.Buffer
+}
+
+// ttyStep is a running step.
+type ttyStep struct {
+	builder.StepStarted
+	began    time.Time
+	lines    []string          // the last keepLines complete output lines
+	partial  map[string][]byte // output not ended by a newline, per stream
+	progress *builder.StepProgress
+}
+
+func newTTYRenderer(w io.Writer, opts ttyOptions) *ttyRenderer {
+	if opts.width == nil {
+		opts.width = func() int { return 80 }
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	return &ttyRenderer{w: w, opts: opts}
+}
+
+func (r *ttyRenderer) Report(e builder.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.finished {
+		return
+	}
+	switch e := e.(type) {
+	case builder.StepStarted:
+		r.total = e.Total
+		r.running = append(r.running, &ttyStep{StepStarted: e, began: r.opts.now(), partial: map[string][]byte{}})
+		r.startTicker()
+		r.redraw(nil)
+	case builder.StepOutput:
+		if st := r.step(e.Index); st != nil {
+			st.write(e.Stream, e.Data)
+			r.redrawSoon()
+		}
+	case builder.StepProgress:
+		if st := r.step(e.Index); st != nil {
+			p := e
+			st.progress = &p
+			r.redrawSoon()
+		}
+	case builder.StepDone:
+		st := r.remove(e.Step.Index)
+		r.redraw(func() { r.writeDone(e, st) })
+	case builder.Warning:
+		r.redraw(func() { r.line(r.fit([]seg{{warningText(e), sgrYellow}})) })
+	}
+}
+
+// Finish stops the live view and prints the cascade summary.
+func (r *ttyRenderer) Finish(res *builder.Result, took time.Duration) {
+	if !r.end() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.redraw(func() {
+		r.writeSummary(res.Steps)
+		c := summarize(res.Steps)
+		r.line(fmt.Sprintf("built %s in %.2fs (%d cached, %d built)", res.Manifest.Digest, took.Seconds(), c.hits, c.misses))
+	})
+}
+
+// Close stops the live view of a build that did not finish, leaving each
+// unfinished step and its last output lines on screen.
+func (r *ttyRenderer) Close() {
+	if !r.end() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.redraw(func() {
+		for _, st := range r.running {
+			elapsed := r.opts.now().Sub(st.began).Seconds()
+			r.line(r.fit([]seg{{"✗ ", sgrRed}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
+				{oneLine(st.Instruction), flexible}, {fmt.Sprintf("  did not finish (%.1fs)", elapsed), sgrRed}}))
+			for _, l := range st.shown(keepLines) {
+				r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
+			}
+		}
+		r.running = nil
+	})
+}
+
+// end marks the view finished and stops the ticker; it reports whether
+// this call did so.
+func (r *ttyRenderer) end() bool {
+	r.mu.Lock()
+	if r.finished {
+		r.mu.Unlock()
+		return false
+	}
+	r.finished = true
+	stop, done := r.stop, r.done
+	r.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	return true
+}
+
+func (r *ttyRenderer) startTicker() {
+	if r.stop != nil || r.opts.tick <= 0 {
+		return
+	}
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	go r.loop(r.stop, r.done)
+}
+
+// loop advances the spinner and redraws the live area until stopped.
+func (r *ttyRenderer) loop(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(r.opts.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			r.mu.Lock()
+			if !r.finished && len(r.running) > 0 {
+				r.frame++
+				r.redraw(nil)
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+func (r *ttyRenderer) step(index int) *ttyStep {
+	for _, st := range r.running {
+		if st.Index == index {
+			return st
+		}
+	}
+	return nil
+}
+
+func (r *ttyRenderer) remove(index int) *ttyStep {
+	for i, st := range r.running {
+		if st.Index == index {
+			r.running = append(r.running[:i], r.running[i+1:]...)
+			return st
+		}
+	}
+	return nil
+}
+
+// redrawSoon redraws unless the last redraw was very recent: output can
+// come in many small pieces, and the ticker catches up.
+func (r *ttyRenderer) redrawSoon() {
+	if r.opts.now().Sub(r.lastDraw) >= 50*time.Millisecond {
+		r.redraw(nil)
+	}
+}
+
+// redraw erases the live area, lets permanent print lines that scroll up
+// with the finished steps, draws the live area again below them, and
+// writes it all at once.
+func (r *ttyRenderer) redraw(permanent func()) {
+	r.buf.Reset()
+	if r.live > 0 {
+		fmt.Fprintf(&r.buf, "\r\x1b[%dA\x1b[J", r.live)
+		r.live = 0
+	}
+	if permanent != nil {
+		permanent()
+	}
+	if !r.finished {
+		r.live = r.drawLive()
+	}
+	r.lastDraw = r.opts.now()
+	_, _ = r.w.Write(r.buf.Bytes())
+}
+
+// drawLive draws each running step and returns the number of lines drawn.
+func (r *ttyRenderer) drawLive() int {
+	n := 0
+	for _, st := range r.running {
+		elapsed := r.opts.now().Sub(st.began).Seconds()
+		spin := spinnerFrames[r.frame%len(spinnerFrames)]
+		r.line(r.fit([]seg{{spin + " ", sgrCyan}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
+			{oneLine(st.Instruction), flexible}, {fmt.Sprintf("  %.1fs", elapsed), sgrCyan}}))
+		n++
+		for _, l := range st.shown(tailLines) {
+			r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
+			n++
+		}
+		if p := st.progress; p != nil {
+			r.line(r.fit([]seg{{"    " + progressText(*p), sgrCyan}}))
+			n++
+		}
+	}
+	return n
+}
+
+// writeDone prints a finished step's line and the reason of a miss.
+func (r *ttyRenderer) writeDone(e builder.StepDone, st *ttyStep) {
+	s := e.Step
+	total := r.total
+	if st != nil {
+		total = st.Total
+	}
+	col := resultColor(s)
+	r.line(r.fit([]seg{{stepMark(s) + " ", col}, {fmt.Sprintf("[%d/%d] ", s.Index, total), ""},
+		{oneLine(s.Instruction), flexible}, {"  " + stepStatus(e), col}}))
+	if s.Reason != "" && s.Cache != builder.CacheBase {
+		r.line(r.fit([]seg{{"    why: " + s.Reason, col}}))
+	}
+}
+
+func (r *ttyRenderer) line(s string) {
+	r.buf.WriteString(s)
+	r.buf.WriteByte('\n')
+}
+
+func (r *ttyRenderer) width() int {
+	return max(r.opts.width(), 20)
+}
+
+// write adds output to the step, keeping its last keepLines lines.
+func (st *ttyStep) write(stream string, data []byte) {
+	buf := append(st.partial[stream], data...)
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		st.lines = append(st.lines, cleanLine(string(buf[:i])))
+		buf = buf[i+1:]
+	}
+	if len(buf) > 16<<10 {
+		st.lines, buf = append(st.lines, cleanLine(string(buf))), nil
+	}
+	if len(st.lines) > keepLines {
+		st.lines = append([]string(nil), st.lines[len(st.lines)-keepLines:]...)
+	}
+	st.partial[stream] = append([]byte(nil), buf...)
+}
+
+// shown is the last n lines of the step's output, with the line it is
+// writing (a progress bar redrawn with \r, say) last.
+func (st *ttyStep) shown(n int) []string {
+	out := st.lines
+	for _, stream := range []string{"stdout", "stderr"} {
+		if p := cleanLine(string(st.partial[stream])); p != "" {
+			out = append(append([]string(nil), out...), p)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// progressText describes a StepProgress: while compressing, Done counts
+// compressed bytes and Total the uncompressed content.
+func progressText(p builder.StepProgress) string {
+	switch {
+	case p.Action == "compressing" && p.Total > 0:
+		return fmt.Sprintf("compressing layer: %s written (%s of content)", humanSize(p.Done), humanSize(p.Total))
+	case p.Total > 0 && p.Done <= p.Total:
+		return fmt.Sprintf("%s: %s / %s (%d%%)", p.Action, humanSize(p.Done), humanSize(p.Total), p.Done*100/p.Total)
+	}
+	return fmt.Sprintf("%s: %s", p.Action, humanSize(p.Done))
+}
