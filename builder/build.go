@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -258,6 +259,10 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		s.layersUnknown = true
 	} else {
 		p.key.Parent = b.parentKey(s)
+		if p.change != nil && b.o.Layer.Compression != tarutil.Gzip {
+			// Another compression is another blob for the same diffID.
+			p.key.Extra = append(p.key.Extra, "compression="+b.o.Layer.Compression.String())
+		}
 		r.Key = p.key.Key()
 		rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra
 		if p.vars != nil {

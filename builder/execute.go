@@ -149,6 +149,13 @@ func (b *build) commit(s *stage) (*Result, error) {
 		return nil, fmt.Errorf("writing image config: %w", err)
 	}
 	layers := append([]ocispec.Descriptor{}, s.layers...)
+	for i, l := range layers {
+		// A pulled Docker v2 base keeps its bytes; an OCI manifest names
+		// them with the OCI media type of the same format.
+		if mt, ok := dockerLayerTypes[l.MediaType]; ok {
+			layers[i].MediaType = mt
+		}
+	}
 	m := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
@@ -181,4 +188,11 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 		p.r.Report(StepProgress{Index: p.index, Action: "compressing", Done: p.done, Total: p.total})
 	}
 	return n, err
+}
+
+// dockerLayerTypes maps Docker v2 layer media types to their OCI equals.
+var dockerLayerTypes = map[string]string{
+	"application/vnd.docker.image.rootfs.diff.tar.gzip": ocispec.MediaTypeImageLayerGzip,
+	"application/vnd.docker.image.rootfs.diff.tar.zstd": ocispec.MediaTypeImageLayerZstd,
+	"application/vnd.docker.image.rootfs.diff.tar":      ocispec.MediaTypeImageLayer,
 }
