@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -19,7 +20,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "minibuild:", err)
+		// A container's exit code is passed on without a message, as docker run does.
+		if !errors.As(err, new(containerExit)) {
+			fmt.Fprintln(os.Stderr, "minibuild:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }

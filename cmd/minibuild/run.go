@@ -23,7 +23,8 @@ type command struct {
 
 // commands lists the subcommands; "build" is also what runs without one.
 func commands() []command {
-	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand(), pullCommand(), pushCommand()}
+	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand(), pullCommand(), pushCommand(),
+		historyCommand(), imagesCommand(), rmiCommand(), runCommand()}
 }
 
 // usageError is a mistake in how minibuild was called (exit code 2).
@@ -36,6 +37,13 @@ func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var exit containerExit
+	if errors.As(err, &exit) {
+		return exit.code
+	}
+	if errors.As(err, new(runFailure)) {
+		return 125
 	}
 	return 1
 }
