@@ -46,6 +46,7 @@ func runCommand() command {
   minibuild run -u nobody -w /tmp -e DEBUG=1 app:dev -- env
   echo data | minibuild run busybox:test -- wc -c   # stdin reaches the command
   minibuild run busybox:test -- sh -c 'exit 3'; echo $?   # 3: minibuild exits with the command's code
+
 The container is always removed when its command exits (--rm is accepted for
 Docker familiarity) and the image is never changed. minibuild exits with the
 command's exit code (128+N after signal N), or 125 when it cannot run it.`,
