@@ -74,7 +74,7 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 	fs.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image NAME[:TAG] in the store (repeatable)")
 	fs.StringArrayVarP(&f.outputs, "output", "o", nil, "export: type=oci,dest=DIR[,tar=true] or type=local,dest=DIR (repeatable)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "rebuild every step")
-	fs.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, json or quiet")
+	fs.StringVar(&f.progress, "progress", "auto", "progress output: auto (a live view on a terminal, else plain), tty, plain, json or quiet")
 	fs.StringVar(&f.metadataFile, "metadata-file", "", "write the build's result and each step's cache result as JSON to FILE")
 	fs.StringVar(&f.platform, "platform", "linux/amd64", "platform recorded in the image (os/arch[/variant])")
 	fs.StringVar(&f.epoch, "source-date-epoch", "", "timestamp (Unix seconds) for every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
@@ -129,6 +129,7 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		exec = executor.NewRuntime(f.runtime, filepath.Join(s.Root(), "run"))
 	}
 	r := newRenderer(f.progress, stderr)
+	defer r.Close() // after Finish it does nothing; on failure it clears the live view
 	for _, w := range df.Warnings {
 		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
 	}
