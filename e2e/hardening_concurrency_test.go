@@ -104,15 +104,23 @@ func TestHardeningConcurrentBuildsAndPrune(t *testing.T) {
 		t.Errorf("prune kept the untagged build's cache:\n%s", ls.stdout)
 	}
 	// Every tagged build is still fully cached: prune removed nothing they
-	// need.
+	// need; and each tagged image still exports, and umoci unpacks it.
+	umoci := requireTool(t, "umoci")
 	for name := range dockerfiles {
 		ctx := t.TempDir()
 		writeTree(t, ctx, map[string]string{"Dockerfile": dockerfiles[name], "f": name + "\n"})
-		md, _ := build(t, root, ctx, "-t", "conc-"+name+":test")
+		out := filepath.Join(t.TempDir(), "out")
+		md, _ := build(t, root, ctx, "-t", "conc-"+name+":test", "-o", "type=oci,dest="+out)
 		for _, s := range md.Steps[1:] {
 			if s.Cache != "hit" {
 				t.Errorf("build %s, step %q after prune: %s (%s)", name, s.Instruction, s.Cache, s.Reason)
 			}
+		}
+		bundle := filepath.Join(t.TempDir(), "bundle")
+		if raw, err := exec.Command(umoci, "unpack", "--image", out+":test", bundle).CombinedOutput(); err != nil {
+			t.Errorf("umoci unpack of conc-%s after prune: %v\n%s", name, err, raw)
+		} else if _, err := os.Stat(filepath.Join(bundle, "rootfs", "bin", "busybox")); err != nil {
+			t.Errorf("conc-%s unpacked without its base: %v", name, err)
 		}
 	}
 }
