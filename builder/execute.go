@@ -60,7 +60,20 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispe
 	if len(entries) == 0 {
 		return nil, "", nil
 	}
-	return b.writeLayer(entries, p.clamp)
+	desc, diffID, err := b.writeLayer(entries, p.clamp)
+	if err != nil {
+		return nil, "", err
+	}
+	// The step's upper directory becomes the unpacked layer, so the next
+	// step does not unpack the blob just written (and the directory is not
+	// deleted either).
+	if k, ok := m.(snapshot.LayerKeeper); ok {
+		_ = root.Close() // nothing may hold the mount while it is undone
+		if _, err := k.KeepAsLayer(ctx, diffID, entries, snapshot.MTimes{Epoch: b.o.Epoch, Clamp: p.clamp}); err != nil {
+			return nil, "", fmt.Errorf("keeping the step's layer unpacked: %w", err)
+		}
+	}
+	return desc, diffID, nil
 }
 
 // writeLayer writes entries as a compressed layer blob into the store.

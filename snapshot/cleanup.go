@@ -12,7 +12,7 @@ import (
 
 // Cleanup removes what dead builds left under stateDir: snapshots whose
 // owner is gone (their mounts, found in /proc/self/mountinfo, are
-// unmounted first) and half-built native bases. A snapshot is alive while
+// unmounted first), half-built native bases and the trash (EmptyTrash). A snapshot is alive while
 // its process holds its lock, so Cleanup leaves running builds alone; call
 // it at startup.
 func Cleanup(stateDir string) error {
@@ -29,6 +29,7 @@ func Cleanup(stateDir string) error {
 	for _, name := range names {
 		errs = append(errs, cleanSnapshot(mountsDir(sd)+"/"+name))
 	}
+	errs = append(errs, EmptyTrash(sd))
 	names, err = readNames(sd + "/native/tmp")
 	errs = append(errs, err)
 	for _, name := range names {

@@ -50,7 +50,7 @@ func (s *nativeSnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount, 
 	if err != nil {
 		return nil, fmt.Errorf("preparing native snapshot: %w", err)
 	}
-	m := &nativeMount{dir: dir, lock: lock, base: base, rootfs: dir + "/rootfs", stamps: make(map[string]stamp)}
+	m := &nativeMount{stateDir: stateDir, dir: dir, lock: lock, base: base, rootfs: dir + "/rootfs", stamps: make(map[string]stamp)}
 	maxCtime, err := copyTree(ctx, base, m.rootfs, false, m.stamps)
 	if err == nil {
 		err = waitPast(ctx, dir+"/clock", maxCtime)
@@ -170,6 +170,7 @@ func waitPast(ctx context.Context, probe string, t unix.Timespec) error {
 // nativeMount is a prepared native snapshot.
 type nativeMount struct {
 	mu       sync.Mutex
+	stateDir string
 	dir      string
 	lock     *os.File
 	base     string
@@ -201,14 +202,15 @@ func (m *nativeMount) Diff(ctx context.Context) ([]tarutil.Entry, error) {
 	return entries, nil
 }
 
-// Release removes the rootfs copy; the cached base stays.
+// Release moves the rootfs copy into the trash (see EmptyTrash); the
+// cached base stays.
 func (m *nativeMount) Release() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.released {
 		return nil
 	}
-	if err := removeTree(m.dir); err != nil {
+	if err := moveToTrash(m.stateDir, m.dir); err != nil {
 		return fmt.Errorf("releasing native snapshot: %w", err)
 	}
 	m.released = true

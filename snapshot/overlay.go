@@ -63,7 +63,7 @@ func (o *overlaySnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount,
 	if err != nil {
 		return nil, fmt.Errorf("preparing overlay snapshot: %w", err)
 	}
-	m := &overlayMount{dir: dir, lock: lock, layers: layers, upper: dir + "/upper", merged: dir + "/merged"}
+	m := &overlayMount{stateDir: stateDir, dir: dir, lock: lock, u: o.u, layers: layers, upper: dir + "/upper", merged: dir + "/merged"}
 	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged}
 	if err := m.mount(spec, o.method); err != nil {
 		return nil, errors.Join(fmt.Errorf("preparing overlay snapshot: %w", err), m.Release())
@@ -74,12 +74,16 @@ func (o *overlaySnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount,
 // overlayMount is a prepared overlay snapshot.
 type overlayMount struct {
 	mu       sync.Mutex
+	stateDir string
 	dir      string
 	lock     *os.File
+	u        *Unpacker
 	layers   []string // unpacked layer directories, top first
 	upper    string
 	merged   string
 	released bool
+	// kept says the upper directory became an unpacked layer (KeepAsLayer).
+	kept bool
 }
 
 var _ Mount = (*overlayMount)(nil)
@@ -112,7 +116,7 @@ func (m *overlayMount) Root() string { return m.merged }
 func (m *overlayMount) Diff(ctx context.Context) ([]tarutil.Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.released {
+	if m.released || m.kept {
 		return nil, errors.New("diffing overlay snapshot: already released")
 	}
 	lower, cur, err := overlayRoots(m.layers, m.upper)
@@ -126,14 +130,15 @@ func (m *overlayMount) Diff(ctx context.Context) ([]tarutil.Entry, error) {
 	return entries, nil
 }
 
-// Release unmounts the overlay and removes the snapshot's directories.
+// Release unmounts the overlay and moves the snapshot's directories into
+// the trash (see EmptyTrash).
 func (m *overlayMount) Release() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.released {
 		return nil
 	}
-	if err := removeTree(m.dir); err != nil {
+	if err := moveToTrash(m.stateDir, m.dir); err != nil {
 		return fmt.Errorf("releasing overlay snapshot: %w", err)
 	}
 	m.released = true

@@ -75,7 +75,9 @@ func CheckState(stateDir string) ([]Issue, error) {
 			more, err = checkMounts(p)
 		case "native":
 			more, err = checkNative(p)
-		case "empty":
+		case "empty", "trash":
+			// The trash holds only released snapshots; EmptyTrash and
+			// Cleanup delete them.
 		default:
 			more = []Issue{{Path: p, Problem: "not part of the snapshot layout"}}
 		}
