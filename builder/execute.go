@@ -99,6 +99,8 @@ func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descri
 		return nil, "", fmt.Errorf("storing layer: %w", err)
 	}
 	desc.MediaType = l.MediaType
+	// The diffID came from the same bytes: no need to decompress on reuse.
+	_ = b.o.Store.MarkLayerVerified(desc, l.DiffID)
 	return &desc, l.DiffID, nil
 }
 

@@ -114,3 +114,26 @@ func (s *Store) staleStamps() ([]string, error) {
 	}
 	return out, nil
 }
+
+// MarkLayerVerified records that the blob desc decompresses to diffID,
+// so the next VerifyLayer costs a stat. Only a writer that computed both
+// digests from the bytes it committed (the builder's one-pass layer
+// writer) may call it.
+func (s *Store) MarkLayerVerified(desc ocispec.Descriptor, diffID digest.Digest) error {
+	if err := validateDigest(diffID); err != nil {
+		return err
+	}
+	path, err := s.BlobPath(desc.Digest)
+	if err != nil {
+		return err
+	}
+	id, err := fileIdentity(path)
+	if err != nil {
+		return err
+	}
+	stamp := filepath.Join(s.root, verifiedDir, desc.Digest.Encoded())
+	if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(stamp, []byte(string(diffID)+" "+id.String()+"\n"), 0o644)
+}

@@ -123,3 +123,30 @@ func TestVerifyLayerStamp(t *testing.T) {
 		t.Errorf("VerifyLayer of a removed blob = %v", err)
 	}
 }
+
+func TestMarkLayerVerified(t *testing.T) {
+	s := openTestStore(t)
+	img := writeTestImage(t, s, "marked")
+	if err := s.MarkLayerVerified(img.layer, img.diffID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.VerifyLayer(img.layer, img.diffID); err != nil {
+		t.Fatalf("VerifyLayer after MarkLayerVerified: %v", err)
+	}
+	// A stamp never hides damage done afterwards: the file's identity changes.
+	path, _ := s.BlobPath(img.layer.Digest)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x10
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.VerifyLayer(img.layer, img.diffID); err == nil {
+		t.Fatal("a bit flip after the stamp went unnoticed")
+	}
+	if err := s.MarkLayerVerified(img.layer, "sha256:../x"); err == nil {
+		t.Error("a bad diffID was stamped")
+	}
+}

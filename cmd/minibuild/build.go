@@ -124,6 +124,9 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	// Released rootfs directories wait in a trash: deleting thousands of
+	// files mid-build slows the next file creations on ext4.
+	defer snapshot.EmptyTrash(filepath.Join(s.Root(), "snapshots"))
 	exec := executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
 	if f.runtime != "" {
 		exec = executor.NewRuntime(f.runtime, filepath.Join(s.Root(), "run"))
