@@ -32,6 +32,7 @@ type buildFlags struct {
 	noCache      bool
 	progress     string
 	metadataFile string
+	report       string // --report FILE.html (build only)
 	platform     string
 	epoch        string
 	buildArgs    []string
@@ -58,6 +59,7 @@ func buildCommand() command {
   minibuild --metadata-file build.json --progress plain .  # record each step's cache result`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			f := registerBuildFlags(fs)
+			fs.StringVar(&f.report, "report", "", "after the build, draw its layer stack and cache cascade as a self-contained HTML page in FILE")
 			f.reg = registerRegistryFlags(fs)
 			prof := addProfileFlag(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -160,6 +162,14 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	r.Finish(res, time.Since(began))
 	if f.metadataFile != "" {
 		if err := writeMetadata(f.metadataFile, res, f.tags); err != nil {
+			return err
+		}
+	}
+	if err := saveBuildSteps(s, res, f.tags, opts.CacheMode); err != nil {
+		fmt.Fprintf(stderr, "minibuild: warning: keeping the step results for 'minibuild report': %v\n", err)
+	}
+	if f.report != "" {
+		if err := writeBuildReport(s, res, f.tags, opts.CacheMode, f.report, stdout, stderr); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -20,19 +21,19 @@ func historyCommand() command {
 	return command{
 		name:    "history",
 		summary: "Show an image's history: one row per step, newest first, and the layers it shares",
-		usage:   "minibuild history [--root DIR] [--no-trunc] [--format table|json] NAME",
+		usage:   "minibuild history [--root DIR] [--no-trunc] [--format table|json|svg] NAME",
 		example: `  minibuild history app:dev                  # LAYER, CREATED BY, SIZE, SHARED (other images with that layer)
   minibuild history --no-trunc app:dev       # full step text, digests and the names of the sharing images
   minibuild history --format json app:dev | jq '.[] | select(.emptyLayer | not) | .size'`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			noTrunc := fs.Bool("no-trunc", false, "show full step text, digests and the names of the images sharing a layer")
-			format := fs.String("format", "table", "output: table or json")
+			format := fs.String("format", "table", "output: table, json, or svg (the layer stack as an SVG picture)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 {
 					return usageError{errors.New("history: want exactly one image name")}
 				}
-				if err := checkFormat("history", *format); err != nil {
+				if err := checkFormat("history", *format); err != nil && *format != "svg" {
 					return err
 				}
 				s, err := store.Open(*root)
@@ -50,6 +51,10 @@ func historyCommand() command {
 				imgs, err := loadStoredImages(s, stderr)
 				if err != nil {
 					return err
+				}
+				if *format == "svg" {
+					sb, _ := readSaved(s, args[0], desc.Digest)
+					return report.SVG(stdout, reportBuild(args[0], desc.Digest, m, cfg, imgs, sb))
 				}
 				rows := historyRows(m, cfg, imgs, desc.Digest)
 				if *format == "json" {
