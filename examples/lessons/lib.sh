@@ -17,6 +17,11 @@ export MINIBUILD_ROOT=${LESSON_ROOT:-$(mktemp -d /tmp/minibuild-lesson-XXXXXX)}
 work=$(mktemp -d /tmp/minibuild-lesson-work-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
+# Each lesson draws its builds as HTML reports (minibuild --report and
+# minibuild report --compare) into $REPORT_DIR, else into its work dir.
+report_dir=${REPORT_DIR:-$work}
+mkdir -p "$report_dir"
+
 # mb runs minibuild with the lesson's store.
 mb() { "$MINIBUILD" "$@"; }
 

@@ -4,8 +4,17 @@
 source "$(dirname "$0")/../lib.sh"
 base
 ctx=$(lesson "$(dirname "$0")")
-for v in slow fast; do mb --progress quiet -f "$ctx/Dockerfile.$v" "$ctx" >/dev/null; done
+for v in slow fast; do
+	mb --progress quiet -f "$ctx/Dockerfile.$v" "$ctx" >/dev/null
+	# Rebuilt unchanged (every step hits), tagged as the "before" picture.
+	mb --progress quiet -t "lesson1:$v-before" -f "$ctx/Dockerfile.$v" "$ctx" >/dev/null
+done
 echo "Both Dockerfiles are built once. Now edit one source file, app/main.sh, and rebuild:"
 sed -i 's/version 1/version 2/' "$ctx/app/main.sh"
-cascade "Dockerfile.slow (COPY . . before the install): the install step misses" -f "$ctx/Dockerfile.slow" "$ctx"
-cascade "Dockerfile.fast (dependencies first): the install step hits" -f "$ctx/Dockerfile.fast" "$ctx"
+cascade "Dockerfile.slow (COPY . . before the install): the install step misses" -t lesson1:slow-after \
+	--report "$report_dir/1-order-slow.html" -f "$ctx/Dockerfile.slow" "$ctx"
+cascade "Dockerfile.fast (dependencies first): the install step hits" -t lesson1:fast-after \
+	--report "$report_dir/1-order-fast.html" -f "$ctx/Dockerfile.fast" "$ctx"
+for v in slow fast; do
+	mb report "lesson1:$v-after" --compare "lesson1:$v-before" -o "$report_dir/1-order-$v-compare.html"
+done

@@ -4,8 +4,8 @@
 source "$(dirname "$0")/../lib.sh"
 base
 ctx=$(lesson "$(dirname "$0")")
-mb --progress quiet -t tool:separate -f "$ctx/Dockerfile.separate" "$ctx" >/dev/null
-mb --progress quiet -t tool:chained -f "$ctx/Dockerfile.chained" "$ctx" >/dev/null
+mb --progress quiet -t tool:separate --report "$report_dir/2-chaining-separate.html" -f "$ctx/Dockerfile.separate" "$ctx" >/dev/null
+mb --progress quiet -t tool:chained --report "$report_dir/2-chaining-chained.html" -f "$ctx/Dockerfile.chained" "$ctx" >/dev/null
 echo "--- history of tool:separate (two RUN layers; the download is still inside)"
 mb history tool:separate
 echo
