@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/minibuild/minibuild/tarutil"
@@ -123,48 +122,14 @@ func isOpaqueDir(path string) (bool, error) {
 	return string(buf[:n]) == "y", nil
 }
 
-// keepXattr reports whether an xattr belongs in an image; it is the rule
-// of tarutil.DirEntries: user.*, trusted.* and security.capability, never
-// overlayfs metadata.
-func keepXattr(key string) bool {
-	switch {
-	case strings.HasPrefix(key, "trusted.overlay."), strings.HasPrefix(key, "user.overlay."):
-		return false
-	case strings.HasPrefix(key, "user."), strings.HasPrefix(key, "trusted."):
-		return true
-	default:
-		return key == "security.capability"
-	}
-}
-
 // readXattrs returns the xattrs of path (not following a final symlink)
-// that keepXattr accepts, or nil.
+// that belong in an image, by tarutil's rule, or nil.
 func readXattrs(path string) (map[string]string, error) {
-	names, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(path, b) })
-	if errors.Is(err, unix.ENOTSUP) {
-		return nil, nil
-	}
+	x, err := tarutil.ImageXattrs(path)
 	if err != nil {
-		return nil, fmt.Errorf("listing xattrs of %q: %w", path, err)
+		return nil, fmt.Errorf("reading xattrs of %q: %w", path, err)
 	}
-	var out map[string]string
-	for key := range strings.SplitSeq(string(names), "\x00") {
-		if key == "" || !keepXattr(key) {
-			continue
-		}
-		val, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(path, key, b) })
-		if errors.Is(err, unix.ENODATA) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading xattr %s of %q: %w", key, path, err)
-		}
-		if out == nil {
-			out = make(map[string]string)
-		}
-		out[key] = string(val)
-	}
-	return out, nil
+	return x, nil
 }
 
 // xattrBuf calls f with a buffer large enough for its answer.

@@ -243,9 +243,9 @@ func (n *normalizer) xattrs(p string, want map[string]string, strip, opaque bool
 			sawOpaque = true
 		case key == overlayOpaqueXattr:
 			return false, nil
-		case !keepXattr(key) && !strings.HasPrefix(key, "trusted.overlay.") && !strings.HasPrefix(key, "user.overlay."):
+		case !tarutil.KeepXattr(key) && !strings.HasPrefix(key, "trusted.overlay.") && !strings.HasPrefix(key, "user.overlay."):
 			return false, nil // e.g. an ACL: a layer drops it
-		case !keepXattr(key) || strip:
+		case !tarutil.KeepXattr(key) || strip:
 			if err := unix.Lremovexattr(p, key); err != nil {
 				return false, fmt.Errorf("removing xattr %s of %q: %w", key, p, err)
 			}

@@ -122,7 +122,7 @@ func (w *walker) add(dirfd int, name, rel string) error {
 	default:
 		return nil // sockets cannot be stored in a tar
 	}
-	if e.Xattrs, err = listXattrs(procChild(dirfd, name)); err != nil {
+	if e.Xattrs, err = ImageXattrs(procChild(dirfd, name)); err != nil {
 		return fmt.Errorf("reading xattrs of %q: %w", w.displayPath(rel), err)
 	}
 	if st.Nlink <= 1 {
@@ -215,8 +215,9 @@ func readlinkAt(dirfd int, name string) (string, error) {
 	}
 }
 
-// keepXattr reports whether an xattr belongs in an image.
-func keepXattr(key string) bool {
+// KeepXattr reports whether an xattr belongs in an image: user.*,
+// trusted.* and security.capability, never overlayfs metadata.
+func KeepXattr(key string) bool {
 	switch {
 	case isOverlayXattr(key):
 		return false
@@ -227,9 +228,9 @@ func keepXattr(key string) bool {
 	}
 }
 
-// listXattrs returns the xattrs of p (not following a final symlink) that
-// keepXattr accepts, or nil.
-func listXattrs(p string) (map[string]string, error) {
+// ImageXattrs returns the xattrs of p (not following a final symlink)
+// that KeepXattr accepts, or nil.
+func ImageXattrs(p string) (map[string]string, error) {
 	names, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(p, b) })
 	if errors.Is(err, unix.ENOTSUP) {
 		return nil, nil
@@ -239,7 +240,7 @@ func listXattrs(p string) (map[string]string, error) {
 	}
 	var out map[string]string
 	for key := range strings.SplitSeq(string(names), "\x00") {
-		if key == "" || !keepXattr(key) {
+		if key == "" || !KeepXattr(key) {
 			continue
 		}
 		val, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(p, key, b) })
