@@ -33,15 +33,7 @@ func pullCommand() command {
 				if err != nil {
 					return usageError{err}
 				}
-				client, err := registry.New(registry.Options{Insecure: *insecure})
-				if err != nil {
-					return err
-				}
-				s, err := store.Open(*root)
-				if err != nil {
-					return err
-				}
-				unlock, err := s.Lock(ctx, false)
+				client, s, unlock, err := openForRegistry(ctx, *root, *insecure)
 				if err != nil {
 					return err
 				}
@@ -55,4 +47,22 @@ func pullCommand() command {
 			}
 		},
 	}
+}
+
+// openForRegistry opens what pull and push share: a registry client, the
+// store, and the store's shared lock (released by the returned func).
+func openForRegistry(ctx context.Context, root string, insecure []string) (*registry.Client, *store.Store, func(), error) {
+	client, err := registry.New(registry.Options{Insecure: insecure})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := store.Open(root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	unlock, err := s.Lock(ctx, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return client, s, unlock, nil
 }

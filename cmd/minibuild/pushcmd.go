@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/minibuild/minibuild/registry"
-	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
 
@@ -30,15 +29,7 @@ func pushCommand() command {
 				if _, err := registry.ParseRef(dest); err != nil {
 					return usageError{err}
 				}
-				client, err := registry.New(registry.Options{Insecure: *insecure})
-				if err != nil {
-					return err
-				}
-				s, err := store.Open(*root)
-				if err != nil {
-					return err
-				}
-				unlock, err := s.Lock(ctx, false)
+				client, s, unlock, err := openForRegistry(ctx, *root, *insecure)
 				if err != nil {
 					return err
 				}
