@@ -2,67 +2,20 @@ package e2e
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // writeLayout writes an OCI layout at dir holding one image whose single
-// layer is the tar made of hdrs (each regular file's content is its name).
+// layer is the tar made of hdrs (see writeLayersLayout), and returns the
+// layer's blob digest and diffID.
 func writeLayout(t *testing.T, dir string, hdrs []*tar.Header) (blob, diffID digest.Digest) {
 	t.Helper()
-	var raw bytes.Buffer
-	tw := tar.NewWriter(&raw)
-	for _, h := range hdrs {
-		body := []byte(h.Name)
-		if h.Typeflag == tar.TypeReg {
-			h.Size = int64(len(body))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			tw.Write(body)
-		}
-	}
-	tw.Close()
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(raw.Bytes())
-	zw.Close()
-	blobs := filepath.Join(dir, "blobs", "sha256")
-	if err := os.MkdirAll(blobs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	put := func(mt string, data []byte) ocispec.Descriptor {
-		d := digest.FromBytes(data)
-		if err := os.WriteFile(filepath.Join(blobs, d.Encoded()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return ocispec.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}
-	}
-	layer := put(ocispec.MediaTypeImageLayerGzip, gz.Bytes())
-	cfg, _ := json.Marshal(ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
-		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(raw.Bytes())}}})
-	m, _ := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		Config: put(ocispec.MediaTypeImageConfig, cfg), Layers: []ocispec.Descriptor{layer}})
-	md := put(ocispec.MediaTypeImageManifest, m)
-	idx, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{md}})
-	if err := os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return layer.Digest, digest.FromBytes(raw.Bytes())
+	d := writeLayersLayout(t, dir, hdrs)
+	return d[0], d[1]
 }
 
 // TestMaliciousBaseLayers: a base image whose layer tries to write outside
