@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/minibuild/minibuild/internal/testregistry"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func TestRegistryFaults(t *testing.T) {
 	})
 
 	t.Run("auth", func(t *testing.T) {
-		auth := startTestRegistry(t, writeHtpasswdFile(t, "ci", "pa55"))
+		auth := startTestRegistry(t, testregistry.Htpasswd(t, "ci", "pa55"))
 		private := auth + "/private/busybox:1"
 		r := mb(t, "push", "--root", rootA, "busybox:test", private)
 		want := auth + ": authentication required: no credentials for it in " + filepath.Join(dockerConfig, "config.json")

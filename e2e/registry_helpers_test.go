@@ -4,69 +4,23 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"github.com/minibuild/minibuild/internal/testregistry"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
-// startTestRegistry runs Debian's docker-registry (distribution v2) on
-// 127.0.0.1 at a free port, from a temporary config with its storage in
-// a temporary directory, and stops it when the test ends. htpasswd, when
-// not "", makes it demand basic auth. It returns host:port.
+// startTestRegistry runs a real registry on loopback (see testregistry.Start).
 func startTestRegistry(t *testing.T, htpasswd string) string {
-	t.Helper()
-	bin := requireTool(t, "docker-registry")
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"+
-		"storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"+
-		"http:\n  addr: %s\n  relativeurls: true\n", filepath.Join(dir, "data"), addr)
-	if htpasswd != "" {
-		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: minibuild-test\n    path: %s\n", htpasswd)
-	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not start on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testregistry.Start(t, htpasswd)
 }
 
 // emptyDockerConfig points DOCKER_CONFIG (inherited by minibuild) at a
@@ -87,21 +41,6 @@ func writeDockerConfig(t *testing.T, dir, registry, user, pass string) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// writeHtpasswdFile writes an htpasswd file (bcrypt) for user:pass.
-func writeHtpasswdFile(t *testing.T, user, pass string) string {
-	t.Helper()
-	bin := requireTool(t, "htpasswd")
-	out, err := exec.Command(bin, "-Bbn", user, pass).Output()
-	if err != nil {
-		t.Fatalf("htpasswd: %v", err)
-	}
-	p := filepath.Join(t.TempDir(), "htpasswd")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // regProxy is a small HTTP proxy in front of a registry that counts blob

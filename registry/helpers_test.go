@@ -4,12 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"github.com/minibuild/minibuild/internal/testregistry"
 	"strings"
 	"sync"
 	"testing"
@@ -21,93 +16,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// requireTool skips without a tool, except in CI, where scripts/test.sh
-// has installed it and its absence is a failure.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; the test command should have installed it", name)
-		}
-		t.Skipf("%s is not installed (scripts/test.sh installs it)", name)
-	}
-	return p
-}
+// requireTool is testregistry.RequireTool.
+func requireTool(t *testing.T, name string) string { return testregistry.RequireTool(t, name) }
 
-// startRegistry runs Debian's docker-registry on 127.0.0.1 at a free
-// port with storage in a temporary directory, stopped when the test ends,
-// and returns its host:port. htpasswd, when not "", is the path of an
-// htpasswd file the registry then demands basic auth from.
-func startRegistry(t *testing.T, htpasswd string) string {
-	t.Helper()
-	bin := requireTool(t, "docker-registry")
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-  relativeurls: true
-`, filepath.Join(dir, "data"), addr)
-	if htpasswd != "" {
-		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: test\n    path: %s\n", htpasswd)
-	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not start on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// writeHtpasswd writes an htpasswd file (bcrypt) for user:pass.
-func writeHtpasswd(t *testing.T, user, pass string) string {
-	t.Helper()
-	bin := requireTool(t, "htpasswd")
-	out, err := exec.Command(bin, "-Bbn", user, pass).Output()
-	if err != nil {
-		t.Fatalf("htpasswd: %v", err)
-	}
-	p := filepath.Join(t.TempDir(), "htpasswd")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+// startRegistry runs a real registry on loopback (see testregistry.Start).
+func startRegistry(t *testing.T, htpasswd string) string { return testregistry.Start(t, htpasswd) }
 
 // testImage is a small image written into a store by hand.
 type testImage struct {

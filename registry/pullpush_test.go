@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"github.com/minibuild/minibuild/internal/testregistry"
 	"strings"
 	"testing"
 
@@ -135,7 +136,7 @@ func TestPullIndex(t *testing.T) {
 // or wrong ones, fail with an error naming the registry and the cause.
 func TestAuth(t *testing.T) {
 	ctx := context.Background()
-	reg := startRegistry(t, writeHtpasswd(t, "alice", "s3cret"))
+	reg := startRegistry(t, testregistry.Htpasswd(t, "alice", "s3cret"))
 	src := openStore(t)
 	img := writeImage(t, src, "amd64", []string{"a"}, map[string]string{"a": "private"})
 	tests := []struct {
