@@ -309,7 +309,7 @@ func openContext(s *store.Store, dir, dfPath string) (*buildcontext.Context, err
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(abs))
-	opts := buildcontext.Options{StatCachePath: filepath.Join(s.Root(), "statcache", hex.EncodeToString(sum[:8])+".json")}
+	opts := buildcontext.Options{StatCachePath: filepath.Join(s.Root(), "statcache", hex.EncodeToString(sum[:8]))}
 	if err := os.MkdirAll(filepath.Dir(opts.StatCachePath), 0o755); err != nil {
 		return nil, err
 	}
@@ -342,10 +342,7 @@ func newSnapshotter(s *store.Store, kind string) (snapshot.Snapshotter, error) {
 	case "native":
 		return snapshot.NewNative(dir), nil
 	case "auto", "":
-		if snapshot.OverlaySupported(dir) {
-			return snapshot.NewOverlay(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
-		}
-		return snapshot.NewNative(dir), nil
+		return snapshot.NewAuto(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
 	}
 	return nil, usageError{fmt.Errorf("invalid --snapshotter %q: want overlay, native or auto", kind)}
 }
