@@ -3,9 +3,13 @@ package buildcontext
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options configures Open.
@@ -30,6 +34,8 @@ type Context struct {
 	ignore     *matcher
 	ignoreName string
 	cache      *statCache
+	dev        uint64        // the context directory's device
+	window     time.Duration // racy window of its file system
 
 	closeOnce sync.Once
 	closeErr  error
@@ -47,6 +53,10 @@ func Open(dir string, opts Options) (*Context, error) {
 		return nil, fmt.Errorf("opening build context: %w", err)
 	}
 	c := &Context{dir: abs, root: root}
+	if c.dev, c.window, err = fsOf(abs); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("opening build context: %w", err)
+	}
 	patterns, name, err := loadIgnore(root, opts.DockerignorePath)
 	if err != nil {
 		root.Close()
@@ -62,6 +72,19 @@ func Open(dir string, opts Options) (*Context, error) {
 		return nil, fmt.Errorf("opening build context %s: %w", abs, err)
 	}
 	return c, nil
+}
+
+// fsOf returns the device of dir and the racy window of its file system.
+func fsOf(dir string) (uint64, time.Duration, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return 0, 0, &fs.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(dir, &sfs); err != nil {
+		return 0, 0, &fs.PathError{Op: "statfs", Path: dir, Err: err}
+	}
+	return uint64(st.Dev), racyWindowOf(int64(sfs.Type)), nil
 }
 
 // Close saves the stat cache (atomically, when it changed) and releases the

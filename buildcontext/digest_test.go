@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/binenc"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -164,9 +164,15 @@ func TestStatCache(t *testing.T) {
 		{
 			name: "racily clean file is not trusted",
 			change: func(t *testing.T, dir string) {
-				// Rewritten "now" with the same size: its mtime is too
-				// recent to cache, so it is read in every session.
-				mkWrite(t, filepath.Join(dir, "a"), "zzzz")
+				// Rewritten with the same size and an mtime not safely
+				// older than the hashing (here: ahead of it, as a skewed
+				// clock gives), so it is read in every session.
+				p := filepath.Join(dir, "a")
+				mkWrite(t, p, "zzzz")
+				soon := time.Now().Add(time.Hour)
+				if err := os.Chtimes(p, soon, soon); err != nil {
+					t.Fatal(err)
+				}
 			},
 			wantRead:    1,
 			wantCached:  2,
@@ -177,7 +183,7 @@ func TestStatCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cache := filepath.Join(t.TempDir(), "state", "statcache.json")
+			cache := filepath.Join(t.TempDir(), "state", "statcache")
 			mkTree(t, dir, "a=aaaa", "b=bbbb", "sub/c=cccc")
 			for _, p := range paths {
 				backdate(t, filepath.Join(dir, p), 0)
@@ -232,15 +238,14 @@ func TestStatCacheFile(t *testing.T) {
 	t.Run("atomic save, no temp files, no rewrite when unchanged", func(t *testing.T) {
 		dir := t.TempDir()
 		stateDir := t.TempDir()
-		cache := filepath.Join(stateDir, "sc.json")
+		cache := filepath.Join(stateDir, "sc")
 		mkTree(t, dir, "a=1", "b=2")
 		backdate(t, filepath.Join(dir, "a"), 0)
 		backdate(t, filepath.Join(dir, "b"), 0)
 		session(t, dir, cache, "a", "b")
-		assertOnlyFile(t, stateDir, "sc.json")
-		var f statCacheFile
-		readJSON(t, cache, &f)
-		if f.Version != statCacheVersion || f.Dir != dir || len(f.Entries) != 2 || f.Entries["a"].Digest != sha([]byte("1")) {
+		assertOnlyFile(t, stateDir, "sc")
+		f := readCache(t, cache)
+		if f.Dir != dir || len(f.Entries) != 2 || f.Entries["a"].Digest != sha([]byte("1")) {
 			t.Fatalf("cache file = %+v", f)
 		}
 		before := inode(t, cache)
@@ -253,7 +258,7 @@ func TestStatCacheFile(t *testing.T) {
 	})
 	t.Run("stale entries are pruned when saving", func(t *testing.T) {
 		dir := t.TempDir()
-		cache := filepath.Join(t.TempDir(), "sc.json")
+		cache := filepath.Join(t.TempDir(), "sc")
 		mkTree(t, dir, "a=1", "b=2", "c=3")
 		for _, p := range []string{"a", "b", "c"} {
 			backdate(t, filepath.Join(dir, p), 0)
@@ -263,8 +268,7 @@ func TestStatCacheFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		session(t, dir, cache, "c") // only c used: a is gone, b still valid
-		var f statCacheFile
-		readJSON(t, cache, &f)
+		f := readCache(t, cache)
 		var keys []string
 		for k := range f.Entries {
 			keys = append(keys, k)
@@ -273,36 +277,50 @@ func TestStatCacheFile(t *testing.T) {
 			t.Fatalf("entries after pruning = %v, want b and c", keys)
 		}
 	})
-	t.Run("corrupt, foreign or other-version files are ignored", func(t *testing.T) {
-		for _, content := range []string{
-			"{not json",
-			`{"version":"other","dir":"DIR","entries":{"a":{"size":1,"digest":"sha256:bad"}}}`,
-			`{"version":"` + statCacheVersion + `","dir":"/elsewhere","entries":{}}`,
+	t.Run("corrupt, torn, foreign or other-version files are ignored", func(t *testing.T) {
+		valid := func(dir string) []byte {
+			return statCacheFile{Dir: dir, Entries: map[string]cacheEntry{
+				"a": {statKey: statKey{Size: 1}, Digest: sha([]byte("1"))},
+			}}.encode()
+		}
+		for _, tt := range []struct {
+			name    string
+			content func(dir string) []byte
+		}{
+			{"json of version 1", func(dir string) []byte {
+				return []byte(`{"version":"minibuild.statcache.v1","dir":"` + dir + `","entries":{}}`)
+			}},
+			{"other format", func(string) []byte { return binenc.NewEncoder("minibuild.statcache.v9").Seal() }},
+			{"foreign directory", func(string) []byte { return valid("/elsewhere") }},
+			{"torn", func(dir string) []byte { v := valid(dir); return v[:len(v)-3] }},
+			{"bit flip", func(dir string) []byte { v := valid(dir); v[len(v)/2] ^= 4; return v }},
 		} {
-			dir := t.TempDir()
-			cache := filepath.Join(t.TempDir(), "sc.json")
-			mkTree(t, dir, "a=1")
-			mkWrite(t, cache, strings.ReplaceAll(content, "DIR", dir))
-			got, read, _ := session(t, dir, cache, "a")
-			if read != 1 || got["a"] != sha([]byte("1")) {
-				t.Fatalf("with cache %q: read %d digest %s", content, read, got["a"])
-			}
-			var f statCacheFile
-			readJSON(t, cache, &f)
-			if f.Version != statCacheVersion || f.Dir != dir {
-				t.Fatalf("cache not rewritten in current format: %+v", f)
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				cache := filepath.Join(t.TempDir(), "sc")
+				mkTree(t, dir, "a=1")
+				backdate(t, filepath.Join(dir, "a"), 0)
+				if err := os.WriteFile(cache, tt.content(dir), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				got, read, _ := session(t, dir, cache, "a")
+				if read != 1 || got["a"] != sha([]byte("1")) {
+					t.Fatalf("read %d digest %s", read, got["a"])
+				}
+				if f := readCache(t, cache); f.Dir != dir || f.Entries["a"].Digest != sha([]byte("1")) {
+					t.Fatalf("cache not rewritten in current format: %+v", f)
+				}
+			})
 		}
 	})
 	t.Run("forged entry with wrong stat is not served", func(t *testing.T) {
 		dir := t.TempDir()
-		cache := filepath.Join(t.TempDir(), "sc.json")
+		cache := filepath.Join(t.TempDir(), "sc")
 		mkTree(t, dir, "a=1")
-		f := statCacheFile{Version: statCacheVersion, Dir: dir, Entries: map[string]cacheEntry{
+		f := statCacheFile{Dir: dir, Entries: map[string]cacheEntry{
 			"a": {statKey: statKey{Size: 1}, Digest: sha([]byte("forged"))},
 		}}
-		data, _ := json.Marshal(f)
-		mkWrite(t, cache, string(data))
+		mkWrite(t, cache, string(f.encode()))
 		got, read, cached := session(t, dir, cache, "a")
 		if read != 1 || cached != 0 || got["a"] != sha([]byte("1")) {
 			t.Fatalf("read %d cached %d digest %s", read, cached, got["a"])
@@ -310,7 +328,7 @@ func TestStatCacheFile(t *testing.T) {
 	})
 	t.Run("Close twice", func(t *testing.T) {
 		dir := t.TempDir()
-		c, err := Open(dir, Options{StatCachePath: filepath.Join(t.TempDir(), "sc.json")})
+		c, err := Open(dir, Options{StatCachePath: filepath.Join(t.TempDir(), "sc")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +343,7 @@ func TestStatCacheFile(t *testing.T) {
 
 func TestFileDigestConcurrent(t *testing.T) {
 	dir := t.TempDir()
-	cache := filepath.Join(t.TempDir(), "sc.json")
+	cache := filepath.Join(t.TempDir(), "sc")
 	const n = 40
 	want := map[string]digest.Digest{}
 	for i := range n {
@@ -394,15 +412,17 @@ func assertOnlyFile(t *testing.T, dir, name string) {
 	}
 }
 
-func readJSON(t *testing.T, p string, v any) {
+func readCache(t *testing.T, p string) statCacheFile {
 	t.Helper()
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	f, err := decodeStatCache(data)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return f
 }
 
 func inode(t *testing.T, p string) uint64 {
@@ -431,5 +451,117 @@ func TestFileDigestUnreadable(t *testing.T) {
 	_, err := c.FileDigest("d/locked")
 	if err == nil || !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "d/locked") {
 		t.Fatalf("FileDigest error = %v, want a permission error naming d/locked", err)
+	}
+}
+
+func TestRacyWindow(t *testing.T) {
+	tests := []struct {
+		name   string
+		fsType int64
+		want   time.Duration
+	}{
+		{"ext4", 0xEF53, localRacyWindow},
+		{"xfs", 0x58465342, localRacyWindow},
+		{"btrfs", 0x9123683E, localRacyWindow},
+		{"tmpfs", 0x01021994, localRacyWindow},
+		{"overlay", 0x794C7630, localRacyWindow},
+		{"nfs", 0x6969, remoteRacyWindow},
+		{"smb2", 0xFE534D42, remoteRacyWindow},
+		{"fuse", 0x65735546, remoteRacyWindow},
+		{"unknown", 0x1234, remoteRacyWindow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := racyWindowOf(tt.fsType); got != tt.want {
+				t.Fatalf("racyWindowOf(%#x) = %v, want %v", tt.fsType, got, tt.want)
+			}
+		})
+	}
+	t.Run("context on a local file system", func(t *testing.T) {
+		c := openCtx(t, t.TempDir(), Options{})
+		if c.window != localRacyWindow {
+			t.Fatalf("window of a temporary directory = %v, want %v", c.window, localRacyWindow)
+		}
+		if got := c.racyWindow(c.dev + 1); got != remoteRacyWindow {
+			t.Fatalf("window of a file on another device = %v, want %v", got, remoteRacyWindow)
+		}
+	})
+	t.Run("a file written a moment ago is hashed again, then trusted", func(t *testing.T) {
+		dir := t.TempDir()
+		cache := filepath.Join(t.TempDir(), "sc")
+		mkTree(t, dir, "a=1")
+		now := time.Now()
+		if err := os.Chtimes(filepath.Join(dir, "a"), now, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, read, _ := session(t, dir, cache, "a"); read != 1 {
+			t.Fatalf("first session read %d", read)
+		}
+		time.Sleep(time.Until(now.Add(localRacyWindow + 10*time.Millisecond)))
+		if _, read, _ := session(t, dir, cache, "a"); read != 1 {
+			t.Fatalf("second session read %d: a file just written must not be trusted to the first", read)
+		}
+		if _, read, cached := session(t, dir, cache, "a"); read != 0 || cached != 1 {
+			t.Fatalf("third session read %d cached %d: once older than the window it is trusted", read, cached)
+		}
+	})
+}
+
+func TestDigestOfListedFile(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(t.TempDir(), "sc")
+	mkTree(t, dir, "src/a=aaaa", "src/b=bbbb", "src/ln -> a")
+	for _, p := range []string{"src/a", "src/b"} {
+		backdate(t, filepath.Join(dir, p), 0)
+	}
+	list := func(c *Context) map[string]File {
+		t.Helper()
+		files, err := c.Files(Source{Path: "src", IsDir: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]File{}
+		for _, f := range files {
+			m[f.Rel] = f
+		}
+		return m
+	}
+	for round, tt := range []struct {
+		change             func()
+		wantRead, wantHits int
+		want               map[string]string
+	}{
+		{func() {}, 2, 0, map[string]string{"a": "aaaa", "b": "bbbb"}},
+		{func() {}, 0, 2, map[string]string{"a": "aaaa", "b": "bbbb"}},
+		{func() {
+			mkWrite(t, filepath.Join(dir, "src/b"), "BBBB")
+			backdate(t, filepath.Join(dir, "src/b"), time.Minute)
+		}, 1, 1, map[string]string{"a": "aaaa", "b": "BBBB"}},
+	} {
+		tt.change()
+		c, err := Open(dir, Options{StatCachePath: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := list(c)
+		for rel, content := range tt.want {
+			d, err := c.Digest(files[rel])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != sha([]byte(content)) {
+				t.Errorf("round %d: Digest(%s) = %s, want the digest of %q", round, rel, d, content)
+			}
+		}
+		if _, err := c.Digest(files["ln"]); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("round %d: Digest of a listed link = %v, want an error", round, err)
+		}
+		read, hits := c.Stats()
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if read != tt.wantRead || hits != tt.wantHits {
+			t.Errorf("round %d: read %d, served from the cache %d; want %d and %d", round, read, hits, tt.wantRead, tt.wantHits)
+		}
 	}
 }

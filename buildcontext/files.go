@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,6 +37,9 @@ type File struct {
 	ModTime time.Time
 	// Devmajor and Devminor identify a character or block device.
 	Devmajor, Devminor int64
+
+	key    statKey // the listing's stat data, for Digest
+	hasKey bool
 }
 
 // Files lists what a source contributes, excluding paths .dockerignore
@@ -66,33 +70,53 @@ func (c *Context) Files(src Source) ([]File, error) {
 		}
 		return []File{f}, nil
 	}
-	l := lister{c: c, base: r.path}
-	if err := l.walk(r.path, mi, false); err != nil {
+	l := lister{c: c, base: r.path, spare: make(chan struct{}, runtime.GOMAXPROCS(0)-1)}
+	files, err := l.walk(r.path, mi, false)
+	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(l.files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
-	return l.files, nil
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
+	return files, nil
 }
 
-// lister collects the visible entries below a source directory.
+// lister collects the visible entries below a source directory. It walks
+// subdirectories on spare goroutines when there are any (an unchanged
+// context costs one lstat per file, which two cores do in half the time),
+// and in its own goroutine otherwise, so it never waits for a slot.
 type lister struct {
 	c     *Context
 	base  string
-	files []File
+	spare chan struct{} // one token per goroutine that may still start
 }
 
-// walk lists the real directory dir with match info mi; excluded tells
-// whether dir itself is excluded (then unreadable means empty, as fsutil).
-// A visible source directory is walked with excluded false: if it is
-// excluded, checkVisible already read it.
-func (l *lister) walk(dir string, mi patternmatcher.MatchInfo, excluded bool) error {
+// subwalk is a subdirectory being walked.
+type subwalk struct {
+	dir      File // the directory's own entry
+	excluded bool
+	files    []File
+	err      error
+	done     chan struct{} // closed when files and err are set
+}
+
+// walk lists the real directory dir with match info mi, in no particular
+// order; excluded tells whether dir itself is excluded (then unreadable
+// means empty, as fsutil). A visible source directory is walked with
+// excluded false: if it is excluded, checkVisible already read it.
+func (l *lister) walk(dir string, mi patternmatcher.MatchInfo, excluded bool) ([]File, error) {
 	entries, err := l.c.readDir(dir)
 	if err != nil {
 		if excluded && errors.Is(err, fs.ErrPermission) {
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
+	out := make([]File, 0, len(entries))
+	var subs []*subwalk
+	defer func() {
+		for _, sw := range subs {
+			<-sw.done // never leave a walk running
+		}
+	}()
 	for _, fi := range entries {
 		if isSocket(fi) {
 			continue
@@ -100,48 +124,72 @@ func (l *lister) walk(dir string, mi patternmatcher.MatchInfo, excluded bool) er
 		p := joinRel(dir, fi.Name())
 		ex, cmi, err := l.c.ignore.match(p, mi)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !fi.IsDir() {
 			if ex {
 				continue
 			}
-			if err := l.add(p, fi); err != nil {
-				return err
+			f, err := l.file(p, fi)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, f)
 			continue
 		}
 		if ex && !l.c.ignore.walkExcluded(p) {
 			continue
 		}
-		at := len(l.files)
-		if err := l.add(p, fi); err != nil {
-			return err
+		f, err := l.file(p, fi)
+		if err != nil {
+			return nil, err
 		}
-		n := len(l.files)
-		if err := l.walk(p, cmi, ex); err != nil {
-			return err
+		sw := &subwalk{dir: f, excluded: ex, done: make(chan struct{})}
+		subs = append(subs, sw)
+		run := func() {
+			defer close(sw.done)
+			sw.files, sw.err = l.walk(p, cmi, ex)
 		}
-		if ex && len(l.files) == n {
-			// An excluded directory is only sent when something inside is.
-			l.files = l.files[:at]
+		select {
+		case l.spare <- struct{}{}:
+			go func() {
+				defer func() { <-l.spare }()
+				run()
+			}()
+		default:
+			run()
 		}
 	}
-	return nil
+	n := len(out)
+	for _, sw := range subs {
+		<-sw.done
+		if sw.err != nil {
+			return nil, sw.err
+		}
+		n += 1 + len(sw.files)
+	}
+	if len(subs) == 0 {
+		return out, nil
+	}
+	all := make([]File, 0, n) // one copy of the subtrees' entries
+	all = append(all, out...)
+	for _, sw := range subs {
+		// An excluded directory is only sent when something inside is.
+		if !sw.excluded || len(sw.files) > 0 {
+			all = append(all, sw.dir)
+			all = append(all, sw.files...)
+		}
+	}
+	return all, nil
 }
 
-// add appends the entry p.
-func (l *lister) add(p string, fi fs.FileInfo) error {
+// file makes the File of the entry p.
+func (l *lister) file(p string, fi fs.FileInfo) (File, error) {
 	rel := p
 	if l.base != "." {
 		rel = p[len(l.base)+1:]
 	}
-	f, err := l.c.fileOf(rel, p, fi)
-	if err != nil {
-		return err
-	}
-	l.files = append(l.files, f)
-	return nil
+	return l.c.fileOf(rel, p, fi)
 }
 
 // fileOf builds a File from an Lstat result.
@@ -149,6 +197,7 @@ func (c *Context) fileOf(rel, p string, fi fs.FileInfo) (File, error) {
 	f := File{Rel: rel, Path: p, Mode: fi.Mode(), ModTime: fi.ModTime()}
 	if fi.Mode().IsRegular() {
 		f.Size = fi.Size()
+		f.key, f.hasKey = keyOf(fi)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {

@@ -1,38 +1,73 @@
 package buildcontext
 
 import (
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/binenc"
 	digest "github.com/opencontainers/go-digest"
 )
 
-// statCacheVersion names the on-disk format; a file with another version
-// is ignored (every entry simply misses).
-const statCacheVersion = "minibuild.statcache.v1"
+// statCacheMagic names the on-disk format (internal/binenc); a file of
+// another format is ignored (every entry simply misses) and rewritten.
+const statCacheMagic = "minibuild.statcache.v2"
 
-// racyWindow guards against "racily clean" entries (git's term): a file
+// Racy windows guard against "racily clean" entries (git's term): a file
 // modified again within the timestamp granularity of the file system after
 // it was hashed keeps its size and times, so a digest is only trusted when
-// the file's mtime is older than the start of hashing by this much. Two
-// seconds covers file systems with one- and two-second timestamps.
-const racyWindow = 2 * time.Second
+// the file's mtime is older than the start of hashing by the window.
+//
+// On a local file system the kernel stamps files from its own clock, coarse
+// by at most one tick (10 ms at HZ=100), so any write after the hash started
+// gets a later mtime than one a tick older than the start: localRacyWindow
+// leaves a margin of five ticks. Elsewhere (NFS, SMB, FUSE) the server's
+// clock stamps files, may be skewed from ours and may keep one- or
+// two-second times: remoteRacyWindow is git's rule of thumb for those.
+const (
+	localRacyWindow  = 50 * time.Millisecond
+	remoteRacyWindow = 2 * time.Second
+)
+
+// localFS lists the statfs(2) magic numbers of file systems stamped by the
+// local kernel's clock with sub-tick resolution.
+var localFS = map[int64]string{
+	0xEF53:     "ext2/3/4",
+	0x58465342: "xfs",
+	0x9123683E: "btrfs",
+	0x01021994: "tmpfs",
+	0x794C7630: "overlay",
+	0xF2F52010: "f2fs",
+	0x2FC12FC1: "zfs",
+	0x858458F6: "ramfs",
+}
+
+// racyWindowOf returns the racy window for files on the file system with
+// the given statfs(2) type.
+func racyWindowOf(fsType int64) time.Duration {
+	if _, ok := localFS[fsType]; ok {
+		return localRacyWindow
+	}
+	return remoteRacyWindow
+}
 
 // statKey is the stat data that must be unchanged for a cached digest to be
 // served without reading the file.
 type statKey struct {
-	Size  int64  `json:"size"`
-	Mtime int64  `json:"mtime"` // nanoseconds since the epoch
-	Ctime int64  `json:"ctime"` // nanoseconds since the epoch
-	Ino   uint64 `json:"ino"`
-	Dev   uint64 `json:"dev"`
+	Size  int64
+	Mtime int64 // nanoseconds since the epoch
+	Ctime int64 // nanoseconds since the epoch
+	Ino   uint64
+	Dev   uint64
 }
 
 // keyOf extracts a statKey from a FileInfo.
@@ -53,14 +88,60 @@ func keyOf(fi fs.FileInfo) (statKey, bool) {
 // cacheEntry is one cached digest.
 type cacheEntry struct {
 	statKey
-	Digest digest.Digest `json:"digest"`
+	Digest digest.Digest
 }
 
-// statCacheFile is the JSON document stored at StatCachePath.
+// statCacheFile is what StatCachePath holds: the context directory and its
+// entries by context-relative path.
 type statCacheFile struct {
-	Version string                `json:"version"`
-	Dir     string                `json:"dir"`
-	Entries map[string]cacheEntry `json:"entries"`
+	Dir     string
+	Entries map[string]cacheEntry
+}
+
+// encode returns the file in the binenc format: the directory, then each
+// entry as path, stat data and the raw 32 bytes of its sha256 digest, in
+// path order.
+func (f statCacheFile) encode() []byte {
+	e := binenc.NewEncoder(statCacheMagic)
+	e.String(f.Dir)
+	paths := slices.Sorted(maps.Keys(f.Entries))
+	e.Uvarint(uint64(len(paths)))
+	for _, p := range paths {
+		c := f.Entries[p]
+		e.String(p)
+		e.Varint(c.Size)
+		e.Varint(c.Mtime)
+		e.Varint(c.Ctime)
+		e.Uvarint(c.Ino)
+		e.Uvarint(c.Dev)
+		raw, _ := hex.DecodeString(c.Digest.Encoded()) // sha256 only: see store
+		e.String(string(raw))
+	}
+	return e.Seal()
+}
+
+// decodeStatCache reads a file written by encode.
+func decodeStatCache(data []byte) (statCacheFile, error) {
+	d, err := binenc.NewDecoder(data, statCacheMagic)
+	if err != nil {
+		return statCacheFile{}, err
+	}
+	f := statCacheFile{Dir: d.String()}
+	n := d.Count(8 + sha256.Size)
+	f.Entries = make(map[string]cacheEntry, n)
+	for range n {
+		p := d.String()
+		var c cacheEntry
+		c.Size, c.Mtime, c.Ctime = d.Varint(), d.Varint(), d.Varint()
+		c.Ino, c.Dev = d.Uvarint(), d.Uvarint()
+		raw := d.String()
+		if len(raw) != sha256.Size {
+			return statCacheFile{}, fmt.Errorf("%w: digest of %d bytes", binenc.ErrFormat, len(raw))
+		}
+		c.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString([]byte(raw)))
+		f.Entries[p] = c
+	}
+	return f, d.Err()
 }
 
 // statCache maps context-relative paths to digests, valid while the stat
@@ -92,16 +173,12 @@ func loadStatCache(path, dir string) (*statCache, error) {
 		}
 		return nil, fmt.Errorf("reading stat cache: %w", err)
 	}
-	var f statCacheFile
-	if err := json.Unmarshal(data, &f); err != nil || f.Version != statCacheVersion || f.Dir != dir {
+	f, err := decodeStatCache(data)
+	if err != nil || f.Dir != dir {
 		sc.changed = true // rewrite it in our format on Close
 		return sc, nil
 	}
-	for p, e := range f.Entries {
-		if e.Digest.Validate() == nil {
-			sc.entries[p] = e
-		}
-	}
+	sc.entries = f.Entries
 	return sc, nil
 }
 
@@ -134,6 +211,9 @@ func (sc *statCache) store(p string, k statKey, d digest.Digest, trust bool) {
 	}
 	if e, ok := sc.entries[p]; ok && e.statKey == k && e.Digest == d {
 		return
+	}
+	if d.Algorithm() != digest.SHA256 {
+		return // the file format holds sha256 digests only
 	}
 	sc.entries[p] = cacheEntry{statKey: k, Digest: d}
 	sc.changed = true
@@ -168,10 +248,7 @@ func (sc *statCache) save(root *os.Root) error {
 			delete(sc.entries, p)
 		}
 	}
-	data, err := json.Marshal(statCacheFile{Version: statCacheVersion, Dir: sc.dir, Entries: sc.entries})
-	if err != nil {
-		return fmt.Errorf("saving stat cache: %w", err)
-	}
+	data := statCacheFile{Dir: sc.dir, Entries: sc.entries}.encode()
 	if err := writeFileAtomic(sc.path, data); err != nil {
 		return fmt.Errorf("saving stat cache: %w", err)
 	}

@@ -111,7 +111,7 @@ func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstr
 		c.destDir = true
 	}
 	for _, cs := range sources {
-		keys, err := b.sourceKeys(cs)
+		keys, err := b.sourceKeys(ctx, cs)
 		if err != nil {
 			return nil, err
 		}
@@ -123,18 +123,25 @@ func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstr
 
 // sourceKeys are the cache-key records of a source's files: path, mode,
 // link target and content digest (never the mtime).
-func (b *build) sourceKeys(cs copySource) ([]cache.SourceFile, error) {
-	var out []cache.SourceFile
-	for _, f := range cs.files {
-		sf := cache.SourceFile{Path: path.Join(cs.name, f.rel), Mode: uint32(f.mode), Linkname: f.linkname}
+// Files are hashed by one worker per CPU: on a cold build, hashing the
+// context is a pass over every byte it copies.
+func (b *build) sourceKeys(ctx context.Context, cs copySource) ([]cache.SourceFile, error) {
+	out := make([]cache.SourceFile, len(cs.files))
+	var regular []int
+	for i, f := range cs.files {
+		out[i] = cache.SourceFile{Path: path.Join(cs.name, f.rel), Mode: uint32(f.mode), Linkname: f.linkname}
 		if f.mode.IsRegular() {
-			d, err := digestOf(f)
-			if err != nil {
-				return nil, err
-			}
-			sf.Digest = d
+			regular = append(regular, i)
 		}
-		out = append(out, sf)
+	}
+	err := forEach(ctx, len(regular), func(j int) error {
+		i := regular[j]
+		d, err := digestOf(cs.files[i])
+		out[i].Digest = d
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -151,7 +158,7 @@ func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) 
 		if err != nil {
 			return nil, err
 		}
-		cs := copySource{name: src.Path, isDir: src.IsDir, fromContext: true}
+		cs := copySource{name: src.Path, isDir: src.IsDir, fromContext: true, files: make([]copyFile, 0, len(files))}
 		for _, f := range files {
 			f := f
 			if c.excluded(src.IsDir, f.Rel, src.Path) {
@@ -159,9 +166,8 @@ func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) 
 			}
 			cf := copyFile{rel: f.Rel, mode: f.Mode, linkname: f.Linkname}
 			if f.Mode.IsRegular() {
-				path := f.Path
-				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(path) }
-				cf.digest = func() (digest.Digest, error) { return b.o.Context.FileDigest(path) }
+				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(f.Path) }
+				cf.digest = func() (digest.Digest, error) { return b.o.Context.Digest(f) }
 			}
 			cs.files = append(cs.files, cf)
 		}
