@@ -98,6 +98,9 @@ type build struct {
 	// records is this build's, saved when it succeeds.
 	prev    *cache.Record
 	records []cache.StepRecord
+	// prevSources tells whether prev's Sources were loaded (nil: not
+	// tried yet); they are read on the first miss that needs them.
+	prevSources *bool
 }
 
 // stage is the state of a stage while its steps run.

@@ -92,8 +92,11 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) string {
 	if why := varsReason(s, prev.Vars, cur.Vars); why != "" {
 		return why
 	}
-	if why := sourcesReason(prev.Sources, cur.Sources); why != "" {
-		return why
+	if b.loadPrevSources() {
+		prev, _ = b.prev.Find(cur.Stage, cur.Position)
+		if why := sourcesReason(prev.Sources, cur.Sources); why != "" {
+			return why
+		}
 	}
 	if strings.Join(prev.Extra, "\n") != strings.Join(cur.Extra, "\n") {
 		for _, e := range cur.Extra {
@@ -275,6 +278,21 @@ func (b *build) loadRecord() {
 	if ok {
 		b.prev = &r
 	}
+}
+
+// loadPrevSources reads, once, what the last build's steps read (a file
+// of its own, so that a build without misses never reads it) and tells
+// whether they are known.
+func (b *build) loadPrevSources() bool {
+	if b.prevSources == nil {
+		ok := true
+		if err := b.o.Cache.LoadSources(b.o.RecordID, b.prev); err != nil {
+			ok = false
+			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("the last build's sources are unknown, a COPY's miss cannot name the files that changed: %v", err)})
+		}
+		b.prevSources = &ok
+	}
+	return *b.prevSources
 }
 
 // saveRecord keeps this build's record for the next build to compare with.
