@@ -286,11 +286,27 @@ func (c *copier) copy(ctx context.Context, root *rootfs.Root, sources []copySour
 			if _, err := root.MkdirAll(base, dirMode, uid, gid); err != nil {
 				return fmt.Errorf("creating %s: %w", base, err)
 			}
+			// Directories first, parents before children (the listing is
+			// sorted); then the rest, one worker per CPU: each file is a
+			// handful of system calls in a directory that already exists,
+			// and the result does not depend on their order.
+			var rest []copyFile
 			for _, f := range cs.files {
+				if !f.mode.IsDir() {
+					rest = append(rest, f)
+					continue
+				}
 				u, g := owner(f)
 				if err := c.writeOne(root, f, path.Join(base, f.rel), u, g); err != nil {
 					return err
 				}
+			}
+			err := forEach(ctx, len(rest), func(i int) error {
+				u, g := owner(rest[i])
+				return c.writeOne(root, rest[i], path.Join(base, rest[i].rel), u, g)
+			})
+			if err != nil {
+				return err
 			}
 			continue
 		}

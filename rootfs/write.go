@@ -25,12 +25,19 @@ func (r *Root) WriteFile(p string, src io.Reader, mode fs.FileMode, uid, gid int
 		return pathErr("write", clean, err)
 	}
 	defer closeFd(pfd)
-	if err := removeNonDir(pfd, base, clean); err != nil {
-		return pathErr("write", clean, err)
-	}
-	fd, err := retry(func() (int, error) {
+	create := func() (int, error) {
 		return unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	})
+	}
+	fd, err := retry(create)
+	if errors.Is(err, unix.EEXIST) {
+		// Something is there (O_EXCL never follows a link): replace it
+		// unless it is a directory. Trying the create first spares the
+		// common case, a new file, one stat.
+		if err := removeNonDir(pfd, base, clean); err != nil {
+			return pathErr("write", clean, err)
+		}
+		fd, err = retry(create)
+	}
 	if err != nil {
 		return pathErr("write", clean, err)
 	}
