@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -187,5 +188,56 @@ func TestWriteJSONAndHasBlob(t *testing.T) {
 	}
 	if _, err := s.WriteJSON("x", func() {}); err == nil {
 		t.Error("WriteJSON of a func succeeded")
+	}
+}
+
+func TestWriteBlobPresent(t *testing.T) {
+	ino := func(t *testing.T, p string) uint64 {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	data := []byte(`{"config":"small"}`)
+	tests := []struct {
+		name      string
+		damage    func(t *testing.T, path string)
+		rewritten bool
+	}{
+		{"intact copy is kept as it is", func(*testing.T, string) {}, false},
+		{"damaged copy is replaced", func(t *testing.T, p string) {
+			if err := os.WriteFile(p, bytes.ToUpper(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"truncated copy is replaced", func(t *testing.T, p string) {
+			if err := os.Truncate(p, 3); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTestStore(t)
+			desc, err := s.WriteBlob("x", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, _ := s.BlobPath(desc.Digest)
+			tt.damage(t, path)
+			before := ino(t, path)
+			again, err := s.WriteBlob("x", data)
+			if err != nil || again.Digest != desc.Digest || again.Size != desc.Size || again.MediaType != "x" {
+				t.Fatalf("WriteBlob again = %+v, %v; want %+v", again, err, desc)
+			}
+			if got := ino(t, path) != before; got != tt.rewritten {
+				t.Fatalf("rewritten = %v, want %v", got, tt.rewritten)
+			}
+			if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, data) {
+				t.Fatalf("blob = %q, %v", b, err)
+			}
+		})
 	}
 }

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -50,6 +52,11 @@ func (s *Store) Tag(name string, desc ocispec.Descriptor) error {
 	}
 	entry.Annotations[ocispec.AnnotationRefName] = n
 	return s.updateIndex(func(idx *ocispec.Index) error {
+		for _, m := range idx.Manifests {
+			if m.Annotations[ocispec.AnnotationRefName] == n && reflect.DeepEqual(m, entry) {
+				return errUnchanged // a rebuild that changed nothing
+			}
+		}
 		idx.Manifests = removeNamed(idx.Manifests, n)
 		idx.Manifests = append(idx.Manifests, entry)
 		return nil
@@ -183,10 +190,17 @@ func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
 		return err
 	}
 	if err := fn(&idx); err != nil {
+		if errors.Is(err, errUnchanged) {
+			return nil
+		}
 		return err
 	}
 	return writeIndex(s.indexPath(), idx)
 }
+
+// errUnchanged, returned by an updateIndex function, leaves index.json as
+// it is.
+var errUnchanged = errors.New("index unchanged")
 
 func removeNamed(ms []ocispec.Descriptor, name string) []ocispec.Descriptor {
 	out := make([]ocispec.Descriptor, 0, len(ms))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -219,5 +220,43 @@ func TestConcurrentTags(t *testing.T) {
 	imgs, err := s.Images()
 	if err != nil || len(imgs) != n {
 		t.Fatalf("after %d concurrent tags, Images has %d entries (%v)", n, len(imgs), err)
+	}
+}
+
+func TestTagUnchangedKeepsIndex(t *testing.T) {
+	s := openTestStore(t)
+	one := writeTestImage(t, s, "one")
+	two := writeTestImage(t, s, "two")
+	index := filepath.Join(s.Root(), "index.json")
+	ino := func() uint64 {
+		t.Helper()
+		fi, err := os.Stat(index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	steps := []struct {
+		name      string
+		desc      ocispec.Descriptor
+		rewritten bool
+	}{
+		{"app", one.manifest, true},
+		{"other", two.manifest, true},
+		{"app", one.manifest, false}, // same tag, same descriptor
+		{"app", two.manifest, true},  // moved
+		{"app:latest", two.manifest, false},
+	}
+	for i, st := range steps {
+		before := ino()
+		if err := s.Tag(st.name, st.desc); err != nil {
+			t.Fatal(err)
+		}
+		if got := ino() != before; got != st.rewritten {
+			t.Fatalf("step %d: Tag(%s) rewrote index.json: %v, want %v", i, st.name, got, st.rewritten)
+		}
+	}
+	if d, err := s.Resolve("app"); err != nil || d.Digest != two.manifest.Digest {
+		t.Fatalf("Resolve(app) = %v, %v", d, err)
 	}
 }
