@@ -50,10 +50,13 @@ const (
 // xattrs, large ids). Each regular file's content is streamed from its Open
 // function and must be exactly Size bytes long. The compressed digest and
 // size and the uncompressed diffID and size are computed in the same pass.
+// Gzip and zstd compress on other goroutines (gzip in fixed 1 MiB blocks,
+// a few at a time), which write to w one call at a time; the blob is the
+// same whatever the number of cores.
 //
 // Names must be clean, relative and unique; a TypeLink's Linkname must name
 // an earlier non-directory entry. On error, w may have received a partial
-// blob.
+// blob, and nothing is written to it after WriteLayer returns.
 func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) {
 	mediaType, err := opts.Compression.MediaType()
 	if err != nil {
@@ -70,6 +73,14 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 	if err != nil {
 		return Layer{}, err
 	}
+	// The compressor writes to w from its own goroutines: on error, stop
+	// them before returning so that nothing writes to w afterwards.
+	finished := false
+	defer func() {
+		if !finished {
+			comp.abort()
+		}
+	}()
 	tw := tar.NewWriter(io.MultiWriter(comp, tarHash, tarCount))
 
 	stamp := mtimePolicy(opts)
@@ -86,6 +97,7 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 	if err := comp.Close(); err != nil {
 		return Layer{}, fmt.Errorf("finishing %s stream: %w", opts.Compression, err)
 	}
+	finished = true
 	return Layer{
 		MediaType:        mediaType,
 		Digest:           digest.NewDigest(digest.SHA256, blobHash),
