@@ -210,7 +210,13 @@ func sameMeta(l, n *node) (bool, error) {
 // openNode opens the regular file n for reading and checks that it is
 // still the inode that was listed.
 func openNode(n *node) (*os.File, error) {
-	fd, err := unix.Open(n.path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	// O_NOATIME: reading a layer must not change what it holds (the
+	// upper directory may become the unpacked layer, times included).
+	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+	fd, err := unix.Open(n.path, flags|unix.O_NOATIME, 0)
+	if errors.Is(err, unix.EPERM) {
+		fd, err = unix.Open(n.path, flags, 0) // not the owner, no CAP_FOWNER
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %q: %w", n.path, err)
 	}

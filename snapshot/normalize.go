@@ -151,6 +151,9 @@ func (n *normalizer) object(p, rel string, st *unix.Stat_t) (bool, error) {
 	}
 	mt := n.t.stamp(e.ModTime)
 	ts := unix.NsecToTimespec(mt.UnixNano())
+	if !isDir && st.Mtim == ts && st.Atim == ts {
+		return true, nil // already so: COPY stamps what it writes
+	}
 	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return false, fmt.Errorf("normalizing %q: %w", p, err)
 	}
