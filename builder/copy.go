@@ -287,23 +287,38 @@ func (c *copier) copy(ctx context.Context, root *rootfs.Root, sources []copySour
 				return fmt.Errorf("creating %s: %w", base, err)
 			}
 			// Directories first, parents before children (the listing is
-			// sorted); then the rest, one worker per CPU: each file is a
-			// handful of system calls in a directory that already exists,
-			// and the result does not depend on their order.
-			var rest []copyFile
+			// sorted); then the rest, one worker per CPU, a directory's
+			// files by one worker: each file is a handful of system calls
+			// in a directory that already exists, the result does not
+			// depend on their order, and two creates in one directory
+			// would wait for each other on its lock.
+			byDir := map[string]int{}
+			var groups [][]copyFile
 			for _, f := range cs.files {
-				if !f.mode.IsDir() {
-					rest = append(rest, f)
+				if f.mode.IsDir() {
+					u, g := owner(f)
+					if err := c.writeOne(root, f, path.Join(base, f.rel), u, g); err != nil {
+						return err
+					}
 					continue
 				}
-				u, g := owner(f)
-				if err := c.writeOne(root, f, path.Join(base, f.rel), u, g); err != nil {
-					return err
+				d := path.Dir(f.rel)
+				i, ok := byDir[d]
+				if !ok {
+					i = len(groups)
+					byDir[d] = i
+					groups = append(groups, nil)
 				}
+				groups[i] = append(groups[i], f)
 			}
-			err := forEach(ctx, len(rest), func(i int) error {
-				u, g := owner(rest[i])
-				return c.writeOne(root, rest[i], path.Join(base, rest[i].rel), u, g)
+			err := forEach(ctx, len(groups), func(i int) error {
+				for _, f := range groups[i] {
+					u, g := owner(f)
+					if err := c.writeOne(root, f, path.Join(base, f.rel), u, g); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 			if err != nil {
 				return err
