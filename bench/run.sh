@@ -134,16 +134,29 @@ baseline() {
 	printf '  W1  layer     %-10s round %d: %s s\n' "$name" "$r" "$(tail -n 1 "$RES" | cut -d' ' -f6)"
 }
 
+# rotated R prints the builders in round R's order: the list turned by R-1
+# places. Every build inherits after-effects of the one before it (on these
+# machines' ext4 without a journal, a builder that deletes thousands of
+# files, as Buildah does with its working container, makes file creation
+# scan past the freed inodes for a minute or more), so no builder may
+# always follow the same other one.
+rotated() {
+	local -a b=($BUILDERS)
+	local n=${#b[@]} i
+	for ((i = 0; i < n; i++)); do printf '%s ' "${b[(i + $1 - 1) % n]}"; done
+}
+
 for w in $WORKLOADS; do
 	say "generating $w"
 	"gen_$w"
 	for r in $(seq 1 "$ROUNDS"); do
-		for b in $BUILDERS; do
+		order=$(rotated "$r")
+		for b in $order; do
 			"reset_$b" "$w"
 			measure "$w" cold "$b" "$r"
 		done
-		for b in $BUILDERS; do measure "$w" nochange "$b" "$r"; done
-		for b in $BUILDERS; do
+		for b in $order; do measure "$w" nochange "$b" "$r"; done
+		for b in $order; do
 			"change_$w"
 			measure "$w" change "$b" "$r"
 		done
