@@ -1,17 +1,14 @@
 package buildcontext
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/moby/patternmatcher"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,126 +67,13 @@ func (c *Context) Files(src Source) ([]File, error) {
 		}
 		return []File{f}, nil
 	}
-	l := lister{c: c, base: r.path, spare: make(chan struct{}, runtime.GOMAXPROCS(0)-1)}
-	files, err := l.walk(r.path, mi, false)
+	l := lister{c: c, base: r.path}
+	files, err := l.list(r.path, mi)
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
 	return files, nil
-}
-
-// lister collects the visible entries below a source directory. It walks
-// subdirectories on spare goroutines when there are any (an unchanged
-// context costs one lstat per file, which two cores do in half the time),
-// and in its own goroutine otherwise, so it never waits for a slot.
-type lister struct {
-	c     *Context
-	base  string
-	spare chan struct{} // one token per goroutine that may still start
-}
-
-// subwalk is a subdirectory being walked.
-type subwalk struct {
-	dir      File // the directory's own entry
-	excluded bool
-	files    []File
-	err      error
-	done     chan struct{} // closed when files and err are set
-}
-
-// walk lists the real directory dir with match info mi, in no particular
-// order; excluded tells whether dir itself is excluded (then unreadable
-// means empty, as fsutil). A visible source directory is walked with
-// excluded false: if it is excluded, checkVisible already read it.
-func (l *lister) walk(dir string, mi patternmatcher.MatchInfo, excluded bool) ([]File, error) {
-	entries, err := l.c.readDir(dir)
-	if err != nil {
-		if excluded && errors.Is(err, fs.ErrPermission) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	out := make([]File, 0, len(entries))
-	var subs []*subwalk
-	defer func() {
-		for _, sw := range subs {
-			<-sw.done // never leave a walk running
-		}
-	}()
-	for _, fi := range entries {
-		if isSocket(fi) {
-			continue
-		}
-		p := joinRel(dir, fi.Name())
-		ex, cmi, err := l.c.ignore.match(p, mi)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			if ex {
-				continue
-			}
-			f, err := l.file(p, fi)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
-			continue
-		}
-		if ex && !l.c.ignore.walkExcluded(p) {
-			continue
-		}
-		f, err := l.file(p, fi)
-		if err != nil {
-			return nil, err
-		}
-		sw := &subwalk{dir: f, excluded: ex, done: make(chan struct{})}
-		subs = append(subs, sw)
-		run := func() {
-			defer close(sw.done)
-			sw.files, sw.err = l.walk(p, cmi, ex)
-		}
-		select {
-		case l.spare <- struct{}{}:
-			go func() {
-				defer func() { <-l.spare }()
-				run()
-			}()
-		default:
-			run()
-		}
-	}
-	n := len(out)
-	for _, sw := range subs {
-		<-sw.done
-		if sw.err != nil {
-			return nil, sw.err
-		}
-		n += 1 + len(sw.files)
-	}
-	if len(subs) == 0 {
-		return out, nil
-	}
-	all := make([]File, 0, n) // one copy of the subtrees' entries
-	all = append(all, out...)
-	for _, sw := range subs {
-		// An excluded directory is only sent when something inside is.
-		if !sw.excluded || len(sw.files) > 0 {
-			all = append(all, sw.dir)
-			all = append(all, sw.files...)
-		}
-	}
-	return all, nil
-}
-
-// file makes the File of the entry p.
-func (l *lister) file(p string, fi fs.FileInfo) (File, error) {
-	rel := p
-	if l.base != "." {
-		rel = p[len(l.base)+1:]
-	}
-	return l.c.fileOf(rel, p, fi)
 }
 
 // fileOf builds a File from an Lstat result.

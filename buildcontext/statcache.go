@@ -2,7 +2,6 @@ package buildcontext
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/minibuild/minibuild/internal/binenc"
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 )
 
 // statCacheMagic names the on-disk format (internal/binenc); a file of
@@ -77,12 +78,23 @@ func keyOf(fi fs.FileInfo) (statKey, bool) {
 		return statKey{}, false
 	}
 	return statKey{
-		Size:  fi.Size(),
-		Mtime: fi.ModTime().UnixNano(),
-		Ctime: time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).UnixNano(),
-		Ino:   uint64(st.Ino),
-		Dev:   uint64(st.Dev),
+		Size:  st.Size,
+		Mtime: time.Unix(st.Mtim.Unix()).UnixNano(),
+		Ctime: time.Unix(st.Ctim.Unix()).UnixNano(),
+		Ino:   st.Ino,
+		Dev:   st.Dev,
 	}, true
+}
+
+// statKeyOf extracts a statKey from stat data, as keyOf does.
+func statKeyOf(st *unix.Stat_t) statKey {
+	return statKey{
+		Size:  st.Size,
+		Mtime: time.Unix(st.Mtim.Unix()).UnixNano(),
+		Ctime: time.Unix(st.Ctim.Unix()).UnixNano(),
+		Ino:   st.Ino,
+		Dev:   st.Dev,
+	}
 }
 
 // cacheEntry is one cached digest.
@@ -99,8 +111,7 @@ type statCacheFile struct {
 }
 
 // encode returns the file in the binenc format: the directory, then each
-// entry as path, stat data and the raw 32 bytes of its sha256 digest, in
-// path order.
+// entry as path, stat data and its sha256 digest, in path order.
 func (f statCacheFile) encode() []byte {
 	e := binenc.NewEncoder(statCacheMagic)
 	e.String(f.Dir)
@@ -114,8 +125,7 @@ func (f statCacheFile) encode() []byte {
 		e.Varint(c.Ctime)
 		e.Uvarint(c.Ino)
 		e.Uvarint(c.Dev)
-		raw, _ := hex.DecodeString(c.Digest.Encoded()) // sha256 only: see store
-		e.String(string(raw))
+		e.String(string(c.Digest))
 	}
 	return e.Seal()
 }
@@ -127,18 +137,18 @@ func decodeStatCache(data []byte) (statCacheFile, error) {
 		return statCacheFile{}, err
 	}
 	f := statCacheFile{Dir: d.String()}
-	n := d.Count(8 + sha256.Size)
+	n := d.Count(8 + len("sha256:") + 2*sha256.Size)
 	f.Entries = make(map[string]cacheEntry, n)
 	for range n {
 		p := d.String()
 		var c cacheEntry
 		c.Size, c.Mtime, c.Ctime = d.Varint(), d.Varint(), d.Varint()
 		c.Ino, c.Dev = d.Uvarint(), d.Uvarint()
-		raw := d.String()
-		if len(raw) != sha256.Size {
-			return statCacheFile{}, fmt.Errorf("%w: digest of %d bytes", binenc.ErrFormat, len(raw))
+		// The seal rules out damage; a sha256 digest's shape is enough.
+		c.Digest = digest.Digest(d.String())
+		if len(c.Digest) != len("sha256:")+2*sha256.Size || !strings.HasPrefix(string(c.Digest), "sha256:") {
+			return statCacheFile{}, fmt.Errorf("%w: digest %q", binenc.ErrFormat, c.Digest)
 		}
-		c.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString([]byte(raw)))
 		f.Entries[p] = c
 	}
 	return f, d.Err()

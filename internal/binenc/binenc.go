@@ -49,9 +49,10 @@ func (e *Encoder) Seal() []byte {
 var ErrFormat = errors.New("not a valid file")
 
 // Decoder reads values back. The first error sticks: later reads return
-// zero values, and Err reports it.
+// zero values, and Err reports it. The strings it returns share one copy
+// of the data: decoding allocates nothing per string.
 type Decoder struct {
-	buf []byte
+	buf string
 	err error
 }
 
@@ -65,7 +66,7 @@ func NewDecoder(data []byte, magic string) (*Decoder, error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrFormat)
 	}
-	d := &Decoder{buf: body}
+	d := &Decoder{buf: string(body)}
 	if m := d.String(); d.err != nil || m != magic {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, m, magic)
 	}
@@ -77,7 +78,7 @@ func (d *Decoder) Uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.buf)
+	v, n := uvarint(d.buf)
 	if n <= 0 {
 		d.err = fmt.Errorf("%w: bad integer", ErrFormat)
 		return 0
@@ -91,7 +92,11 @@ func (d *Decoder) Varint() int64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.buf)
+	ux, n := uvarint(d.buf) // as binary.Varint: zig-zag
+	v := int64(ux >> 1)
+	if ux&1 != 0 {
+		v = ^v
+	}
 	if n <= 0 {
 		d.err = fmt.Errorf("%w: bad integer", ErrFormat)
 		return 0
@@ -110,7 +115,7 @@ func (d *Decoder) String() string {
 		d.err = fmt.Errorf("%w: string of %d bytes with %d left", ErrFormat, n, len(d.buf))
 		return ""
 	}
-	s := string(d.buf[:n])
+	s := d.buf[:n]
 	d.buf = d.buf[n:]
 	return s
 }
@@ -136,4 +141,23 @@ func (d *Decoder) Err() error {
 		return fmt.Errorf("%w: %d trailing bytes", ErrFormat, len(d.buf))
 	}
 	return d.err
+}
+
+// uvarint is binary.Uvarint over a string: the value and the bytes read,
+// or n <= 0 when s holds no complete, valid value.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1) // overflow
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
 }

@@ -1,6 +1,7 @@
 package binenc
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"strings"
@@ -115,5 +116,23 @@ func TestRejects(t *testing.T) {
 				t.Fatalf("Err = %v, want ErrFormat with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestUvarintMatchesEncodingBinary(t *testing.T) {
+	inputs := [][]byte{
+		{}, {0x80}, {0xff, 0xff}, // incomplete
+		{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02}, // overflow
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, // max
+	}
+	for _, v := range []uint64{0, 1, 127, 128, 300, 1 << 32, math.MaxInt64, math.MaxUint64} {
+		inputs = append(inputs, binary.AppendUvarint(nil, v), append(binary.AppendUvarint(nil, v), 7))
+	}
+	for _, in := range inputs {
+		wv, wn := binary.Uvarint(in)
+		gv, gn := uvarint(string(in))
+		if (wn > 0) != (gn > 0) || wn > 0 && (wv != gv || wn != gn) {
+			t.Errorf("uvarint(%x) = %d, %d; encoding/binary says %d, %d", in, gv, gn, wv, wn)
+		}
 	}
 }
