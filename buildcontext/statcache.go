@@ -21,7 +21,7 @@ import (
 
 // statCacheMagic names the on-disk format (internal/binenc); a file of
 // another format is ignored (every entry simply misses) and rewritten.
-const statCacheMagic = "minibuild.statcache.v2"
+const statCacheMagic = "minibuild.statcache.v3"
 
 // Racy windows guard against "racily clean" entries (git's term): a file
 // modified again within the timestamp granularity of the file system after
