@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/minibuild/minibuild/executor"
@@ -16,6 +17,7 @@ func main() {
 	if executor.Init() {
 		return
 	}
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -25,5 +27,30 @@ func main() {
 			fmt.Fprintln(os.Stderr, "minibuild:", err)
 		}
 		os.Exit(exitCode(err))
+	}
+}
+
+// Garbage collector settings, unless GOGC or GOMEMLIMIT say otherwise.
+// A build is a short process that allocates in bursts (a context listing
+// of thousands of files, a layer's buffers): with Go's default (collect
+// when the heap doubles) a no-change rebuild of bench W1 spent 5 of its
+// 40 ms collecting. Collecting at five times the live heap, but never
+// letting the heap pass gcMemoryLimit, made that rebuild 33-35 ms and
+// kept the cold build's peak RSS at 70 MB (GOGC=400 alone: 127 MB;
+// measured with GOGC and GOMEMLIMIT on that workload). A build whose live
+// heap passes the limit (a context of hundreds of thousands of files)
+// only collects more often; GOMEMLIMIT=off lifts it.
+const (
+	gcPercent     = 400
+	gcMemoryLimit = 64 << 20
+)
+
+// tuneGC applies gcPercent and gcMemoryLimit.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
 	}
 }
