@@ -57,7 +57,7 @@ func (l *lister) list(src string, mi patternmatcher.MatchInfo) ([]File, error) {
 		}()
 	}
 	wg.Wait()
-	var out []File
+	out := make([]File, 0, count(top))
 	if err := assemble(top, &out); err != nil {
 		return nil, err
 	}
@@ -85,6 +85,16 @@ func (l *lister) work() {
 		l.pending += len(n.subs) - 1
 		l.wake.Broadcast()
 	}
+}
+
+// count is the number of entries below n, an upper bound of what
+// assemble appends.
+func count(n *dirNode) int {
+	c := len(n.files) + len(n.subs)
+	for _, sub := range n.subs {
+		c += count(sub)
+	}
+	return c
 }
 
 // assemble appends the entries below n to out, depth first in name order,
