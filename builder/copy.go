@@ -159,15 +159,15 @@ func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) 
 			return nil, err
 		}
 		cs := copySource{name: src.Path, isDir: src.IsDir, fromContext: true, files: make([]copyFile, 0, len(files))}
-		for _, f := range files {
-			f := f
+		for i := range files {
+			f := &files[i] // the closures keep files, not a copy per file
 			if c.excluded(src.IsDir, f.Rel, src.Path) {
 				continue
 			}
 			cf := copyFile{rel: f.Rel, mode: f.Mode, linkname: f.Linkname}
 			if f.Mode.IsRegular() {
 				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(f.Path) }
-				cf.digest = func() (digest.Digest, error) { return b.o.Context.Digest(f) }
+				cf.digest = func() (digest.Digest, error) { return b.o.Context.Digest(*f) }
 			}
 			cs.files = append(cs.files, cf)
 		}
