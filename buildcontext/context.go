@@ -34,6 +34,7 @@ type Context struct {
 	ignore     *matcher
 	ignoreName string
 	cache      *statCache
+	dirs       dirRoots // open directories, for open
 	dev        uint64        // the context directory's device
 	window     time.Duration // racy window of its file system
 
@@ -91,6 +92,7 @@ func fsOf(dir string) (uint64, time.Duration, error) {
 // context directory. Calling Close again returns the first result.
 func (c *Context) Close() error {
 	c.closeOnce.Do(func() {
+		c.dirs.close()
 		saveErr := c.cache.save(c.root)
 		closeErr := c.root.Close()
 		c.closeErr = errors.Join(saveErr, closeErr)
@@ -108,5 +110,5 @@ func (c *Context) Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.root.Open(filepath.FromSlash(p))
+	return c.open(p)
 }

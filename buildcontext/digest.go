@@ -51,7 +51,7 @@ func (c *Context) digest(p string, k statKey, ok bool) (digest.Digest, error) {
 		}
 	}
 	start := time.Now()
-	f, err := c.root.Open(filepath.FromSlash(p))
+	f, err := c.open(p)
 	if err != nil {
 		return "", fmt.Errorf("hashing %s: %w", p, err)
 	}

@@ -42,7 +42,8 @@ func TestFileDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	mkTree(t, top, "outside/secret=HOST")
-	mkTree(t, dir, "hello=hello\n", "empty=", "d/", "ln -> hello", "out -> ../outside/secret")
+	mkTree(t, dir, "hello=hello\n", "empty=", "d/", "ln -> hello", "out -> ../outside/secret",
+		"d/f=in d\n", "d/up -> ../hello", "d/e/deep=deep", "d/out -> ../../outside/secret")
 	if err := os.WriteFile(filepath.Join(dir, "big"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,10 @@ func TestFileDigest(t *testing.T) {
 		{path: "big", want: sha(big)},
 		{path: "/hello", want: sha([]byte("hello\n"))},
 		{path: "ln", want: sha([]byte("hello\n"))},
+		{path: "d/f", want: sha([]byte("in d\n"))},
+		{path: "d/e/deep", want: sha([]byte("deep"))},
+		{path: "d/up", want: sha([]byte("hello\n"))}, // leaves d, stays in the context
+		{path: "d/out", wantErr: "hashing d/out:"},
 		{path: "d", wantErr: "hashing d: not a regular file"},
 		{path: "nope", wantErr: "hashing nope:"},
 		{path: "out", wantErr: "hashing out:"},
@@ -563,5 +568,59 @@ func TestDigestOfListedFile(t *testing.T) {
 		if read != tt.wantRead || hits != tt.wantHits {
 			t.Errorf("round %d: read %d, served from the cache %d; want %d and %d", round, read, hits, tt.wantRead, tt.wantHits)
 		}
+	}
+}
+
+func TestOpenThroughDirectoryRoots(t *testing.T) {
+	fds := func() int {
+		t.Helper()
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	dir := t.TempDir()
+	const dirs = 3 * maxDirRoots
+	for i := range dirs {
+		mkTree(t, dir, fmt.Sprintf("d%02d/f=%d", i, i))
+	}
+	before := fds()
+	c, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 3 {
+				for i := range dirs {
+					i := (i + w*7 + round) % dirs
+					f, err := c.Open(fmt.Sprintf("d%02d/f", i))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b := make([]byte, 8)
+					n, _ := f.Read(b)
+					f.Close()
+					if string(b[:n]) != fmt.Sprint(i) {
+						t.Errorf("d%02d/f holds %q", i, b[:n])
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if open := len(c.dirs.roots); open > maxDirRoots {
+		t.Errorf("%d directories kept open, want at most %d", open, maxDirRoots)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := fds(); after != before {
+		t.Errorf("%d descriptors open before, %d after Close", before, after)
 	}
 }
