@@ -34,7 +34,7 @@ type Context struct {
 	ignore     *matcher
 	ignoreName string
 	cache      *statCache
-	dirs       dirRoots // open directories, for open
+	dirs       dirRoots      // open directories, for open
 	dev        uint64        // the context directory's device
 	window     time.Duration // racy window of its file system
 
