@@ -166,6 +166,12 @@ for w in $WORKLOADS; do
 			baseline pigz-6 "$r" 'tar -cf - src | pigz -p 2 -6 >/dev/null'
 			baseline pigz-1 "$r" 'tar -cf - src | pigz -p 2 -1 >/dev/null'
 			baseline zstd-3 "$r" 'tar -cf - src | zstd -q -T2 -3 >/dev/null'
+			# Floors: what any builder must do at least. A cold build
+			# writes the files where a RUN can see them and stores a
+			# compressed layer; a no-change build stats every file.
+			mkdir -p "$T/floor"
+			baseline cp+pigz-6 "$r" "cp -r src '$T/floor/$r' && tar -cf - -C '$T/floor/$r' . | pigz -p 2 -6 >'$T/floor/$r.gz'"
+			baseline stat-walk "$r" "find src -printf '%s %T@ %C@ %i\\n' >/dev/null"
 		fi
 	done
 	for b in $BUILDERS; do "reset_$b" "$w"; done

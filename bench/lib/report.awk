@@ -63,6 +63,11 @@ END {
 			base[names[i]] = median(k)
 			printf "  %-32s %8s %8s\n", cmds[i], fmt(base[names[i]]), ratio(mb, base[names[i]])
 		}
+		printf "\n== floors: the least any builder does, medians in seconds; ratio = minibuild / this\n"
+		k = "W1" SUBSEP "layer" SUBSEP "cp+pigz-6"
+		printf "  %-44s %8s %8s  (W1 cold)\n", "cp -r src D && tar -C D -cf - . | pigz -p2 -6 >F", fmt(median(k)), ratio(mb, median(k))
+		k = "W1" SUBSEP "layer" SUBSEP "stat-walk"
+		printf "  %-44s %8s %8s  (W1 no-change)\n", "find src -printf '%s %T@ %C@ %i' (one lstat each)", fmt(median(k)), ratio(median("W1" SUBSEP "nochange" SUBSEP "minibuild"), median(k))
 	}
 	if (nrss > 0) {
 		printf "\n== minibuild: peak RSS in MB (highest over rounds), CPU seconds user+sys (median), from GNU time\n"
