@@ -31,7 +31,89 @@ func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(entries, 0o755); err != nil {
 		return nil, fmt.Errorf("opening cache %s: %w", dir, err)
 	}
+	// The parents index starts with the cache: a cache that holds
+	// entries without one was written before the index existed.
+	if empty, err := isEmptyDir(entries); err == nil && empty {
+		if err := os.MkdirAll(filepath.Join(dir, "parents"), 0o755); err != nil {
+			return nil, fmt.Errorf("opening cache %s: %w", dir, err)
+		}
+	}
 	return &Cache{dir: entries}, nil
+}
+
+// parentsDir holds an empty file named after the parent key of every entry
+// stored since the cache was created, and the file incompleteName once an
+// entry without its parent was stored.
+func (c *Cache) parentsDir() string { return filepath.Join(filepath.Dir(c.dir), "parents") }
+
+const incompleteName = "incomplete"
+
+// MayHaveChild reports whether an entry whose parent key is parent may be
+// in the cache. False is certain: no step whose key chains on parent can
+// hit, whatever else its key holds, so a builder may run the step before
+// computing its key. True means "perhaps": the index has the parent, was
+// started after entries existed (a cache from before it), or holds an
+// entry stored without its parent (imported from a remote cache).
+func (c *Cache) MayHaveChild(parent digest.Digest) bool {
+	if validateDigest(parent) != nil {
+		return true
+	}
+	dir := c.parentsDir()
+	for _, name := range []string{parent.Encoded(), incompleteName} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	_, err := os.Stat(dir)
+	return err != nil // no index: cannot tell
+}
+
+// noteParent records in the parents index that an entry of parent is about
+// to be stored ("" for an entry stored without its parent).
+func (c *Cache) noteParent(parent digest.Digest) error {
+	dir := c.parentsDir()
+	if _, err := os.Stat(dir); err != nil {
+		return nil // no index to keep
+	}
+	name := incompleteName
+	if parent != "" {
+		if err := validateDigest(parent); err != nil {
+			return fmt.Errorf("parent key: %w", err)
+		}
+		name = parent.Encoded()
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Lstat(p); err == nil {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Durable before the entry that relies on it.
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// isEmptyDir reports whether the directory dir has no entries.
+func isEmptyDir(dir string) (bool, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	if errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	return len(names) == 0, err
 }
 
 // path validates key and returns its entry file.
@@ -110,6 +192,9 @@ func (c *Cache) Put(e Entry) error {
 	}
 	if e.LastUsed.IsZero() {
 		e.LastUsed = e.Created
+	}
+	if err := c.noteParent(e.Parent); err != nil {
+		return fmt.Errorf("storing cache entry %s: indexing its parent: %w", e.Key, err)
 	}
 	data, err := json.Marshal(e)
 	if err != nil {

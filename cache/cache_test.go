@@ -292,3 +292,77 @@ func TestScanChangesNothing(t *testing.T) {
 		t.Errorf("after RemoveFile: corrupt %v, temps %v", corrupt, temps)
 	}
 }
+
+func TestMayHaveChild(t *testing.T) {
+	p1, p2, p3 := digest.FromString("p1"), digest.FromString("p2"), digest.FromString("p3")
+	entry := func(key string, parent digest.Digest) Entry {
+		return Entry{Key: digest.FromString(key), Parent: parent, CreatedBy: key}
+	}
+	t.Run("fresh cache indexes parents", func(t *testing.T) {
+		c, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MayHaveChild(p1) {
+			t.Fatal("an empty cache may have a child of p1")
+		}
+		if err := c.Put(entry("a", p1)); err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild(p1) || c.MayHaveChild(p2) {
+			t.Fatalf("after an entry of p1: p1 %v, p2 %v", c.MayHaveChild(p1), c.MayHaveChild(p2))
+		}
+		// Deleting leaves the mark: "perhaps" errs on the safe side.
+		if err := c.Delete(digest.FromString("a")); err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild(p1) {
+			t.Fatal("a deleted entry's parent is forgotten")
+		}
+		// An entry without its parent (a remote import) makes every answer "perhaps".
+		if err := c.Put(entry("b", "")); err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild(p3) {
+			t.Fatal("after an entry without parent, p3 is ruled out")
+		}
+	})
+	t.Run("cache from before the index cannot tell", func(t *testing.T) {
+		dir := t.TempDir()
+		c, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Put(entry("a", p1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "parents")); err != nil {
+			t.Fatal(err)
+		}
+		c, err = Open(dir) // entries exist: the index is not started again
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild(p2) {
+			t.Fatal("a cache without an index ruled p2 out")
+		}
+		if err := c.Put(entry("b", p2)); err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild(p3) {
+			t.Fatal("a cache without an index ruled p3 out")
+		}
+	})
+	t.Run("invalid parent", func(t *testing.T) {
+		c, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.MayHaveChild("sha256:../x") {
+			t.Fatal("an invalid parent was ruled out")
+		}
+		if err := c.Put(entry("a", "sha256:../x")); err == nil {
+			t.Fatal("an entry with an invalid parent was stored")
+		}
+	})
+}

@@ -16,6 +16,9 @@ const maxEntrySize = 1 << 20
 type Entry struct {
 	// Key is the step's cache key (KeyInput.Key).
 	Key digest.Digest `json:"key"`
+	// Parent is the parent key the step's key chains on (KeyInput.Parent),
+	// for Cache.MayHaveChild; "" when unknown.
+	Parent digest.Digest `json:"parent,omitempty"`
 	// Layer is the layer blob the step added; nil for metadata-only steps.
 	Layer *ocispec.Descriptor `json:"layer,omitempty"`
 	// DiffID is the digest of the layer's uncompressed tar; set with Layer.
