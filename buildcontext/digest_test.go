@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -622,5 +623,66 @@ func TestOpenThroughDirectoryRoots(t *testing.T) {
 	}
 	if after := fds(); after != before {
 		t.Errorf("%d descriptors open before, %d after Close", before, after)
+	}
+}
+
+func TestOpenHashing(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(t.TempDir(), "sc")
+	big := bytes.Repeat([]byte("0123456789abcdef"), 70000)
+	mkTree(t, dir, "src/a=aaaa", "src/ln -> a")
+	mkWrite(t, filepath.Join(dir, "src/big"), string(big))
+	for _, p := range []string{"src/a", "src/big"} {
+		backdate(t, filepath.Join(dir, p), 0)
+	}
+	c, err := Open(dir, Options{StatCachePath: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := c.Files(Source{Path: "src", IsDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRel := map[string]File{}
+	for _, f := range files {
+		byRel[f.Rel] = f
+	}
+	for rel, want := range map[string][]byte{"a": []byte("aaaa"), "big": big} {
+		h, err := c.OpenHashing(byRel[rel])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if _, err := io.Copy(&got, h); err != nil {
+			t.Fatal(err)
+		}
+		d, err := h.Digest()
+		h.Close()
+		if err != nil || d != sha(want) || !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("%s: digest %s, %v; read %d bytes", rel, d, err, got.Len())
+		}
+	}
+	if _, err := c.OpenHashing(byRel["ln"]); err == nil {
+		t.Fatal("OpenHashing of a link succeeded")
+	}
+	h, err := c.OpenHashing(byRel["big"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Read(make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Digest(); err == nil || !strings.Contains(err.Error(), "not read to its end") {
+		t.Fatalf("Digest of a half-read file: %v", err)
+	}
+	h.Close()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What was hashed while copying is in the stat cache: the next build
+	// reads nothing.
+	got, read, cached := session(t, dir, cache, "src/a", "src/big")
+	if read != 0 || cached != 2 || got["src/big"] != sha(big) {
+		t.Fatalf("next session read %d, cached %d", read, cached)
 	}
 }
