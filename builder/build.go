@@ -266,28 +266,51 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			// Another compression is another blob for the same diffID.
 			p.key.Extra = append(p.key.Extra, "compression="+b.o.Layer.Compression.String())
 		}
-		r.Key = p.key.Key()
-		rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra
-		if p.vars != nil {
-			rec.Vars = p.vars
-		}
-		var hit bool
-		if entry, hit, err = b.lookup(ctx, r.Key); err != nil {
-			return errorAt(err)
-		}
-		if hit {
-			r.Cache = CacheHit
-			r.Reason = b.hitReason(s)
-			if !b.o.DryRun {
-				_ = b.o.Cache.Touch(r.Key)
+		record := func() {
+			rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra
+			if p.vars != nil {
+				rec.Vars = p.vars
 			}
-		} else {
-			r.Cache = CacheMiss
-			r.Reason = b.missReason(s, rec)
-			if b.o.DryRun {
-				b.predictMiss(s, p, r)
-			} else if entry, err = b.execute(ctx, s, p, r); err != nil {
+		}
+		sureMiss := p.keyLater != nil && b.sureMiss(p.key.Parent)
+		if p.keyLater != nil && !sureMiss {
+			if err := p.keyLater(ctx); err != nil {
 				return errorAt(err)
+			}
+		}
+		if sureMiss {
+			// No entry chains on this parent: the step misses whatever
+			// it reads. Copy first, hashing what is copied, and key the
+			// step by exactly those bytes (each file read once).
+			p.hashWhileCopying()
+			r.Cache = CacheMiss
+			if entry, err = b.execute(ctx, s, p, r); err != nil {
+				return errorAt(err)
+			}
+			r.Key = entry.Key
+			record()
+			r.Reason = b.missReason(s, rec)
+		} else {
+			r.Key = p.key.Key()
+			record()
+			var hit bool
+			if entry, hit, err = b.lookup(ctx, r.Key); err != nil {
+				return errorAt(err)
+			}
+			if hit {
+				r.Cache = CacheHit
+				r.Reason = b.hitReason(s)
+				if !b.o.DryRun {
+					_ = b.o.Cache.Touch(r.Key)
+				}
+			} else {
+				r.Cache = CacheMiss
+				r.Reason = b.missReason(s, rec)
+				if b.o.DryRun {
+					b.predictMiss(s, p, r)
+				} else if entry, err = b.execute(ctx, s, p, r); err != nil {
+					return errorAt(err)
+				}
 			}
 		}
 	}
@@ -321,6 +344,17 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	b.records = append(b.records, rec)
 	b.finish(r, began)
 	return nil
+}
+
+// sureMiss reports whether a step whose key chains on parent cannot hit,
+// whatever else its key holds: the cache has no entry of that parent and
+// no remote cache may have one. A dry run never executes, so it is never
+// sure.
+func (b *build) sureMiss(parent digest.Digest) bool {
+	if b.o.DryRun || b.o.RemoteCache != nil {
+		return false
+	}
+	return b.o.NoCache || !b.o.Cache.MayHaveChild(parent)
 }
 
 // predictMiss notes, in a dry run, what a missed step leaves unknown: in

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/buildcontext"
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/rootfs"
@@ -30,10 +31,17 @@ type copyFile struct {
 	// digest returns the content digest cheaply when the source can (the
 	// context's stat cache); nil means hash what open returns.
 	digest func() (digest.Digest, error)
+	// openHashing, for a context file, opens it hashing what is read;
+	// the copy then leaves the digest in *sum (see stepPlan.keyLater).
+	openHashing func() (*buildcontext.HashingFile, error)
+	sum         *digest.Digest
 }
 
 // digestOf returns the content digest of a regular file.
 func digestOf(f copyFile) (digest.Digest, error) {
+	if f.sum != nil && *f.sum != "" {
+		return *f.sum, nil // hashed while it was copied
+	}
 	if f.digest != nil {
 		return f.digest()
 	}
@@ -110,15 +118,35 @@ func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstr
 	if len(sources) > 1 {
 		c.destDir = true
 	}
-	for _, cs := range sources {
-		keys, err := b.sourceKeys(ctx, cs)
-		if err != nil {
-			return nil, err
-		}
-		p.key.Sources = append(p.key.Sources, keys...)
-	}
 	p.change = func(ctx context.Context, root *rootfs.Root) error { return c.copy(ctx, root, sources) }
+	keys := func(ctx context.Context) error {
+		for _, cs := range sources {
+			keys, err := b.sourceKeys(ctx, cs)
+			if err != nil {
+				return err
+			}
+			p.key.Sources = append(p.key.Sources, keys...)
+		}
+		return nil
+	}
+	if in.IsAdd || !allFromContext(sources) {
+		return p, keys(ctx)
+	}
+	// A COPY of context files may hash them while it copies them, when
+	// the step is sure to miss (the step loop decides).
+	p.keyLater = keys
+	p.hashWhileCopying = func() { c.hashing = true }
 	return p, nil
+}
+
+// allFromContext reports whether every source is a context path.
+func allFromContext(sources []copySource) bool {
+	for _, cs := range sources {
+		if !cs.fromContext {
+			return false
+		}
+	}
+	return true
 }
 
 // sourceKeys are the cache-key records of a source's files: path, mode,
@@ -168,6 +196,8 @@ func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) 
 			if f.Mode.IsRegular() {
 				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(f.Path) }
 				cf.digest = func() (digest.Digest, error) { return b.o.Context.Digest(*f) }
+				cf.openHashing = func() (*buildcontext.HashingFile, error) { return b.o.Context.OpenHashing(*f) }
+				cf.sum = new(digest.Digest)
 			}
 			cs.files = append(cs.files, cf)
 		}
@@ -237,6 +267,8 @@ type copier struct {
 	epoch   time.Time
 	// maxBytes bounds an ADD archive's expansion (0: tarutil's default).
 	maxBytes int64
+	// hashing makes the copy hash the context files it reads.
+	hashing bool
 }
 
 // excluded reports whether --exclude drops a file: a path under a
@@ -383,6 +415,16 @@ func (c *copier) writeOne(root *rootfs.Root, f copyFile, target string, uid, gid
 		err = root.Mkdir(target, mode, uid, gid, c.epoch)
 	case f.mode&fs.ModeSymlink != 0:
 		err = root.Symlink(f.linkname, target, uid, gid, c.epoch)
+	case f.mode.IsRegular() && c.hashing && f.openHashing != nil:
+		h, herr := f.openHashing()
+		if herr != nil {
+			return herr
+		}
+		err = root.WriteFile(target, h, mode, uid, gid, c.epoch)
+		if err == nil {
+			*f.sum, err = h.Digest()
+		}
+		h.Close()
 	case f.mode.IsRegular():
 		var rc io.ReadCloser
 		if rc, err = f.open(); err != nil {

@@ -17,15 +17,24 @@ import (
 
 // execute runs a step that missed the cache and records it in the cache.
 // A step that fails records nothing, so the next build retries it.
+//
+// With r.Key unset, the plan's key is completed after the change
+// (stepPlan.keyLater) and the entry carries it.
 func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, error) {
 	now := time.Now().UTC()
-	e := cache.Entry{Key: r.Key, CreatedBy: p.createdBy, Created: now, LastUsed: now}
+	e := cache.Entry{Key: r.Key, Parent: p.key.Parent, CreatedBy: p.createdBy, Created: now, LastUsed: now}
 	if p.change != nil {
 		layer, diffID, err := b.runChange(ctx, s, p)
 		if err != nil {
 			return cache.Entry{}, err
 		}
 		e.Layer, e.DiffID = layer, diffID
+	}
+	if e.Key == "" {
+		if err := p.keyLater(ctx); err != nil {
+			return cache.Entry{}, err
+		}
+		e.Key = p.key.Key()
 	}
 	if err := b.o.Cache.Put(e); err != nil {
 		return cache.Entry{}, fmt.Errorf("recording cache entry: %w", err)

@@ -29,6 +29,12 @@ type stepPlan struct {
 	// vars, when set, are the variable values the step sees (RUN's whole
 	// environment), recorded to name the one that changed.
 	vars map[string]string
+	// keyLater, when set, completes key (a COPY's sources) and must run
+	// before key is used: before the lookup, or, when the step is sure to
+	// miss, after change ran with hashWhileCopying, which makes change
+	// leave the digests of what it copied, so the files are read once.
+	keyLater         func(ctx context.Context) error
+	hashWhileCopying func()
 }
 
 // canonical is the text of an expanded instruction that goes into its key:
