@@ -156,8 +156,13 @@ func allFromContext(sources []copySource) bool {
 func (b *build) sourceKeys(ctx context.Context, cs copySource) ([]cache.SourceFile, error) {
 	out := make([]cache.SourceFile, len(cs.files))
 	var regular []int
+	clean := path.Clean(cs.name) == cs.name && cs.name != "."
 	for i, f := range cs.files {
-		out[i] = cache.SourceFile{Path: path.Join(cs.name, f.rel), Mode: uint32(f.mode), Linkname: f.linkname}
+		p := cs.name + "/" + f.rel // path.Join, without cleaning clean parts again
+		if !clean || f.rel == "" {
+			p = path.Join(cs.name, f.rel)
+		}
+		out[i] = cache.SourceFile{Path: p, Mode: uint32(f.mode), Linkname: f.linkname}
 		if f.mode.IsRegular() {
 			regular = append(regular, i)
 		}
