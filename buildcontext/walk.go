@@ -3,6 +3,7 @@ package buildcontext
 import (
 	"errors"
 	"fmt"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"path/filepath"
 	"runtime"
@@ -185,7 +186,7 @@ func (l *lister) file(dirfd int, name, p string, st *unix.Stat_t) (File, error) 
 	f := File{
 		Rel:     rel,
 		Path:    p,
-		Mode:    fileMode(st),
+		Mode:    unixfs.FileMode(st.Mode),
 		UID:     int(st.Uid),
 		GID:     int(st.Gid),
 		ModTime: time.Unix(st.Mtim.Unix()),
@@ -198,60 +199,13 @@ func (l *lister) file(dirfd int, name, p string, st *unix.Stat_t) (File, error) 
 		f.Devmajor = int64(unix.Major(st.Rdev))
 		f.Devminor = int64(unix.Minor(st.Rdev))
 	case unix.S_IFLNK:
-		target, err := readlinkat(dirfd, name)
+		target, err := unixfs.Readlinkat(dirfd, name)
 		if err != nil {
-			return File{}, fmt.Errorf("%s: %w", p, err)
+			return File{}, fmt.Errorf("%s: %w", p, &fs.PathError{Op: "readlinkat", Path: name, Err: err})
 		}
 		f.Linkname = target
 	}
 	return f, nil
-}
-
-// fileMode converts stat mode bits into an fs.FileMode, as os.Lstat does.
-func fileMode(st *unix.Stat_t) fs.FileMode {
-	m := fs.FileMode(st.Mode & 0o777)
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFBLK:
-		m |= fs.ModeDevice
-	case unix.S_IFCHR:
-		m |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFDIR:
-		m |= fs.ModeDir
-	case unix.S_IFIFO:
-		m |= fs.ModeNamedPipe
-	case unix.S_IFLNK:
-		m |= fs.ModeSymlink
-	case unix.S_IFSOCK:
-		m |= fs.ModeSocket
-	}
-	if st.Mode&unix.S_ISGID != 0 {
-		m |= fs.ModeSetgid
-	}
-	if st.Mode&unix.S_ISUID != 0 {
-		m |= fs.ModeSetuid
-	}
-	if st.Mode&unix.S_ISVTX != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
-// readlinkat reads the target of the link name in dirfd.
-func readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		var n int
-		err := ignoringEINTR(func() (err error) {
-			n, err = unix.Readlinkat(dirfd, name, buf)
-			return err
-		})
-		if err != nil {
-			return "", &fs.PathError{Op: "readlinkat", Path: name, Err: err}
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
 }
 
 // ignoringEINTR calls fn again while it fails with EINTR.

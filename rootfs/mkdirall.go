@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"errors"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"strings"
 
@@ -172,7 +173,7 @@ func (w *walker) step(name string, mode fs.FileMode, uid, gid int) (stepResult, 
 			w.push(fd, name)
 			return stepResult{}, nil
 		case unix.S_IFLNK:
-			target, err := readlinkat(dirfd, name)
+			target, err := unixfs.Readlinkat(dirfd, name)
 			if err != nil {
 				return stepResult{}, err
 			}

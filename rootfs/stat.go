@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"time"
 
@@ -37,7 +38,7 @@ func (r *Root) Lstat(p string) (Info, error) {
 	}
 	info := infoFromStat(&st)
 	if info.Mode&fs.ModeSymlink != 0 {
-		target, err := readlinkat(pfd, base)
+		target, err := unixfs.Readlinkat(pfd, base)
 		if err != nil {
 			return Info{}, pathErr("readlink", clean, err)
 		}
@@ -64,41 +65,12 @@ func (r *Root) Stat(p string) (Info, error) {
 // infoFromStat converts a stat(2) result.
 func infoFromStat(st *unix.Stat_t) Info {
 	return Info{
-		Mode:    fileMode(st.Mode),
+		Mode:    unixfs.FileMode(st.Mode),
 		UID:     int(st.Uid),
 		GID:     int(st.Gid),
 		Size:    st.Size,
 		ModTime: time.Unix(st.Mtim.Unix()),
 	}
-}
-
-// fileMode converts a stat(2) mode to a Go file mode.
-func fileMode(m uint32) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	switch m & unix.S_IFMT {
-	case unix.S_IFDIR:
-		mode |= fs.ModeDir
-	case unix.S_IFLNK:
-		mode |= fs.ModeSymlink
-	case unix.S_IFIFO:
-		mode |= fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		mode |= fs.ModeSocket
-	case unix.S_IFCHR:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		mode |= fs.ModeDevice
-	}
-	if m&unix.S_ISUID != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&unix.S_ISGID != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&unix.S_ISVTX != 0 {
-		mode |= fs.ModeSticky
-	}
-	return mode
 }
 
 // unixMode converts the permission and setuid/setgid/sticky bits of a Go file
@@ -115,23 +87,4 @@ func unixMode(m fs.FileMode) uint32 {
 		mode |= unix.S_ISVTX
 	}
 	return mode
-}
-
-// readlinkat reads the target of the symlink name in directory dirfd.
-func readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		var n int
-		err := retryErr(func() error {
-			var err error
-			n, err = unix.Readlinkat(dirfd, name, buf)
-			return err
-		})
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
 }
