@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,16 +188,26 @@ func checkLayerDirs(dir string, alg digest.Algorithm) ([]Issue, error) {
 		if err != nil {
 			return nil, err
 		}
-		hexPart, isLock := strings.CutSuffix(name, ".lock")
-		valid := digest.NewDigestFromEncoded(alg, hexPart).Validate() == nil
-		switch {
-		case valid && isLock && fi.Mode().IsRegular():
-		case valid && !isLock && fi.IsDir():
-		default:
+		if !digestEntry(name, fi, alg) {
 			issues = append(issues, Issue{Path: p, Problem: "neither an unpacked layer nor its lock"})
 		}
 	}
 	return issues, nil
+}
+
+// digestEntry reports whether name, described by fi, is what the unpacker
+// and the native snapshotter keep per digest of algorithm alg: a directory
+// named by its encoded part, or the regular file of that name plus
+// ".lock".
+func digestEntry(name string, fi fs.FileInfo, alg digest.Algorithm) bool {
+	hexPart, isLock := strings.CutSuffix(name, ".lock")
+	if digest.NewDigestFromEncoded(alg, hexPart).Validate() != nil {
+		return false
+	}
+	if isLock {
+		return fi.Mode().IsRegular()
+	}
+	return fi.IsDir()
 }
 
 // lockFree reports whether nobody holds the flock of path; a missing file

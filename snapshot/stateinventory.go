@@ -136,8 +136,6 @@ func checkNative(dir string) ([]Issue, error) {
 		if err != nil {
 			return nil, err
 		}
-		hexPart, isLock := strings.CutSuffix(name, ".lock")
-		valid := digest.NewDigestFromEncoded(digest.SHA256, hexPart).Validate() == nil
 		switch {
 		case name == "tmp" && fi.IsDir():
 			more, err := checkNativeTemp(dir)
@@ -146,8 +144,7 @@ func checkNative(dir string) ([]Issue, error) {
 			}
 			issues = append(issues, more...)
 		case name == "empty" && fi.IsDir():
-		case valid && isLock && fi.Mode().IsRegular():
-		case valid && !isLock && fi.IsDir():
+		case digestEntry(name, fi, digest.SHA256):
 		default:
 			issues = append(issues, Issue{Path: p, Problem: "neither a native base nor its lock"})
 		}
