@@ -1,0 +1,54 @@
+package textfmt
+
+import (
+	"strings"
+	"testing"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+func TestSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
+		5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB", 2 << 40: "2.0 TiB", 5000 << 40: "5000.0 TiB"} {
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDigests(t *testing.T) {
+	d := digest.Digest("sha256:" + strings.Repeat("ab", 32))
+	for _, tc := range []struct {
+		name, got, want string
+	}{
+		{"short digest", ShortDigest(d), "sha256:abababababab"},
+		{"short of a short string", ShortDigest("sha256:ab"), "sha256:ab"},
+		{"short of nothing", ShortDigest(""), ""},
+		{"id", ShortID(d), "abababababab"},
+		{"id of an invalid digest", ShortID("sha256:zz"), "sha256:zz"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		name, got, want string
+	}{
+		{"cut keeps a short text", Cut("abc", 3), "abc"},
+		{"cut", Cut("abcdef", 4), "abc…"},
+		{"cut runes, not bytes", Cut("ääää", 3), "ää…"},
+		{"cut to nothing", Cut("abc", 0), ""},
+		{"clip flattens", Clip("RUN a \\\n\t  b", 20), "RUN a \\ b"},
+		{"clip cuts", Clip("one two three", 8), "one two…"},
+		{"one line keeps spaces", OneLine("a\n  b\n"), "a   b "},
+		{"plural one", Plural(1, "step"), "1 step"},
+		{"plural many", Plural(0, "step"), "0 steps"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
