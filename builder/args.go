@@ -13,9 +13,9 @@ import (
 // with --build-arg overrides, for expanding FROM lines.
 func (b *build) metaEnv() []string {
 	env := b.platformArgs()
-	for _, a := range b.o.Dockerfile.MetaArgs {
+	for _, a := range b.set.Dockerfile.MetaArgs {
 		for _, arg := range a.Args {
-			if v, ok := b.o.BuildArgs[arg.Key]; ok {
+			if v, ok := b.set.BuildArgs[arg.Key]; ok {
 				b.consumed[arg.Key] = true
 				env = append(env, arg.Key+"="+v)
 				continue
@@ -39,7 +39,7 @@ func (b *build) declareArgs(s *stage, in *dockerfile.ArgInstruction) {
 	s.seq++
 	for _, arg := range in.Args {
 		a := buildArg{name: arg.Key, seq: s.seq}
-		if v, ok := b.o.BuildArgs[arg.Key]; ok {
+		if v, ok := b.set.BuildArgs[arg.Key]; ok {
 			a.value, a.set = v, true
 			b.consumed[arg.Key] = true
 		} else if arg.Value != nil {
@@ -64,7 +64,7 @@ func (b *build) argText(in *dockerfile.ArgInstruction) string {
 	parts := make([]string, len(in.Args))
 	for i, arg := range in.Args {
 		parts[i] = arg.Key
-		if v, ok := b.o.BuildArgs[arg.Key]; ok {
+		if v, ok := b.set.BuildArgs[arg.Key]; ok {
 			parts[i] += "=" + v
 		} else if arg.Value != nil {
 			parts[i] += "=" + *arg.Value

@@ -9,32 +9,33 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Build runs the stages the target stage needs, step by step, reusing
-// cached steps, writes the target's image to the store and tags it.
+// cached steps, and writes the target's image (config and manifest) to
+// the store. It tags nothing: naming the image is the caller's output.
 func Build(ctx context.Context, o Options) (*Result, error) {
-	if o.Reporter == nil {
-		o.Reporter = nopReporter{}
+	t, set := o.Tools, o.Settings
+	if t.Reporter == nil {
+		t.Reporter = nopReporter{}
 	}
-	if o.Network == "" {
-		o.Network = "host"
+	if set.Network == "" {
+		set.Network = executor.NetworkHost
 	}
-	df := o.Dockerfile
-	target, err := targetStage(df, o.Target)
+	var err error
+	if set.CacheMode, err = ParseCacheMode(string(set.CacheMode)); err != nil {
+		return nil, err
+	}
+	df := set.Dockerfile
+	target, err := targetStage(df, set.Target)
 	if err != nil {
 		return nil, err
 	}
-	if o.CacheMode == "" {
-		o.CacheMode = ModeCascade
-	}
-	if o.CacheMode != ModeCascade && o.CacheMode != ModeContent {
-		return nil, fmt.Errorf("invalid cache mode %q: want cascade or content", o.CacheMode)
-	}
-	b := &build{o: o, file: df.File, expander: dockerfile.NewExpander(df.Escape),
+	b := &build{tools: t, set: set, file: df.File, expander: dockerfile.NewExpander(df.Escape),
 		done: map[int]*stage{}, consumed: map[string]bool{}}
 	b.loadRecord()
 	b.noteDirectives()
@@ -50,19 +51,16 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		b.done[i] = s
 	}
 	b.warnUnconsumed()
-	if o.DryRun {
-		return &Result{Steps: b.steps}, nil
+	final := b.done[target.Index]
+	if set.DryRun {
+		return &Result{Steps: b.steps, ImageStages: final.chain}, nil
 	}
-	res, err := b.commit(b.done[target.Index])
+	res, err := b.commit(final)
 	if err != nil {
 		return nil, err
 	}
+	res.ImageStages = final.chain
 	b.saveRecord()
-	for _, t := range o.Tags {
-		if err := o.Store.Tag(t, res.Manifest); err != nil {
-			return nil, fmt.Errorf("tagging %s: %w", t, err)
-		}
-	}
 	return res, nil
 }
 
@@ -84,7 +82,8 @@ func targetStage(df *dockerfile.Dockerfile, target string) (*dockerfile.Stage, e
 
 // build is the state of one Build call.
 type build struct {
-	o        Options
+	tools    Tools
+	set      Settings
 	file     string
 	expander *dockerfile.Expander
 	steps    []StepResult
@@ -120,9 +119,13 @@ type stage struct {
 	firstMiss *StepResult
 	lastMiss  *StepResult
 	// unknown, in a dry run, says why this stage's keys cannot be known
-	// any more; layersUnknown that some of its layers cannot.
-	unknown       string
+	// any more (zero while they can); layersUnknown that some of its
+	// layers cannot.
+	unknown       Reason
 	layersUnknown bool
+	// chain names the stages whose steps make this stage's layers: this
+	// one, and the stages it is FROM, transitively (Result.ImageStages).
+	chain []string
 }
 
 // buildArg is an ARG in scope.
@@ -175,10 +178,8 @@ func hasEnv(env []string, name string) bool {
 
 // runStage runs the FROM of st and then each of its instructions.
 func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, error) {
-	s := &stage{index: st.Index, name: st.Name}
-	if s.name == "" {
-		s.name = fmt.Sprint(st.Index)
-	}
+	s := &stage{index: st.Index, name: stageName(st)}
+	s.chain = []string{s.name}
 	if err := b.from(ctx, s, st.From); err != nil {
 		return nil, err
 	}
@@ -202,14 +203,14 @@ func (b *build) start(s *stage, inst dockerfile.Instruction) StepResult {
 func (b *build) startAt(s *stage, line int, text string) StepResult {
 	b.index++
 	r := StepResult{Index: b.index, Line: line, Stage: s.name, Instruction: text}
-	b.o.Reporter.Report(StepStarted{Index: r.Index, Total: b.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction})
+	b.tools.Reporter.Report(StepStarted{Index: r.Index, Total: b.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction})
 	return r
 }
 
 // finish records a step's result and reports it.
 func (b *build) finish(r StepResult, began time.Time) {
 	b.steps = append(b.steps, r)
-	b.o.Reporter.Report(StepDone{Step: r, Duration: time.Since(began)})
+	b.tools.Reporter.Report(StepDone{Step: r, Duration: time.Since(began)})
 }
 
 // errorAt wraps err as a Dockerfile error at inst's line, unless it already is one.
@@ -257,17 +258,18 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		return errorAt(err)
 	}
 	var entry cache.Entry
-	if s.unknown != "" {
+	if !s.unknown.IsZero() {
 		r.Cache, r.Reason = CacheUnknown, s.unknown
 		s.layersUnknown = true
 	} else {
 		p.key.Parent = b.parentKey(s)
-		if p.change != nil && b.o.Layer.Compression != tarutil.Gzip {
+		if p.change != nil && b.set.Layer.Compression != tarutil.Gzip {
 			// Another compression is another blob for the same diffID.
-			p.key.Extra = append(p.key.Extra, "compression="+b.o.Layer.Compression.String())
+			p.key.Extra = append(p.key.Extra, "compression="+b.set.Layer.Compression.String())
 		}
 		record := func() {
 			rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra
+			rec.From = p.from
 			if p.vars != nil {
 				rec.Vars = p.vars
 			}
@@ -300,13 +302,13 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			if hit {
 				r.Cache = CacheHit
 				r.Reason = b.hitReason(s)
-				if !b.o.DryRun {
-					_ = b.o.Cache.Touch(r.Key)
+				if !b.set.DryRun {
+					_ = b.tools.Cache.Touch(r.Key)
 				}
 			} else {
 				r.Cache = CacheMiss
 				r.Reason = b.missReason(s, rec)
-				if b.o.DryRun {
+				if b.set.DryRun {
 					b.predictMiss(s, p, r)
 				} else if entry, err = b.execute(ctx, s, p, r); err != nil {
 					return errorAt(err)
@@ -334,7 +336,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if p != nil {
 		createdBy = p.createdBy
 	}
-	epoch := b.o.Epoch.UTC()
+	epoch := b.set.Epoch.UTC()
 	s.img.History = append(s.img.History, ocispec.History{
 		Created:    &epoch,
 		CreatedBy:  createdBy,
@@ -351,10 +353,10 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 // no remote cache may have one. A dry run never executes, so it is never
 // sure.
 func (b *build) sureMiss(parent digest.Digest) bool {
-	if b.o.DryRun || b.o.RemoteCache != nil {
+	if b.set.DryRun || b.tools.RemoteCache != nil {
 		return false
 	}
-	return b.o.NoCache || !b.o.Cache.MayHaveChild(parent)
+	return b.set.NoCache || !b.tools.Cache.MayHaveChild(parent)
 }
 
 // predictMiss notes, in a dry run, what a missed step leaves unknown: in
@@ -363,8 +365,8 @@ func (b *build) predictMiss(s *stage, p *stepPlan, r StepResult) {
 	if p.change != nil {
 		s.layersUnknown = true
 	}
-	if b.o.CacheMode == ModeContent {
-		s.unknown = fmt.Sprintf("unknown until built: step %d (line %d) must be rebuilt first, and content mode keys the next steps on what it produces", r.Index, r.Line)
+	if b.set.CacheMode == ModeContent {
+		s.unknown = Reason{Kind: ReasonUnknown, Cause: CauseMustRebuild, Step: r.Index, Line: r.Line}
 	}
 }
 
@@ -373,9 +375,9 @@ const maxExpanded = 1 << 20
 
 // unknownError is what planning a step returns in a dry run when its key
 // needs something only a real build has (a download, a rebuilt stage).
-type unknownError struct{ why string }
+type unknownError struct{ why Reason }
 
-func (e *unknownError) Error() string { return e.why }
+func (e *unknownError) Error() string { return e.why.String() }
 
 func firstNonNil(a, b *StepResult) *StepResult {
 	if a != nil {
@@ -390,39 +392,39 @@ func firstNonNil(a, b *StepResult) *StepResult {
 // into the local cache), --no-cache is off, and its layer blob is in the
 // store or fetchable (Store.CanGet).
 func (b *build) lookup(ctx context.Context, key digest.Digest) (cache.Entry, bool, error) {
-	if b.o.NoCache {
+	if b.set.NoCache {
 		return cache.Entry{}, false, nil
 	}
-	e, ok, err := b.o.Cache.Get(key)
+	e, ok, err := b.tools.Cache.Get(key)
 	if err != nil {
-		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s unreadable, rebuilding: %v", key, err)})
+		b.warn(0, "cache entry %s unreadable, rebuilding: %v", key, err)
 		ok = false
 	}
 	// A stored layer is reused without being read: check it first (a stat
 	// for a blob checked before and unchanged since). A damaged one is
 	// dropped with its entry and rebuilt; the rebuild's commit replaces
 	// the damaged file when it gives the same layer.
-	if ok && e.Layer != nil && b.o.Store.HasBlob(e.Layer.Digest) {
-		if err := b.o.Store.VerifyLayer(*e.Layer, e.DiffID); err != nil {
-			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("cache entry %s: %v: rebuilding", key, err)})
-			if !b.o.DryRun {
-				_ = b.o.Cache.Delete(key)
+	if ok && e.Layer != nil && b.tools.Store.HasBlob(e.Layer.Digest) {
+		if err := b.tools.Store.VerifyLayer(*e.Layer, e.DiffID); err != nil {
+			b.warn(0, "cache entry %s: %v: rebuilding", key, err)
+			if !b.set.DryRun {
+				_ = b.tools.Cache.Delete(key)
 			}
 			ok = false
 		}
 	}
-	if ok && (e.Layer == nil || b.o.Store.CanGet(e.Layer.Digest)) {
+	if ok && (e.Layer == nil || b.tools.Store.CanGet(e.Layer.Digest)) {
 		return e, true, nil
 	}
-	if b.o.RemoteCache == nil {
+	if b.tools.RemoteCache == nil {
 		return cache.Entry{}, false, nil
 	}
-	if e, ok = b.o.RemoteCache.Lookup(ctx, key); !ok || (e.Layer != nil && !b.o.Store.CanGet(e.Layer.Digest)) {
+	if e, ok = b.tools.RemoteCache.Lookup(ctx, key); !ok || (e.Layer != nil && !b.tools.Store.CanGet(e.Layer.Digest)) {
 		return cache.Entry{}, false, nil
 	}
-	if !b.o.DryRun {
-		if err := b.o.Cache.Put(e); err != nil {
-			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("recording remote cache entry %s: %v", key, err)})
+	if !b.set.DryRun {
+		if err := b.tools.Cache.Put(e); err != nil {
+			b.warn(0, "recording remote cache entry %s: %v", key, err)
 		}
 	}
 	return e, true, nil

@@ -73,7 +73,7 @@ func (b *build) planCopy(ctx context.Context, s *stage, in *dockerfile.CopyInstr
 	if len(in.Sources) > 1 && !destDir {
 		return nil, fmt.Errorf("when using %s with more than one source file, the destination must be a directory and end with a /", kw)
 	}
-	c := &copier{in: in, dest: dest, destDir: destDir, epoch: b.o.Epoch, maxBytes: b.o.MaxUnpackBytes}
+	c := &copier{in: in, dest: dest, destDir: destDir, epoch: b.set.Epoch, maxBytes: b.set.MaxUnpackBytes}
 	if in.Chmod != "" {
 		m, err := parseChmod(in.Chmod)
 		if err != nil {
@@ -181,13 +181,13 @@ func (b *build) sourceKeys(ctx context.Context, cs copySource) ([]cache.SourceFi
 
 // contextSources resolves one context pattern into its sources.
 func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) {
-	resolved, err := b.o.Context.Resolve([]string{pattern})
+	resolved, err := b.tools.Context.Resolve([]string{pattern})
 	if err != nil {
 		return nil, err
 	}
 	var out []copySource
 	for _, src := range resolved {
-		files, err := b.o.Context.Files(src)
+		files, err := b.tools.Context.Files(src)
 		if err != nil {
 			return nil, err
 		}
@@ -199,9 +199,9 @@ func (b *build) contextSources(pattern string, c *copier) ([]copySource, error) 
 			}
 			cf := copyFile{rel: f.Rel, mode: f.Mode, linkname: f.Linkname}
 			if f.Mode.IsRegular() {
-				cf.open = func() (io.ReadCloser, error) { return b.o.Context.Open(f.Path) }
-				cf.digest = func() (digest.Digest, error) { return b.o.Context.Digest(*f) }
-				cf.openHashing = func() (*buildcontext.HashingFile, error) { return b.o.Context.OpenHashing(*f) }
+				cf.open = func() (io.ReadCloser, error) { return b.tools.Context.Open(f.Path) }
+				cf.digest = func() (digest.Digest, error) { return b.tools.Context.Digest(*f) }
+				cf.openHashing = func() (*buildcontext.HashingFile, error) { return b.tools.Context.OpenHashing(*f) }
 				cf.sum = new(digest.Digest)
 			}
 			cs.files = append(cs.files, cf)

@@ -32,9 +32,10 @@ func (b *build) planCopyFrom(_ context.Context, s *stage, in *dockerfile.CopyIns
 	if err != nil {
 		return nil, err
 	}
-	p.key.Extra = append(p.key.Extra, "from="+identity.String())
+	p.key.Extra = append(p.key.Extra, fromExtra+identity.String())
+	p.from = identity
 	p.change = func(ctx context.Context, root *rootfs.Root) error {
-		m, err := b.o.Snapshotter.Prepare(ctx, chain)
+		m, err := b.tools.Snapshotter.Prepare(ctx, chain)
 		if err != nil {
 			return fmt.Errorf("preparing --from=%s: %w", in.From, err)
 		}
@@ -56,6 +57,10 @@ func (b *build) planCopyFrom(_ context.Context, s *stage, in *dockerfile.CopyIns
 	return p, nil
 }
 
+// fromExtra opens the key's Extra field that holds a COPY --from's
+// source identity.
+const fromExtra = "from="
+
 // sourceImage finds what COPY --from names: an earlier stage by name or
 // index, a --build-context image, or an image in the store. It returns
 // the layer chain and an identity of the filesystem the chain makes.
@@ -66,21 +71,23 @@ func (b *build) sourceImage(s *stage, name string) ([]snapshot.Layer, digest.Dig
 			return nil, "", fmt.Errorf("stage %s was not built", name)
 		}
 		if st.layersUnknown {
-			return nil, "", &unknownError{fmt.Sprintf("unknown until built: stage %s is rebuilt first, and this step keys on the content it produces", name)}
+			return nil, "", &unknownError{Reason{Kind: ReasonUnknown, Cause: CauseStageRebuilt, Name: name}}
 		}
-		return b.chainOf(st.layers, st.img.RootFS.DiffIDs), chainIdentity(st.img.RootFS.DiffIDs), nil
+		chain, err := b.chainOf(st.layers, st.img.RootFS.DiffIDs)
+		return chain, chainIdentity(st.img.RootFS.DiffIDs), err
 	}
-	if b.stageRef(name, len(b.o.Dockerfile.Stages)) >= 0 {
+	if b.stageRef(name, len(b.set.Dockerfile.Stages)) >= 0 {
 		return nil, "", fmt.Errorf("--from=%s refers to a later stage or this one: a stage can copy only from stages before it", name)
 	}
 	img, layers, _, err := b.loadImage(name)
-	if err != nil && b.o.DryRun {
-		return nil, "", &unknownError{fmt.Sprintf("unknown until built: --from=%s: %v", name, err)}
+	if err != nil && b.set.DryRun {
+		return nil, "", &unknownError{Reason{Kind: ReasonUnknown, Cause: CauseFromImage, Name: name, Detail: err.Error()}}
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	return b.chainOf(layers, img.RootFS.DiffIDs), chainIdentity(img.RootFS.DiffIDs), nil
+	chain, err := b.chainOf(layers, img.RootFS.DiffIDs)
+	return chain, chainIdentity(img.RootFS.DiffIDs), err
 }
 
 // chainIdentity identifies the filesystem a list of diffIDs makes.

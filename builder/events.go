@@ -7,31 +7,35 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// CacheResult is what the cache did for a step.
+type CacheResult string
+
 // Cache results a step can have.
 const (
-	CacheBase = "base" // a FROM step
-	CacheHit  = "hit"  // reused from the cache
-	CacheMiss = "miss" // built
+	CacheBase CacheResult = "base" // a FROM step
+	CacheHit  CacheResult = "hit"  // reused from the cache
+	CacheMiss CacheResult = "miss" // built
 	// CacheUnknown is a dry run's answer for a step whose key depends on
 	// a result only a real build has.
-	CacheUnknown = "unknown"
+	CacheUnknown CacheResult = "unknown"
 )
 
-// Event is something the builder reports while it works; the CLI renders it.
-type Event interface{ event() }
+// Event is something a build reports while it works; a renderer shows it.
+// Packages that run builds (the build session) add events of their own.
+type Event interface{ BuildEvent() }
 
-// Reporter receives the builder's events in order. Report must not block for long.
+// Reporter receives a build's events in order. Report must not block for long.
 type Reporter interface {
 	Report(Event)
 }
 
 // StepStarted says a step begins.
 type StepStarted struct {
-	Index       int    // 1-based, in build order
-	Total       int    // number of steps in the build
-	Stage       string // stage name or index
-	Line        int    // Dockerfile line where the instruction starts
-	Instruction string // the instruction as written
+	Index       int    `json:"Index"` // 1-based, in build order
+	Total       int    `json:"Total"` // number of steps in the build
+	Stage       string `json:"Stage"` // stage name or index
+	Line        int    `json:"Line"`  // Dockerfile line where the instruction starts
+	Instruction string `json:"Instruction"`
 }
 
 // StepDone says a step finished, with its cache result.
@@ -62,22 +66,63 @@ type Warning struct {
 	Message string
 }
 
-func (StepStarted) event()  {}
-func (StepDone) event()     {}
-func (StepOutput) event()   {}
-func (StepProgress) event() {}
-func (Warning) event()      {}
+// BuildEvent marks the step events as Events.
+func (StepStarted) BuildEvent()  {}
+func (StepDone) BuildEvent()     {}
+func (StepOutput) BuildEvent()   {}
+func (StepProgress) BuildEvent() {}
+func (Warning) BuildEvent()      {}
 
-// StepResult is what one step came to; it is the shape of a metadata-file step.
+// StepResult is what one step came to.
 type StepResult struct {
-	Index       int                 `json:"index"`
-	Line        int                 `json:"line"`
-	Stage       string              `json:"stage"`
-	Instruction string              `json:"instruction"`
-	Cache       string              `json:"cache"`
-	Reason      string              `json:"reason"`
-	Key         digest.Digest       `json:"key"`
-	Layer       *ocispec.Descriptor `json:"-"`
+	Index       int
+	Line        int
+	Stage       string
+	Instruction string
+	Cache       CacheResult
+	// Reason says why a step missed, or why a hit after a miss hit
+	// (content mode); zero for other hits and FROM steps.
+	Reason Reason
+	Key    digest.Digest
+	Layer  *ocispec.Descriptor
+}
+
+// StepJSON is a StepResult as JSON: the shape of a metadata file's step.
+// Reason is the reason's text, Why its fields. Other formats embed it and
+// add their own fields.
+type StepJSON struct {
+	Index       int           `json:"index"`
+	Line        int           `json:"line"`
+	Stage       string        `json:"stage"`
+	Instruction string        `json:"instruction"`
+	Cache       CacheResult   `json:"cache"`
+	Reason      string        `json:"reason"`
+	Why         *Reason       `json:"why,omitempty"`
+	Key         digest.Digest `json:"key"`
+}
+
+// JSON returns r in its JSON shape (without its layer).
+func (r StepResult) JSON() StepJSON {
+	j := StepJSON{Index: r.Index, Line: r.Line, Stage: r.Stage, Instruction: r.Instruction,
+		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key}
+	if !r.Reason.IsZero() {
+		why := r.Reason
+		j.Why = &why
+	}
+	return j
+}
+
+// Result returns the StepResult j describes (without its layer). A step
+// written before reasons had fields keeps its reason's text.
+func (j StepJSON) Result() StepResult {
+	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key}
+	switch {
+	case j.Why != nil:
+		r.Reason = *j.Why
+	case j.Reason != "":
+		r.Reason = legacyReason(j.Reason)
+	}
+	return r
 }
 
 // Result is a finished build.
@@ -86,6 +131,10 @@ type Result struct {
 	Config   ocispec.Descriptor
 	Image    Image
 	Steps    []StepResult
+	// ImageStages names (as StepResult.Stage does) the stages whose steps
+	// make the image's layers: the target stage and the stages it is
+	// built FROM, transitively.
+	ImageStages []string
 }
 
 // nopReporter drops every event.

@@ -36,7 +36,7 @@ func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult
 		}
 		e.Key = p.key.Key()
 	}
-	if err := b.o.Cache.Put(e); err != nil {
+	if err := b.tools.Cache.Put(e); err != nil {
 		return cache.Entry{}, fmt.Errorf("recording cache entry: %w", err)
 	}
 	return e, nil
@@ -45,7 +45,11 @@ func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult
 // runChange prepares a rootfs of the stage's layers, makes the step's
 // change in it and writes what changed as a layer (nil when nothing did).
 func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispec.Descriptor, _ digest.Digest, err error) {
-	m, err := b.o.Snapshotter.Prepare(ctx, b.chain(s))
+	chain, err := b.chain(s)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := b.tools.Snapshotter.Prepare(ctx, chain)
 	if err != nil {
 		return nil, "", fmt.Errorf("preparing rootfs: %w", err)
 	}
@@ -78,7 +82,7 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispe
 	// deleted either).
 	if k, ok := m.(snapshot.LayerKeeper); ok {
 		_ = root.Close() // nothing may hold the mount while it is undone
-		if _, err := k.KeepAsLayer(ctx, diffID, entries, snapshot.MTimes{Epoch: b.o.Epoch, Clamp: p.clamp}); err != nil {
+		if _, err := k.KeepAsLayer(ctx, diffID, entries, snapshot.MTimes{Epoch: b.set.Epoch, Clamp: p.clamp}); err != nil {
 			return nil, "", fmt.Errorf("keeping the step's layer unpacked: %w", err)
 		}
 	}
@@ -87,17 +91,17 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispe
 
 // writeLayer writes entries as a compressed layer blob into the store.
 func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descriptor, digest.Digest, error) {
-	w, err := b.o.Store.NewBlobWriter(ocispec.MediaTypeImageLayerGzip)
+	w, err := b.tools.Store.NewBlobWriter(ocispec.MediaTypeImageLayerGzip)
 	if err != nil {
 		return nil, "", err
 	}
-	opts := b.o.Layer
-	opts.Epoch, opts.Clamp = b.o.Epoch, clamp
+	opts := b.set.Layer
+	opts.Epoch, opts.Clamp = b.set.Epoch, clamp
 	var total int64
 	for _, e := range entries {
 		total += e.Size
 	}
-	pw := &progressWriter{w: w, r: b.o.Reporter, index: b.index, total: total}
+	pw := &progressWriter{w: w, r: b.tools.Reporter, index: b.index, total: total}
 	l, err := tarutil.WriteLayer(pw, entries, opts)
 	if err != nil {
 		_ = w.Cancel()
@@ -109,66 +113,31 @@ func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descri
 	}
 	desc.MediaType = l.MediaType
 	// The diffID came from the same bytes: no need to decompress on reuse.
-	_ = b.o.Store.MarkLayerVerified(desc, l.DiffID)
+	_ = b.tools.Store.MarkLayerVerified(desc, l.DiffID)
 	return &desc, l.DiffID, nil
 }
 
 // chain is the stage's layers as the snapshotter wants them.
-func (b *build) chain(s *stage) []snapshot.Layer {
+func (b *build) chain(s *stage) ([]snapshot.Layer, error) {
 	return b.chainOf(s.layers, s.img.RootFS.DiffIDs)
 }
 
-// chainOf pairs layer blobs with their diffIDs for the snapshotter.
-func (b *build) chainOf(layers []ocispec.Descriptor, diffIDs []digest.Digest) []snapshot.Layer {
-	chain := make([]snapshot.Layer, len(layers))
-	for i, d := range layers {
-		d := d
-		chain[i] = snapshot.Layer{DiffID: diffIDs[i], MaxBytes: b.o.MaxUnpackBytes, Open: func() (io.ReadCloser, error) {
-			return b.openLayer(d)
-		}}
-	}
-	return chain
-}
-
-// openLayer returns the uncompressed stream of a layer blob; the blob is
-// verified against its digest as it is read.
-func (b *build) openLayer(d ocispec.Descriptor) (io.ReadCloser, error) {
-	rc, err := b.o.Store.OpenBlob(d.Digest)
-	if err != nil {
-		return nil, err
-	}
-	dr, err := tarutil.Decompress(rc)
-	if err != nil {
-		rc.Close()
-		return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
-	}
-	return &stackedReader{ReadCloser: dr, under: rc}, nil
-}
-
-// stackedReader closes a decompressor and the blob under it.
-type stackedReader struct {
-	io.ReadCloser
-	under io.Closer
-}
-
-func (r *stackedReader) Close() error {
-	err := r.ReadCloser.Close()
-	if uerr := r.under.Close(); err == nil {
-		err = uerr
-	}
-	return err
+// chainOf pairs layer blobs with their diffIDs for the snapshotter; each
+// blob is verified against its descriptor as it is read.
+func (b *build) chainOf(layers []ocispec.Descriptor, diffIDs []digest.Digest) ([]snapshot.Layer, error) {
+	return snapshot.Chain(layers, diffIDs, b.tools.Store.OpenDescriptor, b.set.MaxUnpackBytes)
 }
 
 // commit writes the stage's image config and manifest into the store.
 func (b *build) commit(s *stage) (*Result, error) {
 	img := s.img
-	epoch := b.o.Epoch.UTC()
+	epoch := b.set.Epoch.UTC()
 	img.Created = &epoch
-	img.Platform = b.o.Platform
+	img.Platform = b.set.Platform
 	if img.RootFS.DiffIDs == nil {
 		img.RootFS.DiffIDs = []digest.Digest{}
 	}
-	cfg, err := b.o.Store.WriteJSON(ocispec.MediaTypeImageConfig, img)
+	cfg, err := b.tools.Store.WriteJSON(ocispec.MediaTypeImageConfig, img)
 	if err != nil {
 		return nil, fmt.Errorf("writing image config: %w", err)
 	}
@@ -186,11 +155,11 @@ func (b *build) commit(s *stage) (*Result, error) {
 		Config:    cfg,
 		Layers:    layers,
 	}
-	md, err := b.o.Store.WriteJSON(ocispec.MediaTypeImageManifest, m)
+	md, err := b.tools.Store.WriteJSON(ocispec.MediaTypeImageManifest, m)
 	if err != nil {
 		return nil, fmt.Errorf("writing manifest: %w", err)
 	}
-	p := b.o.Platform
+	p := b.set.Platform
 	md.Platform = &p
 	return &Result{Manifest: md, Config: cfg, Image: img, Steps: b.steps}, nil
 }

@@ -36,16 +36,17 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 		s.layers = append([]ocispec.Descriptor(nil), from.layers...)
 		s.key = from.key
 		s.unknown, s.layersUnknown = from.unknown, from.layersUnknown
+		s.chain = append(s.chain, from.chain...)
 		rec.Base = from.key
 	case strings.EqualFold(name, "scratch"):
-		s.img = emptyImage(b.o.Platform)
+		s.img = emptyImage(b.set.Platform)
 	default:
 		err := b.base(ctx, s, name)
-		if err != nil && b.o.DryRun {
+		if err != nil && b.set.DryRun {
 			// plan reports a missing base; it does not fail on it.
-			r.Reason = fmt.Sprintf("base: %v", err)
-			s.img = emptyImage(b.o.Platform)
-			s.unknown = "unknown until built: the base image is not available locally"
+			r.Reason = Reason{Kind: ReasonBase, Cause: CauseUnavailable, Detail: err.Error()}
+			s.img = emptyImage(b.set.Platform)
+			s.unknown = Reason{Kind: ReasonUnknown, Cause: CauseNoBase}
 			break
 		}
 		if err != nil {
@@ -103,22 +104,22 @@ func (b *build) loadImage(name string) (Image, []ocispec.Descriptor, digest.Dige
 func (b *build) loadImageContext(ctx context.Context, name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
 	var desc ocispec.Descriptor
 	var err error
-	if lc, ok := b.o.Contexts[name]; ok {
-		desc, err = b.o.Store.ImportLayout(lc.Dir, lc.Tag, b.o.Platform)
+	if lc, ok := b.set.Contexts[name]; ok {
+		desc, err = b.tools.Store.ImportLayout(lc.Dir, lc.Tag, b.set.Platform)
 	} else {
-		desc, err = b.o.Store.Resolve(name)
-		if errors.Is(err, store.ErrNotFound) && b.o.Puller != nil && !b.o.DryRun {
-			desc, err = b.o.Puller.Pull(ctx, name)
+		desc, err = b.tools.Store.Resolve(name)
+		if errors.Is(err, store.ErrNotFound) && b.tools.Puller != nil && !b.set.DryRun {
+			desc, err = b.tools.Puller.Pull(ctx, name)
 		}
 	}
 	if err != nil {
 		return Image{}, nil, "", fmt.Errorf("image %s: %w", name, err)
 	}
-	m, _, err := b.o.Store.Manifest(desc)
+	m, _, err := b.tools.Store.Manifest(desc)
 	if err != nil {
 		return Image{}, nil, "", fmt.Errorf("image %s: %w", name, err)
 	}
-	raw, err := b.o.Store.ReadBlob(m.Config.Digest)
+	raw, err := b.tools.Store.ReadBlob(m.Config.Digest)
 	if err != nil {
 		return Image{}, nil, "", fmt.Errorf("image %s config: %w", name, err)
 	}

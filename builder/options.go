@@ -15,49 +15,27 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Options configures one build. Every field but Reporter, Executor,
-// BuildArgs, Target and Tags is required.
+// Options configure one Build: the tools it works with and what it is
+// asked to build.
 type Options struct {
-	Dockerfile  *dockerfile.Dockerfile
-	Context     *buildcontext.Context
-	Store       *store.Store
-	Cache       *cache.Cache
+	Tools    Tools
+	Settings Settings
+}
+
+// Tools are what a build works with. Store, Cache and Context are
+// required; Snapshotter too unless Settings.DryRun.
+type Tools struct {
+	// Store holds the images, layers and the result.
+	Store *store.Store
+	// Cache holds the step entries and the build records.
+	Cache *cache.Cache
+	// Context is the build context COPY and ADD read.
+	Context *buildcontext.Context
+	// Snapshotter makes the rootfs a step changes.
 	Snapshotter snapshot.Snapshotter
-	Executor    executor.Executor
-	Platform    ocispec.Platform
-	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from it.
-	Epoch time.Time
-	// NoCache rebuilds every step.
-	NoCache bool
-	// BuildArgs are the --build-arg values.
-	BuildArgs map[string]string
-	// Target is the stage to build; "" is the last one.
-	Target string
-	// Network is "host" (default) or "none" for RUN steps.
-	Network string
-	// Layer holds the compression settings for new layers.
-	Layer tarutil.LayerOptions
-	// Contexts are the --build-context images: FROM NAME takes the image
-	// from the OCI layout named NAME here before looking in the store.
-	Contexts map[string]LayoutContext
-	// CacheMode is "cascade" (default: a miss invalidates every later step)
-	// or "content" (a step's parent is the content its predecessors left,
-	// so a rebuilt step that changed nothing lets later steps hit again).
-	CacheMode string
-	// DryRun computes every key and predicts each step's result without
-	// running anything or writing to the store or the cache.
-	DryRun bool
-	// RecordID names the build record compared with to explain misses
-	// (cache.RecordID of the Dockerfile and target); "" keeps none.
-	RecordID string
-	// RecordDockerfile is the Dockerfile's absolute path, kept in the record.
-	RecordDockerfile string
-	// MaxUnpackBytes bounds what one layer or ADD archive may expand to
-	// (a decompression bomb stops there); 0 means tarutil.DefaultMaxBytes.
-	MaxUnpackBytes int64
-	// Tags are the names the image gets in the store.
-	Tags []string
-	// Reporter receives progress events.
+	// Executor runs RUN steps; without one, a RUN fails.
+	Executor executor.Executor
+	// Reporter receives the build's events; nil drops them.
 	Reporter Reporter
 	// RemoteCache, when set, is asked for a step the local cache does not
 	// have (--cache-from); a hit is put into the local cache. Its layers
@@ -66,6 +44,40 @@ type Options struct {
 	// Puller, when set, pulls a FROM image that is neither a stage, a
 	// --build-context nor in the store, into the store.
 	Puller Puller
+}
+
+// Settings say what to build and how. Dockerfile is required.
+type Settings struct {
+	Dockerfile *dockerfile.Dockerfile
+	// DockerfilePath is the Dockerfile's absolute path: with the target and
+	// the cache mode it names the build record that explains the next
+	// build's misses. "" keeps no record.
+	DockerfilePath string
+	// Target is the stage to build; "" is the last one.
+	Target   string
+	Platform ocispec.Platform
+	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from it.
+	Epoch time.Time
+	// NoCache rebuilds every step.
+	NoCache bool
+	// BuildArgs are the --build-arg values.
+	BuildArgs map[string]string
+	// Network is the network of RUN steps: executor.NetworkHost (when
+	// empty) or executor.NetworkNone.
+	Network string
+	// Layer holds the compression settings for new layers.
+	Layer tarutil.LayerOptions
+	// Contexts are the --build-context images: FROM NAME takes the image
+	// from the OCI layout named NAME here before looking in the store.
+	Contexts map[string]LayoutContext
+	// CacheMode is how keys chain; "" is ModeCascade.
+	CacheMode CacheMode
+	// DryRun computes every key and predicts each step's result without
+	// running anything or writing to the store or the cache.
+	DryRun bool
+	// MaxUnpackBytes bounds what one layer or ADD archive may expand to
+	// (a decompression bomb stops there); 0 means tarutil.DefaultMaxBytes.
+	MaxUnpackBytes int64
 }
 
 // RemoteCache looks up cache entries kept elsewhere.

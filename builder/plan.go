@@ -12,6 +12,7 @@ import (
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/rootfs"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // stepPlan is what a step will do, worked out before the cache is asked.
@@ -35,6 +36,8 @@ type stepPlan struct {
 	// leave the digests of what it copied, so the files are read once.
 	keyLater         func(ctx context.Context) error
 	hashWhileCopying func()
+	// from is the identity of the filesystem a COPY --from reads.
+	from digest.Digest
 }
 
 // canonical is the text of an expanded instruction that goes into its key:
@@ -49,9 +52,9 @@ func canonical(inst dockerfile.Instruction) string {
 }
 
 func (b *build) platform() string {
-	p := b.o.Platform.OS + "/" + b.o.Platform.Architecture
-	if b.o.Platform.Variant != "" {
-		p += "/" + b.o.Platform.Variant
+	p := b.set.Platform.OS + "/" + b.set.Platform.Architecture
+	if b.set.Platform.Variant != "" {
+		p += "/" + b.set.Platform.Variant
 	}
 	return p
 }

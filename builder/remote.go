@@ -50,7 +50,7 @@ func (b *build) urlSource(ctx context.Context, rawURL, checksum string) ([]copyS
 	}
 	f := copyFile{
 		mode:   0o600,
-		open:   func() (io.ReadCloser, error) { return b.o.Store.OpenBlob(d) },
+		open:   func() (io.ReadCloser, error) { return b.tools.Store.OpenBlob(d) },
 		digest: func() (digest.Digest, error) { return d, nil },
 	}
 	return []copySource{{name: name, files: []copyFile{f}}}, nil
@@ -66,12 +66,12 @@ func (b *build) download(ctx context.Context, rawURL, checksum string) (digest.D
 		if want, err = digest.Parse(checksum); err != nil || want.Algorithm() != digest.SHA256 {
 			return "", fmt.Errorf("invalid --checksum=%s: want sha256:<64 hex digits>", checksum)
 		}
-		if b.o.Store.HasBlob(want) {
+		if b.tools.Store.HasBlob(want) {
 			return want, nil
 		}
 	}
-	if b.o.DryRun {
-		return "", &unknownError{fmt.Sprintf("unknown until built: %s is downloaded only by a real build", rawURL)}
+	if b.set.DryRun {
+		return "", &unknownError{Reason{Kind: ReasonUnknown, Cause: CauseDownload, Detail: rawURL}}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -85,7 +85,7 @@ func (b *build) download(ctx context.Context, rawURL, checksum string) (digest.D
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("ADD %s: the server answered %s", rawURL, resp.Status)
 	}
-	w, err := b.o.Store.NewBlobWriter("application/octet-stream")
+	w, err := b.tools.Store.NewBlobWriter("application/octet-stream")
 	if err != nil {
 		return "", err
 	}

@@ -23,7 +23,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		return nil, errors.New("RUN --network is BuildKit-only and not supported by minibuild")
 	case len(in.Security) > 0:
 		return nil, errors.New("RUN --security is BuildKit-only and not supported by minibuild")
-	case b.o.Executor == nil && !b.o.DryRun:
+	case b.tools.Executor == nil && !b.set.DryRun:
 		return nil, errors.New("RUN needs an executor, and none is configured")
 	}
 	args, stdin := runArgs(s, in)
@@ -42,7 +42,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 	keyEnv := append([]string(nil), env...)
 	sort.Strings(keyEnv)
 	// Proxy args reach the process without an ARG, and stay out of the key.
-	for k, v := range b.o.BuildArgs {
+	for k, v := range b.set.BuildArgs {
 		if proxyArgs[k] && !hasEnv(env, k) {
 			env = append(env, k+"="+v)
 		}
@@ -55,10 +55,10 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		k, v, _ := strings.Cut(kv, "=")
 		p.vars[k] = v
 	}
-	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + b.o.Network}
+	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + b.set.Network}
 	p.createdBy = "RUN " + strings.Join(args, " ")
 	p.clamp = true
-	text := shortText(in.Text())
+	text := clipBytes(in.Text(), 80)
 	p.change = func(ctx context.Context, root *rootfs.Root) error {
 		spec := user
 		if spec == "" {
@@ -77,12 +77,12 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		if stdin != "" {
 			in = strings.NewReader(stdin)
 		}
-		err = b.o.Executor.Run(ctx, root.Dir(), executor.Process{
+		err = b.tools.Executor.Run(ctx, root.Dir(), executor.Process{
 			Args: args, Env: env, Cwd: wd, Stdin: in,
 			UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids,
-			Stdout:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stdout"},
-			Stderr:  &outputWriter{r: b.o.Reporter, index: idx, stream: "stderr"},
-			Network: b.o.Network,
+			Stdout:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stdout"},
+			Stderr:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stderr"},
+			Network: b.set.Network,
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", text, err)
@@ -134,15 +134,6 @@ func runArgs(s *stage, in *dockerfile.RunInstruction) ([]string, string) {
 func mustJSON(v any) string {
 	j, _ := json.Marshal(v)
 	return string(j)
-}
-
-// shortText shortens an instruction for an error message.
-func shortText(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
 }
 
 // outputWriter turns a RUN's output into StepOutput events.

@@ -10,11 +10,19 @@ import (
 	"github.com/minibuild/minibuild/dockerfile"
 )
 
+// stageName is how step results name a stage: its AS name, else its index.
+func stageName(st *dockerfile.Stage) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	return strconv.Itoa(st.Index)
+}
+
 // stageRef finds the stage a FROM or COPY --from name refers to: an
 // earlier stage by its AS name or by its index. It reports -1 when the
 // name is not a stage (then it names an image).
 func (b *build) stageRef(name string, before int) int {
-	for _, st := range b.o.Dockerfile.Stages[:before] {
+	for _, st := range b.set.Dockerfile.Stages[:before] {
 		if st.Name != "" && strings.EqualFold(st.Name, name) {
 			return st.Index
 		}
@@ -35,7 +43,7 @@ func (b *build) neededStages(target *dockerfile.Stage) []int {
 			return
 		}
 		need[i] = true
-		st := b.o.Dockerfile.Stages[i]
+		st := b.set.Dockerfile.Stages[i]
 		if dep := b.stageRef(b.fromName(st.From), i); dep >= 0 {
 			visit(dep)
 		}
@@ -73,8 +81,8 @@ func (b *build) fromName(f *dockerfile.FromInstruction) string {
 // not act on.
 func (b *build) noteDirectives() {
 	for _, d := range []string{"syntax", "check"} {
-		if v, ok := b.o.Dockerfile.Directives[d]; ok {
-			b.o.Reporter.Report(Warning{Message: fmt.Sprintf("note: the # %s=%s directive is accepted and ignored: minibuild has its own Dockerfile frontend", d, v)})
+		if v, ok := b.set.Dockerfile.Directives[d]; ok {
+			b.tools.Reporter.Report(Warning{Message: fmt.Sprintf("note: the # %s=%s directive is accepted and ignored: minibuild has its own Dockerfile frontend", d, v)})
 		}
 	}
 }
@@ -82,14 +90,14 @@ func (b *build) noteDirectives() {
 // warnUnconsumed warns about --build-arg values no ARG declared, as Docker does.
 func (b *build) warnUnconsumed() {
 	var unused []string
-	for k := range b.o.BuildArgs {
+	for k := range b.set.BuildArgs {
 		if !b.consumed[k] && !proxyArgs[k] {
 			unused = append(unused, k)
 		}
 	}
 	if len(unused) > 0 {
 		sort.Strings(unused)
-		b.o.Reporter.Report(Warning{Message: fmt.Sprintf("one or more build-args %v were not consumed", unused)})
+		b.tools.Reporter.Report(Warning{Message: fmt.Sprintf("one or more build-args %v were not consumed", unused)})
 	}
 }
 
@@ -103,7 +111,7 @@ var proxyArgs = map[string]bool{
 
 // platformArgs are the predefined platform args of the global scope.
 func (b *build) platformArgs() []string {
-	p := b.o.Platform
+	p := b.set.Platform
 	plat := p.OS + "/" + p.Architecture
 	if p.Variant != "" {
 		plat += "/" + p.Variant

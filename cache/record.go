@@ -52,6 +52,9 @@ type StepRecord struct {
 
 	Extra []string      `json:"extra,omitempty"`
 	Layer digest.Digest `json:"layer,omitempty"`
+	// From is, for a COPY --from, the identity of the filesystem it read
+	// (it is in Extra too, as the key holds it).
+	From digest.Digest `json:"from,omitempty"`
 }
 
 // maxRecord bounds a record file read back (a corrupt one is ignored).

@@ -156,3 +156,28 @@ func sortedKeysOf(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestCacheMinFollowsGlobalArgs: --cache-to mode=min exports the stages
+// the image is built FROM even when a FROM names its stage through a
+// global ARG, so a fresh root with --cache-from hits on every step.
+func TestCacheMinFollowsGlobalArgs(t *testing.T) {
+	requireRoot(t)
+	requireBusybox(t)
+	ctx := busyboxContext(t)
+	writeTree(t, ctx, map[string]string{"Dockerfile": `ARG BASE=build
+FROM scratch AS build
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "echo", "a"]
+FROM ${BASE}
+RUN ["/bin/busybox", "echo", "b"]
+`})
+	dir := filepath.Join(t.TempDir(), "cache")
+	first, _ := build(t, t.TempDir(), ctx, "--cache-to", "type=local,dest="+dir+",mode=min")
+	md, _ := build(t, t.TempDir(), ctx, "--cache-from", "type=local,src="+dir)
+	if got, want := md.cacheResults(), []string{"base", "hit", "hit", "base", "hit"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("cache results in a fresh root %v, want %v", got, want)
+	}
+	if md.Image.ManifestDigest != first.Image.ManifestDigest {
+		t.Errorf("digest %s, want the first build's %s", md.Image.ManifestDigest, first.Image.ManifestDigest)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/textfmt"
 )
 
 // cascade sums up a build's cache results: what hit, what missed, and
@@ -20,9 +21,9 @@ type cascade struct {
 	cascaded map[int]int
 }
 
-// summarize works out the cascade of steps. A miss whose reason is
-// "parent: …" names the step it follows from; it is counted for that
-// step's own cause (the first miss when the reason names none).
+// summarize works out the cascade of steps. A miss whose reason is a
+// cascade names the step it follows from; it is counted for that step's
+// own cause (the first miss when the reason names none).
 func summarize(steps []builder.StepResult) cascade {
 	c := cascade{cascaded: map[int]int{}}
 	causeOf := map[int]int{}
@@ -39,7 +40,7 @@ func summarize(steps []builder.StepResult) cascade {
 				causeOf[s.Index] = s.Index
 				continue
 			}
-			cause, ok := causeOf[parentStep(s.Reason)]
+			cause, ok := causeOf[s.Reason.Step]
 			if !ok && len(c.causes) > 0 {
 				cause = c.causes[0].Index
 			}
@@ -55,22 +56,7 @@ func summarize(steps []builder.StepResult) cascade {
 
 // isCascade reports whether a step missed only because an earlier one did.
 func isCascade(s builder.StepResult) bool {
-	return s.Cache == builder.CacheMiss && strings.HasPrefix(s.Reason, "parent")
-}
-
-// parentStep is the step number a "parent: …" reason names ("cascade from
-// step 3, line 5", "step 3 (line 5) changed …"), or 0.
-func parentStep(reason string) int {
-	_, rest, ok := strings.Cut(reason, "step ")
-	if !ok {
-		return 0
-	}
-	end := 0
-	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(rest[:end])
-	return n
+	return s.Cache == builder.CacheMiss && s.Reason.Cascaded()
 }
 
 // stepMark is the text mark of a step's result, so that colour is never
@@ -102,27 +88,6 @@ func stepList(steps []builder.StepResult) string {
 	return "steps " + strings.Join(nums, ", ")
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// clipText flattens s to one line of at most max runes, ending in "…"
-// when cut.
-func clipText(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if max < 1 {
-		return ""
-	}
-	if len(r) > max {
-		return string(r[:max-1]) + "…"
-	}
-	return s
-}
-
 // writeSummary prints the cascade: one row per step, with its mark,
 // result and reason; misses in a cascade name the step they follow from.
 func (r *ttyRenderer) writeSummary(steps []builder.StepResult) {
@@ -136,27 +101,27 @@ func (r *ttyRenderer) writeSummary(steps []builder.StepResult) {
 		col := resultColor(s)
 		word := s.Cache
 		prefix := []seg{{"  " + stepMark(s) + " ", col}, {fmt.Sprintf("step %-*d line %-*d ", iw, s.Index, lw, s.Line), ""}, {fmt.Sprintf("%-5s ", word), col}}
-		why := s.Reason
+		why := s.Reason.String()
 		if isCascade(s) {
-			why = strings.TrimSpace(strings.TrimPrefix(s.Reason, "parent:"))
+			why = s.Reason.Text()
 		}
 		if why == "" || s.Cache == builder.CacheBase {
-			r.line(r.fit(append(prefix, seg{oneLine(s.Instruction), flexible})))
+			r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
 			continue
 		}
-		row := append(prefix, seg{oneLine(s.Instruction), flexible}, seg{" — " + why, col})
+		row := append(prefix, seg{textfmt.OneLine(s.Instruction), flexible}, seg{" — " + why, col})
 		if isCascade(s) || segWidth(prefix)+8+runeLen(" — "+why) < r.width() {
 			r.line(r.fit(row))
 			continue
 		}
 		// A reason of its own is worth a line of its own rather than a cut.
-		r.line(r.fit(append(prefix, seg{oneLine(s.Instruction), flexible})))
+		r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
 		r.line(r.fit([]seg{{strings.Repeat(" ", 4) + "why: " + why, col}}))
 	}
 	if c.first != nil {
 		msg := fmt.Sprintf("first miss: step %d (line %d)", c.first.Index, c.first.Line)
 		if n := c.cascaded[c.first.Index]; n > 0 {
-			msg += fmt.Sprintf("; %s after it missed in its cascade (↳)", plural(n, "step"))
+			msg += fmt.Sprintf("; %s after it missed in its cascade (↳)", textfmt.Plural(n, "step"))
 		}
 		r.line(r.fit([]seg{{msg, sgrBold}}))
 	}

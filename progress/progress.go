@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -10,10 +10,36 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/textfmt"
 )
 
-// renderer shows the builder's events to a person or a tool.
-type renderer interface {
+// Mode is a --progress value: how a build's events are shown.
+type Mode string
+
+// Progress modes.
+const (
+	// Auto is TTY when the output is a terminal (and TERM is not dumb),
+	// else Plain.
+	Auto  Mode = "auto"
+	TTY   Mode = "tty"   // the live view: the running steps redrawn in place
+	Plain Mode = "plain" // one line per step start and result, for logs and CI
+	JSON  Mode = "json"  // one JSON object per event, for tools
+	Quiet Mode = "quiet" // nothing
+)
+
+// ParseMode checks a --progress value; "" is Auto.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case "":
+		return Auto, nil
+	case Auto, TTY, Plain, JSON, Quiet:
+		return m, nil
+	}
+	return "", fmt.Errorf("invalid --progress %q: want auto, plain, json or quiet", s)
+}
+
+// Renderer shows a build's events to a person or a tool.
+type Renderer interface {
 	builder.Reporter
 	// Finish prints the end of a build that succeeded.
 	Finish(res *builder.Result, took time.Duration)
@@ -25,24 +51,22 @@ type renderer interface {
 }
 
 var (
-	_ renderer = (*plainRenderer)(nil)
-	_ renderer = (*jsonRenderer)(nil)
-	_ renderer = quietRenderer{}
-	_ renderer = (*ttyRenderer)(nil)
+	_ Renderer = (*plainRenderer)(nil)
+	_ Renderer = (*jsonRenderer)(nil)
+	_ Renderer = quietRenderer{}
+	_ Renderer = (*ttyRenderer)(nil)
 )
 
-// newRenderer returns the renderer --progress names: "tty" is the live
-// view, "auto" (or "") the live view when w is a terminal (and TERM is not
-// dumb) and plain output otherwise.
-func newRenderer(mode string, w io.Writer) renderer {
+// New returns the renderer of mode, writing to w.
+func New(mode Mode, w io.Writer) Renderer {
 	switch mode {
-	case "json":
+	case JSON:
 		return &jsonRenderer{enc: json.NewEncoder(w)}
-	case "quiet":
+	case Quiet:
 		return quietRenderer{}
-	case "tty":
+	case TTY:
 		return newTTYRenderer(w, terminalOptions(w))
-	case "auto", "":
+	case Auto, "":
 		if opts := terminalOptions(w); opts.terminal && os.Getenv("TERM") != "dumb" {
 			return newTTYRenderer(w, opts)
 		}
@@ -64,7 +88,7 @@ func (p *plainRenderer) Report(e builder.Event) {
 	defer p.mu.Unlock()
 	switch e := e.(type) {
 	case builder.StepStarted:
-		fmt.Fprintf(p.w, "[%d/%d] %s\n", e.Index, e.Total, oneLine(e.Instruction))
+		fmt.Fprintf(p.w, "[%d/%d] %s\n", e.Index, e.Total, textfmt.OneLine(e.Instruction))
 	case builder.StepOutput:
 		p.output(e)
 	case builder.StepDone:
@@ -72,6 +96,10 @@ func (p *plainRenderer) Report(e builder.Event) {
 		fmt.Fprintf(p.w, "  => %s\n", stepSummary(e))
 	case builder.Warning:
 		fmt.Fprintln(p.w, warningText(e))
+	default:
+		if line, ok := registryLine(e); ok {
+			fmt.Fprintln(p.w, line)
+		}
 	}
 }
 
@@ -114,13 +142,13 @@ func (p *plainRenderer) Finish(res *builder.Result, took time.Duration) {
 		fmt.Fprintln(p.w, "  no miss: every step came from the cache")
 	} else {
 		f := c.first
-		fmt.Fprintf(p.w, "  first miss: step %d (line %d) %s\n", f.Index, f.Line, clipText(f.Instruction, 60))
+		fmt.Fprintf(p.w, "  first miss: step %d (line %d) %s\n", f.Index, f.Line, textfmt.Clip(f.Instruction, 60))
 		fmt.Fprintf(p.w, "    why: %s\n", f.Reason)
 		if n := c.cascaded[f.Index]; n > 0 {
-			fmt.Fprintf(p.w, "  %s after it missed in its cascade\n", plural(n, "step"))
+			fmt.Fprintf(p.w, "  %s after it missed in its cascade\n", textfmt.Plural(n, "step"))
 		}
 		if others := c.causes[1:]; len(others) > 0 {
-			fmt.Fprintf(p.w, "  %s missed for reasons of their own: %s\n", plural(len(others), "other step"), stepList(others))
+			fmt.Fprintf(p.w, "  %s missed for reasons of their own: %s\n", textfmt.Plural(len(others), "other step"), stepList(others))
 		}
 	}
 	fmt.Fprintf(p.w, "built %s in %.2fs (%d cached, %d built)\n", res.Manifest.Digest, took.Seconds(), c.hits, c.misses)
@@ -144,8 +172,8 @@ func warningText(e builder.Warning) string {
 func stepSummary(e builder.StepDone) string {
 	s := e.Step
 	out := stepStatus(e)
-	if s.Reason != "" && s.Cache != builder.CacheBase {
-		out += "\n     why: " + s.Reason
+	if !s.Reason.IsZero() && s.Cache != builder.CacheBase {
+		out += "\n     why: " + s.Reason.String()
 	}
 	return out
 }
@@ -164,40 +192,11 @@ func stepStatus(e builder.StepDone) string {
 		out = fmt.Sprintf("built in %.2fs", e.Duration.Seconds())
 	}
 	if s.Layer != nil {
-		out += fmt.Sprintf("  layer %s %s", shortDigest(s.Layer.Digest.String()), humanSize(s.Layer.Size))
+		out += fmt.Sprintf("  layer %s %s", textfmt.ShortDigest(s.Layer.Digest), textfmt.Size(s.Layer.Size))
 	} else if s.Cache != builder.CacheBase {
 		out += "  (no layer)"
 	}
 	return out
-}
-
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19]
-	}
-	return d
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
 }
 
 // jsonRenderer prints one JSON object per event, for tools.
@@ -223,10 +222,10 @@ func (j *jsonRenderer) Report(e builder.Event) {
 		}
 		v = struct {
 			Event string `json:"event"`
-			builder.StepResult
+			builder.StepJSON
 			Layer    string  `json:"layer,omitempty"`
 			Duration float64 `json:"seconds"`
-		}{"stepDone", e.Step, layer, e.Duration.Seconds()}
+		}{"stepDone", e.Step.JSON(), layer, e.Duration.Seconds()}
 	case builder.StepOutput:
 		v = struct {
 			Event  string `json:"event"`
@@ -248,7 +247,10 @@ func (j *jsonRenderer) Report(e builder.Event) {
 			builder.Warning
 		}{"warning", e}
 	default:
-		return
+		var ok bool
+		if v, ok = registryJSON(e); !ok {
+			return
+		}
 	}
 	_ = j.enc.Encode(v)
 }

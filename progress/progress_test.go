@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 func TestPlainRendererSummary(t *testing.T) {
-	miss := func(i int, reason string) builder.StepResult {
+	miss := func(i int, reason builder.Reason) builder.StepResult {
 		return builder.StepResult{Index: i, Line: i + 1, Instruction: "RUN step" + string(rune('0'+i)), Cache: builder.CacheMiss, Reason: reason}
 	}
 	hit := func(i int) builder.StepResult {
@@ -28,15 +28,16 @@ func TestPlainRendererSummary(t *testing.T) {
   no miss: every step came from the cache
 built sha256:abc in 1.50s (2 cached, 0 built)
 `},
-		{"one cascade", []builder.StepResult{base, hit(2), miss(3, "source: changed a.txt"), miss(4, "parent: cascade from step 3, line 4"), miss(5, "parent: cascade from step 3, line 4")},
+		{"one cascade", []builder.StepResult{base, hit(2), miss(3, changed("a.txt")), miss(4, cascadeFrom(3, 4)), miss(5, cascadeFrom(3, 4))},
 			`cascade: 5 steps: 1 base, 1 cached, 3 built
   first miss: step 3 (line 4) RUN step3
     why: source: changed a.txt
   2 steps after it missed in its cascade
 built sha256:abc in 1.50s (1 cached, 3 built)
 `},
-		{"two causes", []builder.StepResult{base, miss(2, "new: no earlier build of this Dockerfile is known"), miss(3, "parent: step 2 (line 3) changed what this step starts from"),
-			hit(4), miss(5, "arg: V changed from \"1\" to \"2\""), miss(6, "parent: step 5 (line 6) changed what this step starts from"), miss(7, "env: E changed")},
+		{"two causes", []builder.StepResult{base, miss(2, builder.Reason{Kind: builder.ReasonNew, Cause: builder.CauseNoRecord}), miss(3, rebuiltAt(2, 3)),
+			hit(4), miss(5, builder.Reason{Kind: builder.ReasonArg, Name: "V", Old: str("1"), New: str("2")}), miss(6, rebuiltAt(5, 6)),
+			miss(7, builder.Reason{Kind: builder.ReasonEnv, Name: "E", New: str("x")})},
 			`cascade: 7 steps: 1 base, 1 cached, 5 built
   first miss: step 2 (line 3) RUN step2
     why: new: no earlier build of this Dockerfile is known
@@ -47,7 +48,7 @@ built sha256:abc in 1.50s (1 cached, 5 built)
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			r := newRenderer("plain", &out)
+			r := New(Plain, &out)
 			r.Finish(&builder.Result{Manifest: ocispec.Descriptor{Digest: "sha256:abc"}, Steps: tc.steps}, 1500*time.Millisecond)
 			if out.String() != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", out.String(), tc.want)
@@ -64,18 +65,15 @@ func TestSummarize(t *testing.T) {
 	if c.first == nil || c.first.Index != 3 || len(c.causes) != 1 || c.cascaded[3] != 2 {
 		t.Errorf("first %+v causes %d cascaded %v: want step 3 causing 2", c.first, len(c.causes), c.cascaded)
 	}
-	for _, tc := range []struct {
-		reason string
-		want   int
-	}{
-		{"parent: cascade from step 3, line 5", 3},
-		{"parent: step 12 (line 40) changed what this step starts from", 12},
-		{"parent: the steps before it are not those of the earlier build", 0},
-		{"parent: step x", 0},
-	} {
-		if got := parentStep(tc.reason); got != tc.want {
-			t.Errorf("parentStep(%q) = %d, want %d", tc.reason, got, tc.want)
-		}
+	// A cascade is counted for the step its reason names, else the first miss.
+	steps := []builder.StepResult{
+		{Index: 1, Cache: builder.CacheMiss, Reason: changed("a")},
+		{Index: 2, Cache: builder.CacheMiss, Reason: changed("b")},
+		{Index: 3, Cache: builder.CacheMiss, Reason: rebuiltAt(2, 3)},
+		{Index: 4, Cache: builder.CacheMiss, Reason: builder.Reason{Kind: builder.ReasonParent, Cause: builder.CauseHistory}},
+	}
+	if c := summarize(steps); c.cascaded[2] != 1 || c.cascaded[1] != 1 {
+		t.Errorf("cascaded %v, want step 2 causing step 3 and step 1 step 4", c.cascaded)
 	}
 	marks := ""
 	for _, s := range demoSteps {
@@ -88,12 +86,12 @@ func TestSummarize(t *testing.T) {
 
 func TestPlainRendererOutput(t *testing.T) {
 	var out bytes.Buffer
-	r := newRenderer("plain", &out)
+	r := New(Plain, &out)
 	r.Report(builder.StepStarted{Index: 2, Total: 3, Instruction: "RUN echo a &&\n echo b"})
 	r.Report(builder.StepOutput{Index: 2, Stream: "stdout", Data: []byte("a\nb")})
-	r.Report(builder.StepDone{Step: builder.StepResult{Index: 2, Cache: builder.CacheMiss, Reason: "new: first build"}, Duration: time.Second})
+	r.Report(builder.StepDone{Step: builder.StepResult{Index: 2, Cache: builder.CacheMiss, Reason: builder.Reason{Kind: builder.ReasonNew, Cause: builder.CauseNoRecord}}, Duration: time.Second})
 	r.Report(builder.Warning{Line: 4, Message: "careful"})
-	want := "[2/3] RUN echo a &&  echo b\n  | a\n  | b\n  => built in 1.00s  (no layer)\n     why: new: first build\nwarning: line 4: careful\n"
+	want := "[2/3] RUN echo a &&  echo b\n  | a\n  | b\n  => built in 1.00s  (no layer)\n     why: new: no earlier build of this Dockerfile is known\nwarning: line 4: careful\n"
 	if out.String() != want {
 		t.Errorf("got:\n%q\nwant:\n%q", out.String(), want)
 	}
@@ -101,7 +99,7 @@ func TestPlainRendererOutput(t *testing.T) {
 
 func TestJSONRendererProgress(t *testing.T) {
 	var out bytes.Buffer
-	r := newRenderer("json", &out)
+	r := New(JSON, &out)
 	r.Report(builder.StepProgress{Index: 3, Action: "compressing", Done: 4 << 20, Total: 8 << 20})
 	r.Close()
 	var got map[string]any
@@ -115,3 +113,19 @@ func TestJSONRendererProgress(t *testing.T) {
 		t.Errorf("want one line: %q", out.String())
 	}
 }
+
+// Reasons the tests' steps carry.
+func changed(path string) builder.Reason {
+	return builder.Reason{Kind: builder.ReasonSource, Cause: builder.CauseFiles,
+		Files: &builder.FileChanges{Changed: []string{path}, ChangedCount: 1}}
+}
+
+func cascadeFrom(step, line int) builder.Reason {
+	return builder.Reason{Kind: builder.ReasonParent, Cause: builder.CauseCascade, Step: step, Line: line}
+}
+
+func rebuiltAt(step, line int) builder.Reason {
+	return builder.Reason{Kind: builder.ReasonParent, Cause: builder.CauseRebuilt, Step: step, Line: line}
+}
+
+func str(s string) *string { return &s }

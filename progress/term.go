@@ -1,9 +1,10 @@
-package main
+package progress
 
 import (
 	"strings"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/textfmt"
 )
 
 // cleanLine makes a line of program output safe to draw: the text after
@@ -120,9 +121,9 @@ func fitLine(segs []seg, width int, color bool) string {
 	for _, s := range segs {
 		text := s.text
 		if s.style == flexible {
-			text = clipRunes(text, max(room, 8))
+			text = textfmt.Cut(text, max(room, 8))
 		}
-		text = clipRunes(text, width-used)
+		text = textfmt.Cut(text, width-used)
 		used += runeLen(text)
 		style := s.style
 		if style == flexible {
@@ -151,15 +152,3 @@ func paint(color bool, style, text string) string {
 }
 
 func runeLen(s string) int { return len([]rune(s)) }
-
-// clipRunes cuts s to at most n runes, ending in "…" when cut.
-func clipRunes(s string, n int) string {
-	r := []rune(s)
-	switch {
-	case len(r) <= n:
-		return s
-	case n <= 0:
-		return ""
-	}
-	return string(r[:n-1]) + "…"
-}

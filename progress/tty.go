@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/textfmt"
 	"golang.org/x/sys/unix"
 )
 
@@ -120,6 +121,10 @@ func (r *ttyRenderer) Report(e builder.Event) {
 		r.redraw(func() { r.writeDone(e, st) })
 	case builder.Warning:
 		r.redraw(func() { r.line(r.fit([]seg{{warningText(e), sgrYellow}})) })
+	default:
+		if line, ok := registryLine(e); ok {
+			r.redraw(func() { r.line(line) })
+		}
 	}
 }
 
@@ -149,7 +154,7 @@ func (r *ttyRenderer) Close() {
 		for _, st := range r.running {
 			elapsed := r.opts.now().Sub(st.began).Seconds()
 			r.line(r.fit([]seg{{"✗ ", sgrRed}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
-				{oneLine(st.Instruction), flexible}, {fmt.Sprintf("  did not finish (%.1fs)", elapsed), sgrRed}}))
+				{textfmt.OneLine(st.Instruction), flexible}, {fmt.Sprintf("  did not finish (%.1fs)", elapsed), sgrRed}}))
 			for _, l := range st.shown(keepLines) {
 				r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
 			}
@@ -257,7 +262,7 @@ func (r *ttyRenderer) drawLive() int {
 		elapsed := r.opts.now().Sub(st.began).Seconds()
 		spin := spinnerFrames[r.frame%len(spinnerFrames)]
 		r.line(r.fit([]seg{{spin + " ", sgrCyan}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
-			{oneLine(st.Instruction), flexible}, {fmt.Sprintf("  %.1fs", elapsed), sgrCyan}}))
+			{textfmt.OneLine(st.Instruction), flexible}, {fmt.Sprintf("  %.1fs", elapsed), sgrCyan}}))
 		n++
 		for _, l := range st.shown(tailLines) {
 			r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
@@ -280,9 +285,9 @@ func (r *ttyRenderer) writeDone(e builder.StepDone, st *ttyStep) {
 	}
 	col := resultColor(s)
 	r.line(r.fit([]seg{{stepMark(s) + " ", col}, {fmt.Sprintf("[%d/%d] ", s.Index, total), ""},
-		{oneLine(s.Instruction), flexible}, {"  " + stepStatus(e), col}}))
-	if s.Reason != "" && s.Cache != builder.CacheBase {
-		r.line(r.fit([]seg{{"    why: " + s.Reason, col}}))
+		{textfmt.OneLine(s.Instruction), flexible}, {"  " + stepStatus(e), col}}))
+	if !s.Reason.IsZero() && s.Cache != builder.CacheBase {
+		r.line(r.fit([]seg{{"    why: " + s.Reason.String(), col}}))
 	}
 }
 
@@ -335,9 +340,9 @@ func (st *ttyStep) shown(n int) []string {
 func progressText(p builder.StepProgress) string {
 	switch {
 	case p.Action == "compressing" && p.Total > 0:
-		return fmt.Sprintf("compressing layer: %s written (%s of content)", humanSize(p.Done), humanSize(p.Total))
+		return fmt.Sprintf("compressing layer: %s written (%s of content)", textfmt.Size(p.Done), textfmt.Size(p.Total))
 	case p.Total > 0 && p.Done <= p.Total:
-		return fmt.Sprintf("%s: %s / %s (%d%%)", p.Action, humanSize(p.Done), humanSize(p.Total), p.Done*100/p.Total)
+		return fmt.Sprintf("%s: %s / %s (%d%%)", p.Action, textfmt.Size(p.Done), textfmt.Size(p.Total), p.Done*100/p.Total)
 	}
-	return fmt.Sprintf("%s: %s", p.Action, humanSize(p.Done))
+	return fmt.Sprintf("%s: %s", p.Action, textfmt.Size(p.Done))
 }

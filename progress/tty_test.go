@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -91,15 +91,15 @@ func layerDesc(size int64) *ocispec.Descriptor {
 var demoSteps = []builder.StepResult{
 	{Index: 1, Line: 1, Instruction: "FROM busybox:test", Cache: builder.CacheBase},
 	{Index: 2, Line: 2, Instruction: "WORKDIR /app", Cache: builder.CacheHit, Layer: layerDesc(78)},
-	{Index: 3, Line: 5, Instruction: "COPY src/ /app/", Cache: builder.CacheMiss, Reason: "source: changed src/main.go", Layer: layerDesc(2048)},
-	{Index: 4, Line: 6, Instruction: "RUN make", Cache: builder.CacheMiss, Reason: "parent: cascade from step 3, line 5", Layer: layerDesc(5 << 20)},
-	{Index: 5, Line: 7, Instruction: "CMD [\"/app/run\"]", Cache: builder.CacheMiss, Reason: "parent: cascade from step 3, line 5"},
+	{Index: 3, Line: 5, Instruction: "COPY src/ /app/", Cache: builder.CacheMiss, Reason: changed("src/main.go"), Layer: layerDesc(2048)},
+	{Index: 4, Line: 6, Instruction: "RUN make", Cache: builder.CacheMiss, Reason: cascadeFrom(3, 5), Layer: layerDesc(5 << 20)},
+	{Index: 5, Line: 7, Instruction: "CMD [\"/app/run\"]", Cache: builder.CacheMiss, Reason: cascadeFrom(3, 5)},
 }
 
 // feed plays demoSteps into r: step 4 prints seven lines (and a partial
 // one) and reports compressing progress; at stop (a step index) it stops
 // before that step's StepDone.
-func feed(r renderer, clock *fakeClock, stop int) {
+func feed(r Renderer, clock *fakeClock, stop int) {
 	for _, s := range demoSteps {
 		r.Report(builder.StepStarted{Index: s.Index, Total: len(demoSteps), Line: s.Line, Instruction: s.Instruction})
 		if s.Index == 4 {
@@ -275,19 +275,20 @@ func openPTY(t *testing.T, cols uint16) (master, slave *os.File) {
 func TestNewRendererSelection(t *testing.T) {
 	_, pty := openPTY(t, 123)
 	for _, tc := range []struct {
-		name, mode, noColor, term string
-		pty                       bool
-		want                      string
-		color                     bool
+		name, noColor, term string
+		mode                Mode
+		pty                 bool
+		want                string
+		color               bool
 	}{
-		{"auto on a terminal", "auto", "", "xterm", true, "tty", true},
-		{"auto with NO_COLOR", "auto", "1", "xterm", true, "tty", false},
-		{"auto with TERM=dumb", "auto", "", "dumb", true, "plain", false},
-		{"auto to a file", "auto", "", "xterm", false, "plain", false},
-		{"tty forced to a file", "tty", "", "xterm", false, "tty", false},
-		{"plain on a terminal", "plain", "", "xterm", true, "plain", false},
-		{"json", "json", "", "xterm", true, "json", false},
-		{"quiet", "quiet", "", "xterm", true, "quiet", false},
+		{"auto on a terminal", "", "xterm", Auto, true, "tty", true},
+		{"auto with NO_COLOR", "1", "xterm", Auto, true, "tty", false},
+		{"auto with TERM=dumb", "", "dumb", Auto, true, "plain", false},
+		{"auto to a file", "", "xterm", Auto, false, "plain", false},
+		{"tty forced to a file", "", "xterm", TTY, false, "tty", false},
+		{"plain on a terminal", "", "xterm", Plain, true, "plain", false},
+		{"json", "", "xterm", JSON, true, "json", false},
+		{"quiet", "", "xterm", Quiet, true, "quiet", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("NO_COLOR", tc.noColor)
@@ -296,7 +297,7 @@ func TestNewRendererSelection(t *testing.T) {
 			if tc.pty {
 				w = pty
 			}
-			r := newRenderer(tc.mode, w)
+			r := New(tc.mode, w)
 			var got string
 			switch r := r.(type) {
 			case *ttyRenderer:
@@ -315,7 +316,7 @@ func TestNewRendererSelection(t *testing.T) {
 				got = "quiet"
 			}
 			if got != tc.want {
-				t.Errorf("newRenderer(%q) is %s, want %s", tc.mode, got, tc.want)
+				t.Errorf("New(%q) is %s, want %s", tc.mode, got, tc.want)
 			}
 		})
 	}

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/textfmt"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // HTML writes a self-contained page for one build: its layer stack as
@@ -79,19 +83,19 @@ func table(sb *strings.Builder, title string, b Build) {
 		if m.Origin {
 			res = m.Symbol + " miss: cascade origin"
 		}
-		why := s.Reason
-		if !s.InImage && s.Cache != CacheBase {
+		why := s.Reason.String()
+		if !s.InImage && s.Cache != builder.CacheBase {
 			why = strings.TrimSpace("stage " + s.Stage + ", not in the image. " + why)
 		}
 		layer, size, shared := "—", "—", "—"
 		if s.Layer != "" {
-			layer, size = shortDigest(s.Layer), HumanSize(s.Size)
+			layer, size = textfmt.ShortID(digest.Digest(s.Layer)), textfmt.Size(s.Size)
 		}
 		if s.Shared > 0 {
 			shared = images(s.Shared)
 		}
 		fmt.Fprintf(sb, `<tr class="%s" data-step="%s" data-cache="%s" data-mark="%s"><td>%s</td><td>%s</td><td class="res">%s</td><td><code>%s</code></td><td>%s</td><td class="layer"><code>%s</code></td><td>%s</td><td>%s</td></tr>`,
-			cls, esc(s.ID), esc(s.Cache), m.Kind, step, line, esc(res), esc(oneLine(s.Instruction)), esc(why), esc(layer), size, shared)
+			cls, esc(s.ID), esc(string(s.Cache)), m.Kind, step, line, esc(res), esc(oneLine(s.Instruction)), esc(why), esc(layer), size, shared)
 	}
 	sb.WriteString("</tbody></table>")
 }

@@ -2,15 +2,8 @@ package report
 
 import (
 	"fmt"
-	"strings"
-)
 
-// Cache results a Step can have (the builder's words).
-const (
-	CacheBase    = "base"
-	CacheHit     = "hit"
-	CacheMiss    = "miss"
-	CacheUnknown = "unknown"
+	"github.com/minibuild/minibuild/builder"
 )
 
 // Step is one box of the stack: a build step, or a layer of the base image.
@@ -22,8 +15,8 @@ type Step struct {
 	Line        int // Dockerfile line; 0 when unknown
 	Stage       string
 	Instruction string
-	Cache       string // base, hit, miss or unknown
-	Reason      string
+	Cache       builder.CacheResult
+	Reason      builder.Reason
 	Layer       string // layer blob digest; "" for an empty layer
 	Size        int64  // layer blob size
 	EmptyLayer  bool   // the step changed only the config
@@ -55,7 +48,7 @@ type Mark struct {
 }
 
 // Marks classifies each step of steps: the first miss is the cascade's
-// origin, a later miss whose reason starts with "parent:" is cascaded.
+// origin, a later miss whose reason is a cascade is cascaded.
 func Marks(steps []Step) []Mark {
 	out := make([]Mark, len(steps))
 	origin := -1
@@ -63,24 +56,24 @@ func Marks(steps []Step) []Mark {
 	for i, s := range steps {
 		var m Mark
 		switch s.Cache {
-		case CacheBase:
+		case builder.CacheBase:
 			m = Mark{Kind: "base", Symbol: "•", Word: "base"}
-		case CacheHit:
+		case builder.CacheHit:
 			m = Mark{Kind: "hit", Symbol: "✓", Word: "hit"}
-			m.Stopped = lastMiss && strings.HasPrefix(s.Reason, "content:")
-		case CacheMiss:
+			m.Stopped = lastMiss && s.Reason.Kind == builder.ReasonContent
+		case builder.CacheMiss:
 			m = Mark{Kind: "miss", Symbol: "✗", Word: "miss"}
 			if origin < 0 {
 				origin = i
 				m.Origin, m.Word = true, "origin"
-			} else if strings.HasPrefix(s.Reason, "parent:") {
+			} else if s.Reason.Cascaded() {
 				m = Mark{Kind: "cascade", Symbol: "↳", Word: "cascade"}
 			}
 		default:
 			m = Mark{Kind: "unknown", Symbol: "?", Word: "unknown"}
 		}
-		if s.InImage || s.Cache == CacheBase {
-			lastMiss = s.Cache == CacheMiss
+		if s.InImage || s.Cache == builder.CacheBase {
+			lastMiss = s.Cache == builder.CacheMiss
 		}
 		out[i] = m
 	}
@@ -119,37 +112,11 @@ func Summary(steps []Step) string {
 		if o.Line > 0 {
 			s += fmt.Sprintf(", line %d", o.Line)
 		}
-		if o.Reason != "" {
-			s += " (" + o.Reason + ")"
+		if !o.Reason.IsZero() {
+			s += " (" + o.Reason.String() + ")"
 		}
 	} else if counts["miss"] == 0 && counts["hit"] > 0 {
 		s += "; every step was reused"
 	}
 	return s + "."
-}
-
-// HumanSize prints a byte count as docker does (B, KiB, MiB, GiB).
-func HumanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n)/unit, 0
-	for v >= unit && i < 3 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[i])
-}
-
-// shortDigest is a digest's first 12 hex digits.
-func shortDigest(d string) string {
-	_, hex, ok := strings.Cut(d, ":")
-	if !ok {
-		hex = d
-	}
-	if len(hex) > 12 {
-		hex = hex[:12]
-	}
-	return hex
 }

@@ -6,22 +6,50 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/builder"
 )
 
+// steps makes a build's steps from specs "CACHE" or "CACHE|KIND:ARG":
+// source:PATH (a changed file), parent:N (a cascade from step N),
+// content:N (step N rebuilt to the same layer), instruction, new, arg:NAME.
 func steps(spec ...string) []Step {
 	var out []Step
 	for i, s := range spec {
-		cache, reason, _ := strings.Cut(s, "|")
+		cache, why, _ := strings.Cut(s, "|")
 		st := Step{ID: fmt.Sprint(i + 1), Index: i + 1, Line: i + 1, Instruction: fmt.Sprintf("RUN step %d", i+1),
-			Cache: cache, Reason: reason, InImage: true, Layer: fmt.Sprintf("sha256:%064x", i+1), Size: int64(1000 << i)}
-		if cache == CacheBase {
+			Cache: builder.CacheResult(cache), Reason: reason(why), InImage: true, Layer: fmt.Sprintf("sha256:%064x", i+1), Size: int64(1000 << i)}
+		if st.Cache == builder.CacheBase {
 			st.Instruction, st.Layer, st.Size, st.EmptyLayer = "FROM busybox", "", 0, true
 		}
 		out = append(out, st)
 	}
 	return out
+}
+
+func reason(spec string) builder.Reason {
+	kind, arg, _ := strings.Cut(spec, ":")
+	n, _ := strconv.Atoi(arg)
+	switch kind {
+	case "source":
+		return builder.Reason{Kind: builder.ReasonSource, Cause: builder.CauseFiles, Files: &builder.FileChanges{Changed: []string{arg}, ChangedCount: 1}}
+	case "parent":
+		return builder.Reason{Kind: builder.ReasonParent, Cause: builder.CauseCascade, Step: n, Line: n}
+	case "content":
+		return builder.Reason{Kind: builder.ReasonContent, Cause: builder.CauseSameLayer, Step: n, Line: n}
+	case "instruction":
+		a, b := "RUN a", "RUN b"
+		return builder.Reason{Kind: builder.ReasonInstruction, Cause: builder.CauseText, Old: &a, New: &b}
+	case "new":
+		return builder.Reason{Kind: builder.ReasonNew, Cause: builder.CauseNoRecord}
+	case "arg":
+		a, b := "1", "2"
+		return builder.Reason{Kind: builder.ReasonArg, Name: arg, Old: &a, New: &b}
+	}
+	return builder.Reason{}
 }
 
 func TestMarks(t *testing.T) {
@@ -31,11 +59,11 @@ func TestMarks(t *testing.T) {
 		want  string // kind per step, + for origin, ! for a stopped cascade
 	}{
 		{"all hit", steps("base", "hit", "hit"), "base hit hit"},
-		{"cascade", steps("base", "hit", "miss|source: changed a", "miss|parent: cascade from step 3, line 3", "miss|parent: cascade from step 3, line 3"),
+		{"cascade", steps("base", "hit", "miss|source:a", "miss|parent:3", "miss|parent:3"),
 			"base hit miss+ cascade cascade"},
-		{"content stops", steps("base", "miss|instruction: changed", "hit|content: step 2 (line 2) was rebuilt to a byte-identical layer", "hit"),
+		{"content stops", steps("base", "miss|instruction", "hit|content:2", "hit"),
 			"base miss+ hit! hit"},
-		{"second own miss", steps("base", "miss|new: x", "miss|arg: V changed"), "base miss+ miss"},
+		{"second own miss", steps("base", "miss|new", "miss|arg:V"), "base miss+ miss"},
 		{"unknown", steps("base", "unknown"), "base unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,9 +88,9 @@ func TestMarks(t *testing.T) {
 var stepAttrs = regexp.MustCompile(`<g class="step[^"]*" data-step="([^"]+)" data-cache="([a-z]+)" data-mark="([a-z]+)" data-origin="(true|false)"`)
 
 func TestHTMLDrawsEveryStep(t *testing.T) {
-	b := Build{Title: "app:dev", Steps: steps("base", "hit", "miss|source: changed <main.sh> & \"x\"", "miss|parent: cascade from step 3, line 3")}
+	b := Build{Title: "app:dev", Steps: steps("base", "hit", "miss|source:<main.sh> & \"x\"", "miss|parent:3")}
 	b.Steps[1].Shared = 2
-	b.Steps = append(b.Steps, Step{ID: "5", Index: 5, Line: 9, Stage: "build", Instruction: "RUN make", Cache: CacheMiss, Reason: "parent: cascade from step 3, line 3"})
+	b.Steps = append(b.Steps, Step{ID: "5", Index: 5, Line: 9, Stage: "build", Instruction: "RUN make", Cache: builder.CacheMiss, Reason: reason("parent:3")})
 	var buf bytes.Buffer
 	if err := HTML(&buf, b); err != nil {
 		t.Fatal(err)
@@ -95,7 +123,7 @@ func TestHTMLDrawsEveryStep(t *testing.T) {
 
 func TestCompareAligns(t *testing.T) {
 	before := Build{Title: "a:before", Steps: steps("base", "hit", "hit", "hit")}
-	after := Build{Title: "a:after", Steps: steps("base", "hit", "miss|instruction: changed", "hit|content: step 3 (line 3) was rebuilt to a byte-identical layer")}
+	after := Build{Title: "a:after", Steps: steps("base", "hit", "miss|instruction", "hit|content:3")}
 	after.Steps[3].Layer = "sha256:other"
 	var buf bytes.Buffer
 	if err := CompareHTML(&buf, before, after); err != nil {
@@ -119,7 +147,7 @@ func TestCompareAligns(t *testing.T) {
 }
 
 func TestSVGIsWellFormed(t *testing.T) {
-	b := Build{Title: "x\x00y", Steps: steps("base", "miss|new: \x01bad\xff bytes <&>")}
+	b := Build{Title: "x\x00y", Steps: steps("base", "miss|source:\x01bad\xff bytes <&>")}
 	var buf bytes.Buffer
 	if err := SVG(&buf, b); err != nil {
 		t.Fatal(err)
@@ -144,9 +172,9 @@ func TestFortyStepsSize(t *testing.T) {
 		case i < 20:
 			spec = append(spec, "hit")
 		case i == 20:
-			spec = append(spec, "miss|source: changed src/"+strings.Repeat("deep/", 20)+"main.go")
+			spec = append(spec, "miss|source:src/"+strings.Repeat("deep/", 20)+"main.go")
 		default:
-			spec = append(spec, "miss|parent: cascade from step 21, line 21")
+			spec = append(spec, "miss|parent:21")
 		}
 	}
 	b := Build{Title: "big:40", Steps: steps(spec...)}
@@ -164,13 +192,5 @@ func TestFortyStepsSize(t *testing.T) {
 	t.Logf("40 steps: report %d bytes, comparison %d bytes", one.Len(), two.Len())
 	if one.Len() > 200_000 || two.Len() > 200_000 {
 		t.Errorf("report %d bytes, comparison %d bytes: want under 200 KB", one.Len(), two.Len())
-	}
-}
-
-func TestHumanSize(t *testing.T) {
-	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 8 << 20: "8.0 MiB", 3 << 30: "3.0 GiB"} {
-		if got := HumanSize(in); got != want {
-			t.Errorf("HumanSize(%d) = %q, want %q", in, got, want)
-		}
 	}
 }

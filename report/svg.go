@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/minibuild/minibuild/internal/textfmt"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // Geometry of the picture, in pixels.
@@ -208,7 +211,7 @@ func drawBox(sb *strings.Builder, x, y, h float64, s Step, m Mark, build string)
 		cls += " origin"
 	}
 	fmt.Fprintf(sb, `<g class="%s" data-step="%s" data-cache="%s" data-mark="%s" data-origin="%t" data-stopped="%t" data-empty="%t" data-shared="%d" data-layer="%s" data-size="%d"`,
-		cls, esc(s.ID), esc(s.Cache), m.Kind, m.Origin, m.Stopped, empty, s.Shared, esc(s.Layer), s.Size)
+		cls, esc(s.ID), esc(string(s.Cache)), m.Kind, m.Origin, m.Stopped, empty, s.Shared, esc(s.Layer), s.Size)
 	if build != "" {
 		fmt.Fprintf(sb, ` data-build="%s"`, esc(build))
 	}
@@ -227,7 +230,7 @@ func drawBox(sb *strings.Builder, x, y, h float64, s Step, m Mark, build string)
 	}
 	fmt.Fprintf(sb, `<text class="mark" x="%.0f" y="%.1f">%s</text>`, x+10, y+22, esc(mark))
 	fmt.Fprintf(sb, `<text class="ins" x="%.0f" y="%.1f">%s</text>`, x+markW, y+22, esc(clip(ins, fit(boxW-markW-10, charW15))))
-	sub := oneLine(s.Reason)
+	sub := oneLine(s.Reason.String())
 	if sub == "" {
 		switch m.Kind {
 		case "base":
@@ -237,7 +240,7 @@ func drawBox(sb *strings.Builder, x, y, h float64, s Step, m Mark, build string)
 		}
 	}
 	fmt.Fprintf(sb, `<text class="sub" x="%.0f" y="%.1f">%s</text>`, x+10, y+39, esc(clip(sub, fit(boxW-20, charW12))))
-	fmt.Fprintf(sb, `<text class="meta" x="%.0f" y="%.1f">%s · %s</text>`, x+10, y+54, HumanSize(s.Size), esc(shortDigest(s.Layer)))
+	fmt.Fprintf(sb, `<text class="meta" x="%.0f" y="%.1f">%s · %s</text>`, x+10, y+54, textfmt.Size(s.Size), esc(textfmt.ShortID(digest.Digest(s.Layer))))
 	if s.Shared > 0 {
 		fmt.Fprintf(sb, `<text class="meta shared" x="%.0f" y="%.1f" text-anchor="end">⇄ shared with %s</text>`, x+boxW-10, y+54, images(s.Shared))
 	}
@@ -266,11 +269,11 @@ func boxTitle(s Step, m Mark) string {
 	if m.Origin {
 		b.WriteString(" — the first miss: the cascade starts here")
 	}
-	if s.Reason != "" {
-		b.WriteString("\nwhy: " + s.Reason)
+	if !s.Reason.IsZero() {
+		b.WriteString("\nwhy: " + s.Reason.String())
 	}
 	if s.Layer != "" {
-		fmt.Fprintf(&b, "\nlayer %s, %s", s.Layer, HumanSize(s.Size))
+		fmt.Fprintf(&b, "\nlayer %s, %s", s.Layer, textfmt.Size(s.Size))
 	}
 	if s.Shared > 0 {
 		b.WriteString("\nshared with " + images(s.Shared) + " in the store")

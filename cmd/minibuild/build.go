@@ -18,6 +18,10 @@ import (
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/progress"
+	"github.com/minibuild/minibuild/registry"
+	"github.com/minibuild/minibuild/results"
+	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
@@ -93,15 +97,10 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 
 // runBuild wires the packages together for one build.
 func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
-	var err error
-	if f.outputs, err = f.reg.claimOutputs(f.outputs); err != nil {
-		return usageError{err}
-	}
 	in, err := readInputs(f, args, "build")
 	if err != nil {
 		return err
 	}
-	opts, ctxDir, dfPath, df := in.opts, in.ctxDir, in.dfPath, in.df
 	s, err := store.Open(*f.root)
 	if err != nil {
 		return err
@@ -113,150 +112,138 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		return err
 	}
 	defer unlock()
-	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
-	if err != nil {
+	t := session.Tools{Store: s, Stdout: stdout, Results: results.Dir(filepath.Join(s.Root(), "reports"))}
+	if t.Cache, err = cache.Open(filepath.Join(s.Root(), "cache")); err != nil {
 		return err
 	}
-	bctx, err := openContext(s, ctxDir, dfPath)
-	if err != nil {
+	if t.Context, err = openContext(s, in.ctxDir, in.dfPath); err != nil {
 		return err
 	}
-	defer bctx.Close()
-	snap, err := newSnapshotter(s, f.snapshotter)
-	if err != nil {
+	defer t.Context.Close()
+	if t.Snapshotter, err = newSnapshotter(s, f.snapshotter); err != nil {
 		return err
 	}
 	// Released rootfs directories wait in a trash: deleting thousands of
 	// files mid-build slows the next file creations on ext4.
 	defer snapshot.EmptyTrash(filepath.Join(s.Root(), "snapshots"))
-	exec := executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
-	if f.runtime != "" {
-		exec = executor.NewRuntime(f.runtime, filepath.Join(s.Root(), "run"))
+	t.Executor = newExecutor(s, f.runtime)
+	if t.Registry, err = registry.New(registry.Options{Insecure: f.reg.insecure}); err != nil {
+		return err
 	}
-	r := newRenderer(f.progress, stderr)
+	r := progress.New(in.progress, stderr)
 	defer r.Close() // after Finish it does nothing; on failure it clears the live view
-	for _, w := range df.Warnings {
-		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
-	}
-	opts.Dockerfile, opts.Context, opts.Store, opts.Cache = df, bctx, s, c
-	opts.Snapshotter, opts.Executor, opts.Reporter = snap, exec, r
-	after, err := f.reg.apply(ctx, &opts, s, c, f.progress, stderr)
-	if err != nil {
-		return err
-	}
-	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
-		return err
-	}
-	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target, opts.CacheMode)
+	t.Reporter = r
+	reportWarnings(r, in.df)
 	began := time.Now()
-	res, err := builder.Build(ctx, opts)
+	res, err := session.Build(ctx, session.Options{Tools: t, Settings: in.settings})
 	if err != nil {
-		return err
-	}
-	if err := exportAll(ctx, s, res, f.tags, f.outputs); err != nil {
-		return err
-	}
-	if err := after(res); err != nil {
 		return err
 	}
 	r.Finish(res, time.Since(began))
-	if f.metadataFile != "" {
-		if err := writeMetadata(f.metadataFile, res, f.tags); err != nil {
-			return err
-		}
-	}
-	if err := saveBuildSteps(s, res, f.tags, opts.CacheMode); err != nil {
-		fmt.Fprintf(stderr, "minibuild: warning: keeping the step results for 'minibuild report': %v\n", err)
-	}
-	if f.report != "" {
-		if err := writeBuildReport(s, res, f.tags, opts.CacheMode, f.report, stdout, stderr); err != nil {
-			return err
-		}
-	}
-	if f.progress == "quiet" {
+	if in.progress == progress.Quiet {
 		fmt.Fprintln(stdout, res.Manifest.Digest)
 	}
 	return nil
 }
 
-// parseBuildFlags turns flag values into builder options, checking them.
-func parseBuildFlags(f *buildFlags) (builder.Options, error) {
-	var o builder.Options
+// reportWarnings reports the parser's warnings about the Dockerfile.
+func reportWarnings(r builder.Reporter, df *dockerfile.Dockerfile) {
+	for _, w := range df.Warnings {
+		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
+	}
+}
+
+// newExecutor is the built-in executor, or the OCI runtime --runtime names.
+func newExecutor(s *store.Store, runtime string) executor.Executor {
+	if runtime != "" {
+		return executor.NewRuntime(runtime, filepath.Join(s.Root(), "run"))
+	}
+	return executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
+}
+
+// parseBuildFlags turns flag values into a session's settings, checking them.
+func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
+	var set session.Settings
+	b := &set.Build
 	plat, err := parsePlatform(f.platform)
 	if err != nil {
-		return o, err
+		return set, "", err
 	}
-	o.Platform = plat
+	b.Platform = plat
 	epochText := f.epoch
 	if epochText == "" {
 		epochText = os.Getenv("SOURCE_DATE_EPOCH")
 	}
+	b.Epoch = time.Unix(0, 0).UTC()
 	if epochText != "" {
 		sec, err := strconv.ParseInt(epochText, 10, 64)
 		if err != nil || sec < 0 {
-			return o, fmt.Errorf("invalid source date epoch %q: want Unix seconds", epochText)
+			return set, "", fmt.Errorf("invalid source date epoch %q: want Unix seconds", epochText)
 		}
-		o.Epoch = time.Unix(sec, 0).UTC()
-	} else {
-		o.Epoch = time.Unix(0, 0).UTC()
+		b.Epoch = time.Unix(sec, 0).UTC()
 	}
 	for _, t := range f.tags {
 		if _, err := store.NormalizeName(t); err != nil {
-			return o, fmt.Errorf("invalid tag %q: %w", t, err)
+			return set, "", fmt.Errorf("invalid tag %q: %w", t, err)
 		}
 	}
-	o.Tags = f.tags
-	o.BuildArgs = map[string]string{}
+	set.Tags = f.tags
+	b.BuildArgs = map[string]string{}
 	for _, a := range f.buildArgs {
 		k, v, ok := strings.Cut(a, "=")
 		if k == "" {
-			return o, fmt.Errorf("invalid --build-arg %q: want KEY=VALUE or KEY", a)
+			return set, "", fmt.Errorf("invalid --build-arg %q: want KEY=VALUE or KEY", a)
 		}
 		if !ok {
 			if v, ok = os.LookupEnv(k); !ok {
 				continue
 			}
 		}
-		o.BuildArgs[k] = v
+		b.BuildArgs[k] = v
 	}
-	switch f.progress {
-	case "auto", "plain", "json", "quiet", "tty":
-	default:
-		return o, fmt.Errorf("invalid --progress %q: want auto, plain, json or quiet", f.progress)
+	mode, err := progress.ParseMode(f.progress)
+	if err != nil {
+		return set, "", err
 	}
 	switch f.network {
-	case "host", "none", "default":
+	case executor.NetworkHost, executor.NetworkNone:
+		b.Network = f.network
+	case "default":
+		b.Network = executor.NetworkHost
 	default:
-		return o, fmt.Errorf("invalid --network %q: want host or none", f.network)
+		return set, "", fmt.Errorf("invalid --network %q: want host or none", f.network)
 	}
-	if f.network == "default" {
-		f.network = "host"
-	}
-	o.Network, o.NoCache, o.Target = f.network, f.noCache, f.target
+	b.NoCache, b.Target = f.noCache, f.target
 	if f.maxUnpack < 0 {
-		return o, fmt.Errorf("invalid --max-unpack-bytes %d", f.maxUnpack)
+		return set, "", fmt.Errorf("invalid --max-unpack-bytes %d", f.maxUnpack)
 	}
-	o.MaxUnpackBytes = f.maxUnpack
-	switch f.cacheMode {
-	case builder.ModeCascade, builder.ModeContent:
-		o.CacheMode = f.cacheMode
-	default:
-		return o, fmt.Errorf("invalid --cache-mode %q: want cascade or content", f.cacheMode)
+	b.MaxUnpackBytes = f.maxUnpack
+	if b.CacheMode, err = builder.ParseCacheMode(f.cacheMode); err != nil {
+		return set, "", fmt.Errorf("invalid --cache-mode %q: want cascade or content", f.cacheMode)
 	}
-	if o.Contexts, err = parseContexts(f.contexts); err != nil {
-		return o, err
+	if b.Contexts, err = parseContexts(f.contexts); err != nil {
+		return set, "", err
 	}
 	for _, out := range f.outputs {
-		if _, err := parseOutput(out); err != nil {
-			return o, err
+		o, err := parseOutput(out)
+		if err != nil {
+			return set, "", err
+		}
+		set.Outputs = append(set.Outputs, o)
+	}
+	set.MetadataFile, set.ReportFile = f.metadataFile, f.report
+	if f.reg != nil {
+		if err := f.reg.apply(&set); err != nil {
+			return set, "", err
 		}
 	}
-	return o, nil
+	return set, mode, set.Check()
 }
 
 // inputs are what build and plan read before they touch the store.
 type inputs struct {
-	opts           builder.Options
+	settings       session.Settings
+	progress       progress.Mode
 	ctxDir, dfPath string
 	df             *dockerfile.Dockerfile
 }
@@ -276,7 +263,7 @@ func readInputs(f *buildFlags, args []string, cmd string) (inputs, error) {
 		in.ctxDir = args[0]
 	}
 	var err error
-	if in.opts, err = parseBuildFlags(f); err != nil {
+	if in.settings, in.progress, err = parseBuildFlags(f); err != nil {
 		return in, usageError{err}
 	}
 	if info, err := os.Stat(in.ctxDir); err != nil || !info.IsDir() {
@@ -287,7 +274,11 @@ func readInputs(f *buildFlags, args []string, cmd string) (inputs, error) {
 	if in.dfPath == "" {
 		in.dfPath, dfName = filepath.Join(in.ctxDir, "Dockerfile"), "Dockerfile"
 	}
-	in.df, err = readDockerfile(in.dfPath, dfName)
+	if in.df, err = readDockerfile(in.dfPath, dfName); err != nil {
+		return in, err
+	}
+	in.settings.Build.Dockerfile = in.df
+	in.settings.Build.DockerfilePath, err = filepath.Abs(in.dfPath)
 	return in, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
@@ -125,10 +126,10 @@ func cacheLsCommand() command {
 				for _, e := range entries {
 					size := "-"
 					if e.Layer != nil {
-						size = humanSize(e.Layer.Size)
+						size = textfmt.Size(e.Layer.Size)
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Key.Encoded()[:12], size,
-						e.LastUsed.Local().Format(time.DateTime), flatLine(e.CreatedBy, 80))
+						e.LastUsed.Local().Format(time.DateTime), textfmt.Clip(e.CreatedBy, 80))
 				}
 				return tw.Flush()
 			}
@@ -178,10 +179,10 @@ func cacheDuCommand() command {
 					if r.count < 0 {
 						count = "-"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.part, count, humanSize(r.size), r.prune)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.part, count, textfmt.Size(r.size), r.prune)
 					total += r.size
 				}
-				fmt.Fprintf(tw, "total\t\t%s\t\n", humanSize(total))
+				fmt.Fprintf(tw, "total\t\t%s\t\n", textfmt.Size(total))
 				if err := tw.Flush(); err != nil {
 					return err
 				}
@@ -233,10 +234,10 @@ With --repair the exit status is 1 only if a repair failed.`,
 					}
 				}
 				fmt.Fprintf(stdout, "checked %d blobs (%s), %d images, %d cache entries, %d layers decompressed\n",
-					res.Blobs, humanSize(res.BlobBytes), res.Images, res.Entries, res.Layers)
+					res.Blobs, textfmt.Size(res.BlobBytes), res.Images, res.Entries, res.Layers)
 				if res.UnreferencedBlobs > 0 || res.UnreferencedUnpacked > 0 {
 					fmt.Fprintf(stdout, "unreferenced: %d blobs (%s), %d unpacked layers ('minibuild cache prune' removes them)\n",
-						res.UnreferencedBlobs, humanSize(res.UnreferencedBytes), res.UnreferencedUnpacked)
+						res.UnreferencedBlobs, textfmt.Size(res.UnreferencedBytes), res.UnreferencedUnpacked)
 				}
 				switch n := len(res.Problems); {
 				case n == 0:
@@ -288,10 +289,10 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 							line += " " + string(r.Digest)
 						}
 						if r.What != "" {
-							line += ": " + flatLine(r.What, 100)
+							line += ": " + textfmt.Clip(r.What, 100)
 						}
 						if r.Bytes > 0 {
-							line += " (" + humanSize(r.Bytes) + ")"
+							line += " (" + textfmt.Size(r.Bytes) + ")"
 						}
 						fmt.Fprintln(stdout, line)
 					}
@@ -305,7 +306,7 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 					return err
 				}
 				_, err = fmt.Fprintf(stdout, "freed %s: %d cache entries, %d blobs, %d unpacked layers, %d native bases, %d leftovers\n",
-					humanSize(res.Bytes), res.Entries, res.Blobs, res.Unpacked, res.Bases, res.Leftovers)
+					textfmt.Size(res.Bytes), res.Entries, res.Blobs, res.Unpacked, res.Bases, res.Leftovers)
 				return err
 			}
 		},
@@ -338,13 +339,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: want bytes or a number with k, m, g or t, e.g. 10GB", s)
 	}
 	return int64(v * mult), nil
-}
-
-// flatLine flattens s to one line of at most max runes.
-func flatLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > max {
-		return string(r[:max-1]) + "…"
-	}
-	return s
 }

@@ -2,35 +2,57 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/session"
 )
 
 func TestParseOutput(t *testing.T) {
+	oci, local := session.OutputOCI, session.OutputLocal
+	docker, reg := session.OutputDocker, session.OutputRegistry
 	for _, tc := range []struct {
 		in   string
-		want output
-		err  bool
+		want session.Output
+		err  string
 	}{
-		{"type=oci,dest=out", output{kind: "oci", dest: "out"}, false},
-		{"type=oci,dest=a.tar,tar=true", output{kind: "oci", dest: "a.tar", tar: true}, false},
-		{"type=local,dest=root", output{kind: "local", dest: "root"}, false},
-		{"rootfs", output{kind: "local", dest: "rootfs"}, false},
-		{`type=local,"dest=a,b"`, output{kind: "local", dest: "a,b"}, false},
-		{"type=oci,dest=x,name=app:1", output{kind: "oci", dest: "x", name: "app:1"}, false},
-		{"type=zip,dest=x", output{}, true},
-		{"type=oci", output{}, true},
-		{"dest=x", output{}, true},
-		{"type=local,dest=x,tar=true", output{}, true},
-		{"type=oci,dest=x,tar=maybe", output{}, true},
-		{"type=oci,dest=x,color=red", output{}, true},
-		{"type=oci,dest", output{}, true},
+		{in: "type=oci,dest=out", want: session.Output{Kind: oci, Dest: "out"}},
+		{in: "type=oci,dest=a.tar,tar=true", want: session.Output{Kind: oci, Dest: "a.tar", Tar: true}},
+		{in: "type=local,dest=root", want: session.Output{Kind: local, Dest: "root"}},
+		{in: "rootfs", want: session.Output{Kind: local, Dest: "rootfs"}},
+		{in: `type=local,"dest=a,b"`, want: session.Output{Kind: local, Dest: "a,b"}},
+		{in: "type=oci,dest=x,name=app:1", want: session.Output{Kind: oci, Dest: "x", Names: []string{"app:1"}}},
+		{in: "type=docker,dest=a.tar", want: session.Output{Kind: docker, Dest: "a.tar"}},
+		{in: "dest=a.tar,type=docker,name=app", want: session.Output{Kind: docker, Dest: "a.tar", Names: []string{"app"}}},
+		{in: "type=docker,dest=-", want: session.Output{Kind: docker, Dest: "-"}},
+		{in: `type=registry,"name=r/a:1, r/b:2"`, want: session.Output{Kind: reg, Names: []string{"r/a:1", "r/b:2"}}},
+		{in: "type=registry", want: session.Output{Kind: reg}},
+		{in: "type=zip,dest=x", err: `unknown type "zip"`},
+		{in: "type=oci", err: "dest= is required"},
+		{in: "dest=x", err: "type= is required"},
+		{in: "type=local,dest=x,tar=true", err: "applies to type=oci only"},
+		{in: "type=oci,dest=x,tar=maybe", err: "tar must be true or false"},
+		{in: "type=oci,dest=x,color=red", err: `unknown key "color"`},
+		{in: "type=oci,dest", err: "is not KEY=VALUE"},
+		{in: "type=oci,dest=x,name=Bad Name", err: "invalid"},
+		{in: "type=docker", err: "needs dest=FILE"},
+		{in: "type=registry,dest=x", err: "takes name="},
+		{in: "type=docker,dest=a,tar=true", err: `unknown key "tar"`},
+		{in: "type=registry,name=Bad Name", err: "invalid"},
 	} {
-		got, err := parseOutput(tc.in)
-		if (err != nil) != tc.err || (!tc.err && got != tc.want) {
-			t.Errorf("parseOutput(%q) = %+v, %v; want %+v, error %v", tc.in, got, err, tc.want, tc.err)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseOutput(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("parseOutput(%q) = %+v, %v; want an error with %q", tc.in, got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("parseOutput(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+			}
+		})
 	}
 }
 

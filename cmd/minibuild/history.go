@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/store"
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/minibuild/minibuild/views"
 	"github.com/spf13/pflag"
 )
 
@@ -48,15 +46,15 @@ func historyCommand() command {
 				if err != nil {
 					return fmt.Errorf("image %s: %w", args[0], err)
 				}
-				imgs, err := loadStoredImages(s, stderr)
+				imgs, err := storedImages(s, stderr)
 				if err != nil {
 					return err
 				}
 				if *format == "svg" {
-					sb, _ := readSaved(s, args[0], desc.Digest)
-					return report.SVG(stdout, reportBuild(args[0], desc.Digest, m, cfg, imgs, sb))
+					saved, _ := resultsDir(s).Load(args[0], desc.Digest)
+					return report.SVG(stdout, views.ReportBuild(args[0], desc.Digest, m, cfg, imgs, saved))
 				}
-				rows := historyRows(m, cfg, imgs, desc.Digest)
+				rows := views.History(m, cfg, imgs, desc.Digest)
 				if *format == "json" {
 					return writeJSON(stdout, rows)
 				}
@@ -66,76 +64,7 @@ func historyCommand() command {
 	}
 }
 
-// historyRow is one step of an image's history.
-type historyRow struct {
-	Created    *time.Time `json:"created,omitempty"`
-	CreatedBy  string     `json:"createdBy"`
-	Comment    string     `json:"comment,omitempty"`
-	EmptyLayer bool       `json:"emptyLayer"`
-	// Layer is the layer blob's digest; DiffID its uncompressed digest.
-	Layer  digest.Digest `json:"layer,omitempty"`
-	DiffID digest.Digest `json:"diffID,omitempty"`
-	// Size is the layer blob's (compressed) size; 0 for an empty layer.
-	Size int64 `json:"size"`
-	// SharedWith names the other images in the store that hold this layer;
-	// SharedImages counts them (names of one manifest count once).
-	SharedWith   []string `json:"sharedWith"`
-	SharedImages int      `json:"sharedImages"`
-	// Missing is set when the history and the layers do not pair up:
-	// a layer without a history entry, or an entry without its layer.
-	Missing bool `json:"missing,omitempty"`
-}
-
-// historyRows pairs the config's history with the manifest's layers (each
-// entry without empty_layer takes the next layer) and returns the rows
-// newest first, as docker history does.
-func historyRows(m ocispec.Manifest, cfg ocispec.Image, imgs []storedImage, self digest.Digest) []historyRow {
-	users := layerUsers(imgs, self)
-	layer := 0
-	var rows []historyRow
-	withLayer := func(row historyRow) historyRow {
-		if layer >= len(m.Layers) {
-			row.Missing = true
-			return row
-		}
-		l := m.Layers[layer]
-		row.Layer, row.Size = l.Digest, l.Size
-		if layer < len(cfg.RootFS.DiffIDs) {
-			row.DiffID = cfg.RootFS.DiffIDs[layer]
-		}
-		for _, i := range users[l.Digest] {
-			row.SharedWith = append(row.SharedWith, imgs[i].names...)
-		}
-		row.SharedImages = len(users[l.Digest])
-		layer++
-		return row
-	}
-	for _, h := range cfg.History {
-		row := historyRow{Created: h.Created, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
-		if !h.EmptyLayer {
-			row = withLayer(row)
-		}
-		rows = append(rows, row)
-	}
-	for layer < len(m.Layers) {
-		rows = append(rows, withLayer(historyRow{Missing: true}))
-	}
-	for i := range rows {
-		sort.Strings(rows[i].SharedWith)
-		if rows[i].SharedWith == nil {
-			rows[i].SharedWith = []string{}
-		}
-	}
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
-	if rows == nil {
-		rows = []historyRow{}
-	}
-	return rows
-}
-
-func printHistory(w io.Writer, rows []historyRow, noTrunc bool) error {
+func printHistory(w io.Writer, rows []views.HistoryRow, noTrunc bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LAYER\tCREATED BY\tSIZE\tSHARED")
 	for _, r := range rows {
@@ -146,21 +75,21 @@ func printHistory(w io.Writer, rows []historyRow, noTrunc bool) error {
 		case !r.EmptyLayer:
 			id = shortID(r.Layer, noTrunc)
 		}
-		by := oneLine(r.CreatedBy)
+		by := textfmt.OneLine(r.CreatedBy)
 		if r.Missing && by == "" {
 			by = "(no history entry)"
 		}
 		if !noTrunc {
-			by = clipText(by, 45)
+			by = textfmt.Clip(by, 45)
 		}
 		shared := "-"
 		switch {
 		case r.SharedImages > 0 && noTrunc:
 			shared = strings.Join(r.SharedWith, ", ")
 		case r.SharedImages > 0:
-			shared = "shared: " + plural(r.SharedImages, "image")
+			shared = "shared: " + textfmt.Plural(r.SharedImages, "image")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, by, humanSize(r.Size), shared)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, by, textfmt.Size(r.Size), shared)
 	}
 	return tw.Flush()
 }

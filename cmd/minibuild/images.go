@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/store"
+	"github.com/minibuild/minibuild/views"
 	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -39,7 +40,7 @@ func imagesCommand() command {
 				if err != nil {
 					return err
 				}
-				imgs, err := loadStoredImages(s, stderr)
+				imgs, err := storedImages(s, stderr)
 				if err != nil {
 					return err
 				}
@@ -59,17 +60,17 @@ type imageRow struct {
 	Kind   string `json:"kind"` // "image" or "index"
 }
 
-func printImages(w io.Writer, imgs []storedImage, format string, noTrunc bool) error {
+func printImages(w io.Writer, imgs []views.Image, format string, noTrunc bool) error {
 	rows := []imageRow{}
 	for _, img := range imgs {
-		row := imageRow{Digest: img.desc.Digest, Size: -1, Kind: "index"}
-		if img.readable() {
-			row.Size, row.Layers, row.Kind = 0, len(img.manifest.Layers), "image"
-			for _, l := range img.manifest.Layers {
+		row := imageRow{Digest: img.Descriptor.Digest, Size: -1, Kind: "index"}
+		if !img.IsIndex {
+			row.Size, row.Layers, row.Kind = 0, len(img.Manifest.Layers), "image"
+			for _, l := range img.Manifest.Layers {
 				row.Size += l.Size
 			}
 		}
-		for _, n := range img.names {
+		for _, n := range img.Names {
 			row.Name = n
 			rows = append(rows, row)
 		}
@@ -81,7 +82,7 @@ func printImages(w io.Writer, imgs []storedImage, format string, noTrunc bool) e
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDIGEST\tSIZE\tLAYERS")
 	for _, r := range rows {
-		size, layers := humanSize(r.Size), strconv.Itoa(r.Layers)
+		size, layers := textfmt.Size(r.Size), strconv.Itoa(r.Layers)
 		if r.Kind == "index" {
 			size, layers = "-", "(index)"
 		}
@@ -129,70 +130,22 @@ func rmiCommand() command {
 	}
 }
 
-// storedImage is one manifest (or index) that index.json tags, with all
-// its names.
-type storedImage struct {
-	names    []string
-	desc     ocispec.Descriptor
-	manifest ocispec.Manifest
-	config   ocispec.Image
-	isIndex  bool
-}
-
-func (i storedImage) readable() bool { return !i.isIndex }
-
-// loadStoredImages reads every tagged image, grouping the names of one
-// manifest. An image that cannot be read is left out with a warning.
-func loadStoredImages(s *store.Store, stderr io.Writer) ([]storedImage, error) {
-	tagged, err := s.Images()
-	if err != nil {
-		return nil, err
+// storedImages reads the store's tagged images, warning on stderr about
+// those it cannot read.
+func storedImages(s *store.Store, stderr io.Writer) ([]views.Image, error) {
+	imgs, unreadable, err := views.Images(s)
+	for _, err := range unreadable {
+		fmt.Fprintf(stderr, "minibuild: warning: %v (minibuild cache verify tells more)\n", err)
 	}
-	var out []storedImage
-	at := map[digest.Digest]int{}
-	for _, t := range tagged {
-		if i, ok := at[t.Descriptor.Digest]; ok {
-			out[i].names = append(out[i].names, t.Name)
-			continue
-		}
-		img := storedImage{names: []string{t.Name}, desc: t.Descriptor}
-		if mt := t.Descriptor.MediaType; mt == ocispec.MediaTypeImageIndex || mt == "application/vnd.docker.distribution.manifest.list.v2+json" {
-			img.isIndex = true
-		} else if img.manifest, img.config, err = s.Manifest(t.Descriptor); err != nil {
-			fmt.Fprintf(stderr, "minibuild: warning: image %s: %v (minibuild cache verify tells more)\n", t.Name, err)
-			continue
-		}
-		at[t.Descriptor.Digest] = len(out)
-		out = append(out, img)
-	}
-	return out, nil
-}
-
-// layerUsers maps each layer blob to the images (indexes into imgs) that
-// use it, leaving out the image whose manifest is self.
-func layerUsers(imgs []storedImage, self digest.Digest) map[digest.Digest][]int {
-	users := map[digest.Digest][]int{}
-	for i, img := range imgs {
-		if img.desc.Digest == self || !img.readable() {
-			continue
-		}
-		seen := map[digest.Digest]bool{}
-		for _, l := range img.manifest.Layers {
-			if !seen[l.Digest] {
-				seen[l.Digest] = true
-				users[l.Digest] = append(users[l.Digest], i)
-			}
-		}
-	}
-	return users
+	return imgs, err
 }
 
 // shortID is a digest's first 12 hex digits, or all of it with noTrunc.
 func shortID(d digest.Digest, noTrunc bool) string {
-	if noTrunc || d.Validate() != nil {
+	if noTrunc {
 		return d.String()
 	}
-	return d.Encoded()[:12]
+	return textfmt.ShortID(d)
 }
 
 func checkFormat(cmd, format string) error {

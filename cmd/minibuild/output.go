@@ -1,136 +1,99 @@
 package main
 
 import (
-	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/minibuild/minibuild/builder"
-	"github.com/minibuild/minibuild/export"
+	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/store"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// output is one parsed -o/--output value.
-type output struct {
-	kind string // "oci" or "local"
-	dest string
-	tar  bool
-	name string
-}
-
-// parseOutput parses "type=oci,dest=DIR[,tar=true][,name=N]",
-// "type=local,dest=DIR", or a bare DIR (local, as docker build -o DIR).
-func parseOutput(s string) (output, error) {
+// parseOutput parses one -o/--output value, as buildx reads it: one CSV
+// record (so a path with a comma can be quoted: -o 'type=local,"dest=a,b"')
+// of KEY=VALUE fields, or a bare DIR (type=local, as docker build -o DIR):
+//
+//	type=oci,dest=DIR|FILE[,tar=true][,name=N]
+//	type=local,dest=DIR
+//	type=docker,dest=FILE|-[,name=N]
+//	type=registry[,name=N]
+//
+// name= may list several names, quoted as one field: "name=a,b".
+func parseOutput(s string) (session.Output, error) {
 	if !strings.Contains(s, "=") {
-		return output{kind: "local", dest: s}, nil
+		return session.Output{Kind: session.OutputLocal, Dest: s}, nil
 	}
-	var o output
-	// Like buildx, the value is one CSV record, so a path with a comma
-	// can be quoted: -o 'type=local,"dest=a,b"'.
+	var o session.Output
+	bad := func(format string, args ...any) (session.Output, error) {
+		return session.Output{}, fmt.Errorf("invalid --output %q: %s", s, fmt.Sprintf(format, args...))
+	}
 	fields, err := csv.NewReader(strings.NewReader(s)).Read()
 	if err != nil {
-		return o, fmt.Errorf("invalid --output %q: %w", s, err)
+		return bad("%v", err)
 	}
+	seen := map[string]bool{}
 	for _, field := range fields {
 		k, v, ok := strings.Cut(field, "=")
 		if !ok {
-			return o, fmt.Errorf("invalid --output %q: %q is not KEY=VALUE", s, field)
+			return bad("%q is not KEY=VALUE", field)
 		}
+		seen[k] = true
 		switch k {
 		case "type":
-			o.kind = v
+			o.Kind = session.OutputKind(v)
 		case "dest":
-			o.dest = v
+			o.Dest = v
 		case "tar":
 			switch v {
 			case "true":
-				o.tar = true
+				o.Tar = true
 			case "false":
 			default:
-				return o, fmt.Errorf("invalid --output %q: tar must be true or false", s)
+				return bad("tar must be true or false")
 			}
 		case "name":
-			o.name = v
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n == "" {
+					continue
+				}
+				if _, err := store.NormalizeName(n); err != nil {
+					return bad("%v", err)
+				}
+				o.Names = append(o.Names, n)
+			}
 		default:
-			return o, fmt.Errorf("invalid --output %q: unknown key %q", s, k)
+			return bad("unknown key %q", k)
 		}
 	}
-	switch o.kind {
-	case "oci", "local":
+	switch o.Kind {
+	case session.OutputOCI, session.OutputLocal:
+		if o.Dest == "" {
+			return bad("dest= is required")
+		}
+		if o.Tar && o.Kind != session.OutputOCI {
+			return bad("tar=true applies to type=oci only")
+		}
+	case session.OutputDocker:
+		if seen["tar"] {
+			return bad("unknown key %q", "tar")
+		}
+		if o.Dest == "" {
+			return bad("type=docker needs dest=FILE")
+		}
+	case session.OutputRegistry:
+		if seen["tar"] {
+			return bad("unknown key %q", "tar")
+		}
+		if o.Dest != "" {
+			return bad("type=registry takes name=, not dest=")
+		}
 	case "":
-		return o, fmt.Errorf("invalid --output %q: type= is required (oci or local)", s)
+		return bad("type= is required (oci, local, docker or registry)")
 	default:
-		return o, fmt.Errorf("invalid --output %q: unknown type %q (want oci or local)", s, o.kind)
-	}
-	if o.dest == "" {
-		return o, fmt.Errorf("invalid --output %q: dest= is required", s)
-	}
-	if o.tar && o.kind != "oci" {
-		return o, fmt.Errorf("invalid --output %q: tar=true applies to type=oci only", s)
+		return bad("unknown type %q (want oci, local, docker or registry)", o.Kind)
 	}
 	return o, nil
-}
-
-// exportAll writes every requested output of a finished build.
-func exportAll(ctx context.Context, s *store.Store, res *builder.Result, tags, outs []string) error {
-	for _, spec := range outs {
-		o, err := parseOutput(spec)
-		if err != nil {
-			return err
-		}
-		names := tags
-		if o.name != "" {
-			names = strings.Split(o.name, ",")
-		}
-		switch o.kind {
-		case "oci":
-			err = exportOCI(s, res.Manifest, names, o)
-		case "local":
-			err = export.Local(ctx, s, res.Manifest, o.dest)
-		}
-		if err != nil {
-			return fmt.Errorf("exporting to %s: %w", o.dest, err)
-		}
-	}
-	return nil
-}
-
-func exportOCI(s *store.Store, desc ocispec.Descriptor, names []string, o output) error {
-	var imgs []store.ExportImage
-	for _, n := range names {
-		imgs = append(imgs, store.ExportImage{Name: n, Descriptor: desc})
-	}
-	if len(imgs) == 0 {
-		imgs = []store.ExportImage{{Descriptor: desc}}
-	}
-	if !o.tar {
-		return s.ExportLayout(o.dest, imgs)
-	}
-	if o.dest == "-" {
-		return s.ExportLayoutTar(os.Stdout, imgs)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(o.dest), ".minibuild-export-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := s.ExportLayoutTar(tmp, imgs); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), o.dest)
 }
 
 // parsePlatform parses os/arch[/variant].
@@ -147,50 +110,4 @@ func parsePlatform(s string) (ocispec.Platform, error) {
 		return p, fmt.Errorf("invalid --platform %q: minibuild builds linux images only", s)
 	}
 	return p, nil
-}
-
-// metadata is the --metadata-file document.
-type metadata struct {
-	Image struct {
-		Name           string `json:"name"`
-		ManifestDigest string `json:"manifestDigest"`
-		ConfigDigest   string `json:"configDigest"`
-	} `json:"image"`
-	Steps []metadataStep `json:"steps"`
-}
-
-type metadataStep struct {
-	builder.StepResult
-	Layer *string `json:"layer"`
-	Key   *string `json:"key"`
-}
-
-// writeMetadata writes the metadata file atomically.
-func writeMetadata(path string, res *builder.Result, tags []string) error {
-	var m metadata
-	if len(tags) > 0 {
-		m.Image.Name = tags[0]
-	}
-	m.Image.ManifestDigest = res.Manifest.Digest.String()
-	m.Image.ConfigDigest = res.Config.Digest.String()
-	m.Steps = []metadataStep{}
-	for _, st := range res.Steps {
-		ms := metadataStep{StepResult: st}
-		key := st.Key.String()
-		ms.Key = &key
-		if st.Layer != nil {
-			l := st.Layer.Digest.String()
-			ms.Layer = &l
-		}
-		m.Steps = append(m.Steps, ms)
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing metadata file: %w", err)
-	}
-	return os.Rename(tmp, path)
 }

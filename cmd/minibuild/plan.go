@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/minibuild/minibuild/buildcontext"
-	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/progress"
+	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
@@ -42,7 +41,6 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	opts, ctxDir, dfPath, df := in.opts, in.ctxDir, in.dfPath, in.df
 	root := *f.root
 	if _, err := os.Stat(filepath.Join(root, "index.json")); errors.Is(err, os.ErrNotExist) {
 		// No store yet: plan against an empty one, and leave none behind.
@@ -57,66 +55,25 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
-	if err != nil {
+	t := session.Tools{Store: s, Stdout: stdout}
+	if t.Cache, err = cache.Open(filepath.Join(s.Root(), "cache")); err != nil {
 		return err
 	}
 	var ctxOpts buildcontext.Options
-	if ign := dfPath + ".dockerignore"; fileExists(ign) {
+	if ign := in.dfPath + ".dockerignore"; fileExists(ign) {
 		ctxOpts.DockerignorePath = ign
 	}
-	bctx, err := buildcontext.Open(ctxDir, ctxOpts)
+	if t.Context, err = buildcontext.Open(in.ctxDir, ctxOpts); err != nil {
+		return err
+	}
+	defer t.Context.Close()
+	r := progress.NewPlan(stdout)
+	t.Reporter = r
+	reportWarnings(r, in.df)
+	res, err := session.Plan(ctx, session.Options{Tools: t, Settings: in.settings})
 	if err != nil {
 		return err
 	}
-	defer bctx.Close()
-	r := &planRenderer{w: stdout}
-	for _, w := range df.Warnings {
-		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
-	}
-	opts.Dockerfile, opts.Context, opts.Store, opts.Cache, opts.Reporter = df, bctx, s, c, r
-	opts.DryRun = true
-	if opts.RecordDockerfile, err = filepath.Abs(dfPath); err != nil {
-		return err
-	}
-	opts.RecordID = cache.RecordID(opts.RecordDockerfile, opts.Target, opts.CacheMode)
-	res, err := builder.Build(ctx, opts)
-	if err != nil {
-		return err
-	}
-	r.summary(res)
-	if f.metadataFile != "" {
-		return writeMetadata(f.metadataFile, res, f.tags)
-	}
+	r.Summary(res)
 	return nil
-}
-
-// planRenderer prints each step with its predicted result.
-type planRenderer struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (p *planRenderer) Report(e builder.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch e := e.(type) {
-	case builder.StepDone:
-		s := e.Step
-		fmt.Fprintf(p.w, "[%d] line %-3d %-7s %s\n", s.Index, s.Line, s.Cache, oneLine(s.Instruction))
-		if s.Reason != "" {
-			fmt.Fprintf(p.w, "          why: %s\n", s.Reason)
-		}
-	case builder.Warning:
-		fmt.Fprintf(p.w, "warning: %s\n", e.Message)
-	}
-}
-
-func (p *planRenderer) summary(res *builder.Result) {
-	counts := map[string]int{}
-	for _, s := range res.Steps {
-		counts[s.Cache]++
-	}
-	fmt.Fprintf(p.w, "plan: %d hit, %d miss, %d unknown (nothing was built)\n",
-		counts[builder.CacheHit], counts[builder.CacheMiss], counts[builder.CacheUnknown])
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
+	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
@@ -24,7 +26,7 @@ func pullCommand() command {
 			root := addRoot(fs)
 			platform := fs.String("platform", "linux/amd64", "platform to pick from a multi-platform image (os/arch[/variant])")
 			insecure := fs.StringArray("insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (repeatable)")
-			progress := fs.String("progress", "plain", "progress output: plain, json or quiet")
+			progressFlag := fs.String("progress", "plain", "progress output: plain, json or quiet")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 {
 					return usageError{errors.New("pull: want exactly one image name")}
@@ -38,7 +40,11 @@ func pullCommand() command {
 					return err
 				}
 				defer unlock()
-				desc, err := pullAndTag(ctx, client, s, args[0], plat, newRegPrinter(*progress, stderr))
+				mode, err := registryProgress(*progressFlag)
+				if err != nil {
+					return err
+				}
+				desc, err := session.Pull(ctx, client, s, args[0], plat, progress.New(mode, stderr))
 				if err != nil {
 					return err
 				}
@@ -47,6 +53,15 @@ func pullCommand() command {
 			}
 		},
 	}
+}
+
+// registryProgress checks the --progress of pull and push.
+func registryProgress(s string) (progress.Mode, error) {
+	m, err := progress.ParseMode(s)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return m, nil
 }
 
 // openForRegistry opens what pull and push share: a registry client, the

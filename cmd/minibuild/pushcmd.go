@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
+	"github.com/minibuild/minibuild/session"
 	"github.com/spf13/pflag"
 )
 
@@ -20,10 +22,14 @@ func pushCommand() command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			insecure := fs.StringArray("insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (repeatable)")
-			progress := fs.String("progress", "plain", "progress output: plain, json or quiet")
+			progressFlag := fs.String("progress", "plain", "progress output: plain, json or quiet")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 && len(args) != 2 {
 					return usageError{errors.New("push: want an image name and, optionally, the name to push it as")}
+				}
+				mode, err := registryProgress(*progressFlag)
+				if err != nil {
+					return err
 				}
 				dest := args[len(args)-1]
 				if _, err := registry.ParseRef(dest); err != nil {
@@ -38,13 +44,10 @@ func pushCommand() command {
 				if err != nil {
 					return err
 				}
-				p := newRegPrinter(*progress, stderr)
-				p.note("push", dest, "pushing %s", dest)
-				pushed, err := client.Push(ctx, s, desc, dest, p.blobs("push", dest))
+				pushed, err := session.Push(ctx, client, s, desc, dest, progress.New(mode, stderr))
 				if err != nil {
 					return err
 				}
-				p.done("push", dest, pushed)
 				fmt.Fprintln(stdout, pushed.Digest)
 				return nil
 			}

@@ -1,0 +1,141 @@
+package results
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/store"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Build is what a build leaves for a later report: the cache result and
+// reason of each step, which the image does not hold.
+type Build struct {
+	Manifest digest.Digest
+	Mode     builder.CacheMode // "" when unknown
+	Steps    []builder.StepResult
+}
+
+// Of is the Build a finished build made.
+func Of(res *builder.Result, mode builder.CacheMode) Build {
+	return Build{Manifest: res.Manifest.Digest, Mode: mode, Steps: res.Steps}
+}
+
+// file is a Build as stored.
+type file struct {
+	Manifest digest.Digest `json:"manifest"`
+	Mode     string        `json:"mode,omitempty"`
+	Steps    []step        `json:"steps"`
+}
+
+type step struct {
+	builder.StepJSON
+	Layer *ocispec.Descriptor `json:"layer,omitempty"`
+}
+
+// Dir is the folder the results are kept in (the root's reports folder).
+type Dir string
+
+// Save keeps b under each name of tags and under its manifest digest, so
+// that two builds that made one image in different cache modes keep
+// their own, and an untagged build can be found.
+func (d Dir) Save(b Build, tags []string) error {
+	f := file{Manifest: b.Manifest, Mode: string(b.Mode)}
+	for _, st := range b.Steps {
+		f.Steps = append(f.Steps, step{StepJSON: st.JSON(), Layer: st.Layer})
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	for _, p := range d.paths(tags, b.Manifest) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := writeFile(p, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load finds the results kept for image name, whose manifest is m; ok is
+// false when there are none (or none of that manifest).
+func (d Dir) Load(name string, m digest.Digest) (Build, bool) {
+	for _, p := range []string{d.byName(name), d.byDigest(m)} {
+		if p == "" {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var f file
+		if json.Unmarshal(data, &f) != nil || f.Manifest != m {
+			continue
+		}
+		b := Build{Manifest: f.Manifest, Mode: builder.CacheMode(f.Mode)}
+		for _, st := range f.Steps {
+			r := st.Result()
+			r.Layer = st.Layer
+			b.Steps = append(b.Steps, r)
+		}
+		return b, true
+	}
+	return Build{}, false
+}
+
+// paths are where a build's results go: one file per tag, and one per
+// manifest.
+func (d Dir) paths(tags []string, m digest.Digest) []string {
+	var out []string
+	for _, t := range tags {
+		out = append(out, d.byName(t))
+	}
+	if p := d.byDigest(m); p != "" {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (d Dir) byName(name string) string {
+	if n, err := store.NormalizeName(name); err == nil {
+		name = n
+	}
+	sum := sha256.Sum256([]byte(name))
+	return filepath.Join(string(d), "by-name", hex.EncodeToString(sum[:16])+".json")
+}
+
+// byDigest is the file of manifest m, or "" for an invalid digest.
+func (d Dir) byDigest(m digest.Digest) string {
+	if m.Validate() != nil {
+		return ""
+	}
+	return filepath.Join(string(d), "by-digest", m.Encoded()+".json")
+}
+
+// writeFile replaces path with data atomically.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".minibuild-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,116 @@
+package session
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/report"
+	"github.com/minibuild/minibuild/results"
+	"github.com/minibuild/minibuild/views"
+)
+
+// keepRecords writes what a finished build leaves besides the image: the
+// metadata file, the step results for later reports, the report page.
+func (s *session) keepRecords(res *builder.Result) error {
+	if s.set.MetadataFile != "" {
+		if err := writeMetadata(s.set.MetadataFile, res, s.set.Tags); err != nil {
+			return err
+		}
+	}
+	saved := results.Of(res, s.mode())
+	if s.tools.Results != "" {
+		if err := s.tools.Results.Save(saved, s.set.Tags); err != nil {
+			s.warn("keeping the step results for 'minibuild report': %v", err)
+		}
+	}
+	if s.set.ReportFile != "" {
+		return s.writeReport(res, saved)
+	}
+	return nil
+}
+
+// mode is the build's cache mode.
+func (s *session) mode() builder.CacheMode {
+	if s.set.Build.CacheMode == "" {
+		return builder.ModeCascade
+	}
+	return s.set.Build.CacheMode
+}
+
+// metadata is the metadata file.
+type metadata struct {
+	Image struct {
+		Name           string `json:"name"`
+		ManifestDigest string `json:"manifestDigest"`
+		ConfigDigest   string `json:"configDigest"`
+	} `json:"image"`
+	Steps []metadataStep `json:"steps"`
+}
+
+// metadataStep is a step of the metadata file: its result and its layer
+// (null for none).
+type metadataStep struct {
+	builder.StepJSON
+	Layer *string `json:"layer"`
+}
+
+// writeMetadata writes the metadata file of res atomically.
+func writeMetadata(path string, res *builder.Result, tags []string) error {
+	var m metadata
+	if len(tags) > 0 {
+		m.Image.Name = tags[0]
+	}
+	m.Image.ManifestDigest = res.Manifest.Digest.String()
+	m.Image.ConfigDigest = res.Config.Digest.String()
+	m.Steps = []metadataStep{}
+	for _, st := range res.Steps {
+		ms := metadataStep{StepJSON: st.JSON()}
+		if st.Layer != nil {
+			l := st.Layer.Digest.String()
+			ms.Layer = &l
+		}
+		m.Steps = append(m.Steps, ms)
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFile(path, func(w io.Writer) error { _, err := w.Write(append(data, '\n')); return err }); err != nil {
+		return fmt.Errorf("writing metadata file: %w", err)
+	}
+	return nil
+}
+
+// writeReport draws the finished build as an HTML page.
+func (s *session) writeReport(res *builder.Result, saved results.Build) error {
+	m, cfg, err := s.tools.Store.Manifest(res.Manifest)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	imgs, unreadable, err := views.Images(s.tools.Store)
+	if err != nil {
+		return err
+	}
+	for _, err := range unreadable {
+		s.warn("%v (minibuild cache verify tells more)", err)
+	}
+	name := res.Manifest.Digest.String()
+	if len(s.set.Tags) > 0 {
+		name = s.set.Tags[0]
+	}
+	var page bytes.Buffer
+	if err := report.HTML(&page, views.ReportBuild(name, res.Manifest.Digest, m, cfg, imgs, saved)); err != nil {
+		return err
+	}
+	if s.set.ReportFile == "-" {
+		_, err := s.tools.Stdout.Write(page.Bytes())
+		return err
+	}
+	if err := writeFile(s.set.ReportFile, func(w io.Writer) error { _, err := w.Write(page.Bytes()); return err }); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}
