@@ -6,15 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
+	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
-	"github.com/minibuild/minibuild/rootfs"
-	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
-	"github.com/minibuild/minibuild/tarutil"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -103,7 +98,7 @@ func (e runFailure) Unwrap() error { return e.err }
 
 // runContainer runs cmd (or the image's own command) in a container of
 // image name and, with o.diff, prints what it changed.
-func runContainer(ctx context.Context, o *runOptions, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+func runContainer(ctx context.Context, o *runOptions, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	s, err := store.Open(*o.root)
 	if err != nil {
 		return err
@@ -114,182 +109,27 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 		return err
 	}
 	defer unlock()
-	desc, err := s.Resolve(name)
-	if err != nil {
-		return err
-	}
-	m, img, err := s.Manifest(desc)
-	if err != nil {
-		return fmt.Errorf("image %s: %w", name, err)
-	}
-	argv, err := containerArgs(img.Config, o.entrypoint, o.entrypointSet, cmd)
-	if err != nil {
-		return err
-	}
-	env, err := containerEnv(img.Config.Env, o.env, os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	chain, err := imageChain(s, m, img)
-	if err != nil {
-		return fmt.Errorf("image %s: %w", name, err)
-	}
 	snap, err := newSnapshotter(s, o.snapshotter)
 	if err != nil {
 		return err
 	}
-	mnt, err := snap.Prepare(ctx, chain)
-	if err != nil {
-		return fmt.Errorf("preparing the container's rootfs: %w", err)
-	}
-	// The writable layer goes, whatever happens: the image stays as it was.
-	defer func() {
-		if rerr := mnt.Release(); rerr != nil && err == nil {
-			err = fmt.Errorf("removing the container: %w", rerr)
-		}
-	}()
-	proc, err := containerProcess(mnt.Root(), img.Config, o)
-	if err != nil {
-		return err
-	}
-	proc.Args, proc.Env = argv, env
-	proc.Stdin, proc.Stdout, proc.Stderr = stdin, stdout, stderr
-	exec := executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
-	if o.runtime != "" {
-		exec = executor.NewRuntime(o.runtime, filepath.Join(s.Root(), "run"))
-	}
-	runErr := exec.Run(ctx, mnt.Root(), proc)
-	var exitErr *executor.ExitError
-	if runErr != nil && !errors.As(runErr, &exitErr) {
-		return runErr
+	c := container.Options{Store: s, Snapshotter: snap, Executor: newExecutor(s, o.runtime), Image: name, Cmd: cmd,
+		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.network,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if o.entrypointSet {
+		c.Entrypoint = &o.entrypoint
 	}
 	if o.diff {
-		if err := printDiff(ctx, mnt, chain, stdout); err != nil {
-			return err
-		}
+		c.Diff = stdout
 	}
-	if exitErr != nil {
+	err = container.Run(ctx, c)
+	var exitErr *executor.ExitError
+	var argErr *container.ArgumentError
+	switch {
+	case errors.As(err, &exitErr):
 		return containerExit{code: exitErr.Code}
+	case errors.As(err, &argErr):
+		return usageError{err}
 	}
-	return nil
-}
-
-// containerArgs is Docker's rule for the command: ENTRYPOINT followed by
-// the CMD given after the name, else the image's CMD; --entrypoint
-// replaces the ENTRYPOINT and drops the image's CMD.
-func containerArgs(cfg ocispec.ImageConfig, entrypoint string, entrypointSet bool, cmd []string) ([]string, error) {
-	ep, def := cfg.Entrypoint, cfg.Cmd
-	if entrypointSet {
-		ep, def = nil, nil
-		if entrypoint != "" {
-			ep = []string{entrypoint}
-		}
-	}
-	if len(cmd) == 0 {
-		cmd = def
-	}
-	argv := append(append([]string(nil), ep...), cmd...)
-	if len(argv) == 0 {
-		return nil, usageError{errors.New("run: no command: the image has no ENTRYPOINT or CMD, so give one after the name (minibuild run NAME -- CMD)")}
-	}
-	return argv, nil
-}
-
-// containerEnv is the image's environment with the -e values applied: K=V
-// sets K, a bare K takes the host's value (and is skipped when unset there).
-func containerEnv(image, flags []string, lookup func(string) (string, bool)) ([]string, error) {
-	env := append([]string(nil), image...)
-	for _, kv := range flags {
-		k, v, ok := strings.Cut(kv, "=")
-		if k == "" {
-			return nil, usageError{fmt.Errorf("run: invalid --env %q: want KEY=VALUE or KEY", kv)}
-		}
-		if !ok {
-			if v, ok = lookup(k); !ok {
-				continue
-			}
-		}
-		replaced := false
-		for i, e := range env {
-			if name, _, _ := strings.Cut(e, "="); name == k {
-				env[i], replaced = k+"="+v, true
-			}
-		}
-		if !replaced {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env, nil
-}
-
-// containerProcess resolves the user (from the container's /etc/passwd and
-// /etc/group) and working directory.
-func containerProcess(dir string, cfg ocispec.ImageConfig, o *runOptions) (executor.Process, error) {
-	root, err := rootfs.Open(dir)
-	if err != nil {
-		return executor.Process{}, err
-	}
-	defer root.Close()
-	spec := o.user
-	if spec == "" {
-		spec = cfg.User
-	}
-	if spec == "" {
-		spec = "0"
-	}
-	u, err := root.LookupUser(spec, false)
-	if err != nil {
-		return executor.Process{}, fmt.Errorf("user %s: %w", spec, err)
-	}
-	gids := []uint32{uint32(u.GID)}
-	for _, g := range u.AdditionalGIDs {
-		if g != u.GID {
-			gids = append(gids, uint32(g))
-		}
-	}
-	wd := o.workdir
-	if wd == "" {
-		wd = cfg.WorkingDir
-	}
-	if wd == "" {
-		wd = "/"
-	}
-	if !strings.HasPrefix(wd, "/") {
-		return executor.Process{}, usageError{fmt.Errorf("run: --workdir %q is not an absolute path", wd)}
-	}
-	return executor.Process{Cwd: wd, UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids, Network: o.network}, nil
-}
-
-// imageChain is the image's layers as a snapshotter wants them, each
-// read from its blob (verified as it is read) and decompressed.
-func imageChain(s *store.Store, m ocispec.Manifest, img ocispec.Image) ([]snapshot.Layer, error) {
-	if len(m.Layers) != len(img.RootFS.DiffIDs) {
-		return nil, fmt.Errorf("%d layers but %d diffIDs in its config", len(m.Layers), len(img.RootFS.DiffIDs))
-	}
-	chain := make([]snapshot.Layer, len(m.Layers))
-	for i, d := range m.Layers {
-		chain[i] = snapshot.Layer{DiffID: img.RootFS.DiffIDs[i], Open: func() (io.ReadCloser, error) {
-			rc, err := s.OpenDescriptor(d)
-			if err != nil {
-				return nil, err
-			}
-			dr, err := tarutil.Decompress(rc)
-			if err != nil {
-				rc.Close()
-				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
-			}
-			return &layerReader{ReadCloser: dr, blob: rc}, nil
-		}}
-	}
-	return chain, nil
-}
-
-// layerReader closes a decompressor and the blob under it.
-type layerReader struct {
-	io.ReadCloser
-	blob io.Closer
-}
-
-func (r *layerReader) Close() error {
-	return errors.Join(r.ReadCloser.Close(), r.blob.Close())
+	return err
 }

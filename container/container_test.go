@@ -1,4 +1,4 @@
-package main
+package container
 
 import (
 	"archive/tar"
@@ -20,25 +20,24 @@ func TestContainerArgs(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		cfg    ocispec.ImageConfig
-		ep     string
-		epSet  bool
+		ep     *string
 		cmd    []string
 		want   []string
 		usageE bool
 	}{
-		{"image's entrypoint and cmd", img, "", false, nil, []string{"/entry", "-v", "serve"}, false},
-		{"cmd replaced, entrypoint stays", img, "", false, []string{"ls", "-l"}, []string{"/entry", "-v", "ls", "-l"}, false},
-		{"--entrypoint drops the image's cmd", img, "sh", true, nil, []string{"sh"}, false},
-		{"--entrypoint with cmd", img, "echo", true, []string{"a"}, []string{"echo", "a"}, false},
-		{"--entrypoint '' clears it", img, "", true, []string{"id"}, []string{"id"}, false},
-		{"cmd only", ocispec.ImageConfig{Cmd: []string{"/bin/sh"}}, "", false, nil, []string{"/bin/sh"}, false},
-		{"nothing to run", ocispec.ImageConfig{}, "", false, nil, nil, true},
-		{"--entrypoint '' and no cmd", img, "", true, nil, nil, true},
+		{"image's entrypoint and cmd", img, nil, nil, []string{"/entry", "-v", "serve"}, false},
+		{"cmd replaced, entrypoint stays", img, nil, []string{"ls", "-l"}, []string{"/entry", "-v", "ls", "-l"}, false},
+		{"--entrypoint drops the image's cmd", img, str("sh"), nil, []string{"sh"}, false},
+		{"--entrypoint with cmd", img, str("echo"), []string{"a"}, []string{"echo", "a"}, false},
+		{"--entrypoint '' clears it", img, str(""), []string{"id"}, []string{"id"}, false},
+		{"cmd only", ocispec.ImageConfig{Cmd: []string{"/bin/sh"}}, nil, nil, []string{"/bin/sh"}, false},
+		{"nothing to run", ocispec.ImageConfig{}, nil, nil, nil, true},
+		{"--entrypoint '' and no cmd", img, str(""), nil, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := containerArgs(tc.cfg, tc.ep, tc.epSet, tc.cmd)
+			got, err := commandOf(tc.cfg, tc.ep, tc.cmd)
 			if tc.usageE {
-				if !errors.As(err, new(usageError)) {
+				if !errors.As(err, new(*ArgumentError)) {
 					t.Fatalf("got %q, %v; want a usage error", got, err)
 				}
 				return
@@ -53,12 +52,12 @@ func TestContainerArgs(t *testing.T) {
 func TestContainerEnv(t *testing.T) {
 	host := map[string]string{"HOSTVAR": "from host"}
 	lookup := func(k string) (string, bool) { v, ok := host[k]; return v, ok }
-	got, err := containerEnv([]string{"PATH=/bin", "A=1"}, []string{"A=2", "B=x=y", "HOSTVAR", "UNSET", "EMPTY="}, lookup)
+	got, err := environment([]string{"PATH=/bin", "A=1"}, []string{"A=2", "B=x=y", "HOSTVAR", "UNSET", "EMPTY="}, lookup)
 	want := []string{"PATH=/bin", "A=2", "B=x=y", "HOSTVAR=from host", "EMPTY="}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, %v; want %q", got, err, want)
 	}
-	if _, err := containerEnv(nil, []string{"=v"}, lookup); !errors.As(err, new(usageError)) {
+	if _, err := environment(nil, []string{"=v"}, lookup); !errors.As(err, new(*ArgumentError)) {
 		t.Errorf("an empty name: %v, want a usage error", err)
 	}
 }
@@ -141,3 +140,5 @@ func TestDiffLines(t *testing.T) {
 		})
 	}
 }
+
+func str(s string) *string { return &s }
