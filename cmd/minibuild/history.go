@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 
-	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/views"
@@ -58,38 +55,8 @@ func historyCommand() command {
 				if *format == "json" {
 					return writeJSON(stdout, rows)
 				}
-				return printHistory(stdout, rows, *noTrunc)
+				return views.PrintHistory(stdout, rows, *noTrunc)
 			}
 		},
 	}
-}
-
-func printHistory(w io.Writer, rows []views.HistoryRow, noTrunc bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LAYER\tCREATED BY\tSIZE\tSHARED")
-	for _, r := range rows {
-		id := "<empty layer>"
-		switch {
-		case r.Missing && r.Layer == "":
-			id = "<missing>"
-		case !r.EmptyLayer:
-			id = shortID(r.Layer, noTrunc)
-		}
-		by := textfmt.OneLine(r.CreatedBy)
-		if r.Missing && by == "" {
-			by = "(no history entry)"
-		}
-		if !noTrunc {
-			by = textfmt.Clip(by, 45)
-		}
-		shared := "-"
-		switch {
-		case r.SharedImages > 0 && noTrunc:
-			shared = strings.Join(r.SharedWith, ", ")
-		case r.SharedImages > 0:
-			shared = "shared: " + textfmt.Plural(r.SharedImages, "image")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, by, textfmt.Size(r.Size), shared)
-	}
-	return tw.Flush()
 }

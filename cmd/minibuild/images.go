@@ -6,14 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
-	"text/tabwriter"
 
-	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/views"
-	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -44,51 +39,14 @@ func imagesCommand() command {
 				if err != nil {
 					return err
 				}
-				return printImages(stdout, imgs, *format, *noTrunc)
+				rows := views.ImageRows(imgs)
+				if *format == "json" {
+					return writeJSON(stdout, rows)
+				}
+				return views.PrintImages(stdout, rows, *noTrunc)
 			}
 		},
 	}
-}
-
-// imageRow is one line of "minibuild images".
-type imageRow struct {
-	Name   string        `json:"name"`
-	Digest digest.Digest `json:"digest"`
-	// Size is the sum of the layers' (compressed) sizes; -1 for an index.
-	Size   int64  `json:"size"`
-	Layers int    `json:"layers"`
-	Kind   string `json:"kind"` // "image" or "index"
-}
-
-func printImages(w io.Writer, imgs []views.Image, format string, noTrunc bool) error {
-	rows := []imageRow{}
-	for _, img := range imgs {
-		row := imageRow{Digest: img.Descriptor.Digest, Size: -1, Kind: "index"}
-		if !img.IsIndex {
-			row.Size, row.Layers, row.Kind = 0, len(img.Manifest.Layers), "image"
-			for _, l := range img.Manifest.Layers {
-				row.Size += l.Size
-			}
-		}
-		for _, n := range img.Names {
-			row.Name = n
-			rows = append(rows, row)
-		}
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
-	if format == "json" {
-		return writeJSON(w, rows)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tDIGEST\tSIZE\tLAYERS")
-	for _, r := range rows {
-		size, layers := textfmt.Size(r.Size), strconv.Itoa(r.Layers)
-		if r.Kind == "index" {
-			size, layers = "-", "(index)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, shortID(r.Digest, noTrunc), size, layers)
-	}
-	return tw.Flush()
 }
 
 func rmiCommand() command {
@@ -138,14 +96,6 @@ func storedImages(s *store.Store, stderr io.Writer) ([]views.Image, error) {
 		fmt.Fprintf(stderr, "minibuild: warning: %v (minibuild cache verify tells more)\n", err)
 	}
 	return imgs, err
-}
-
-// shortID is a digest's first 12 hex digits, or all of it with noTrunc.
-func shortID(d digest.Digest, noTrunc bool) string {
-	if noTrunc {
-		return d.String()
-	}
-	return textfmt.ShortID(d)
 }
 
 func checkFormat(cmd, format string) error {

@@ -1,23 +1,22 @@
-package main
+package views
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/minibuild/minibuild/views"
 	digest "github.com/opencontainers/go-digest"
 )
 
 func TestPrintHistory(t *testing.T) {
 	layer := digest.FromString("l")
-	rows := []views.HistoryRow{
+	rows := []HistoryRow{
 		{Missing: true},
 		{CreatedBy: "RUN make &&\n  make install " + strings.Repeat("x", 60), Layer: layer, Size: 2048, SharedImages: 2, SharedWith: []string{"a:1", "b:2"}},
 		{CreatedBy: "ENV X=1", EmptyLayer: true},
 	}
 	var out bytes.Buffer
-	if err := printHistory(&out, rows, false); err != nil {
+	if err := PrintHistory(&out, rows, false); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -31,7 +30,7 @@ func TestPrintHistory(t *testing.T) {
 		t.Errorf("table:\n%s", out.String())
 	}
 	out.Reset()
-	if err := printHistory(&out, rows, true); err != nil {
+	if err := PrintHistory(&out, rows, true); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), layer.String()) || !strings.Contains(out.String(), "a:1, b:2") || !strings.Contains(out.String(), strings.Repeat("x", 60)) {

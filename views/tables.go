@@ -1,0 +1,99 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/minibuild/minibuild/internal/textfmt"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// ImageRow is one line of "minibuild images": one name of an image.
+type ImageRow struct {
+	Name   string        `json:"name"`
+	Digest digest.Digest `json:"digest"`
+	// Size is the sum of the layers' (compressed) sizes; -1 for an index.
+	Size   int64  `json:"size"`
+	Layers int    `json:"layers"`
+	Kind   string `json:"kind"` // "image" or "index"
+}
+
+// ImageRows lists every name of imgs, sorted by name.
+func ImageRows(imgs []Image) []ImageRow {
+	rows := []ImageRow{}
+	for _, img := range imgs {
+		row := ImageRow{Digest: img.Descriptor.Digest, Size: -1, Kind: "index"}
+		if !img.IsIndex {
+			row.Size, row.Layers, row.Kind = 0, len(img.Manifest.Layers), "image"
+			for _, l := range img.Manifest.Layers {
+				row.Size += l.Size
+			}
+		}
+		for _, n := range img.Names {
+			row.Name = n
+			rows = append(rows, row)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows
+}
+
+// PrintImages prints rows as a table: NAME, DIGEST (short unless
+// noTrunc), SIZE, LAYERS.
+func PrintImages(w io.Writer, rows []ImageRow, noTrunc bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDIGEST\tSIZE\tLAYERS")
+	for _, r := range rows {
+		size, layers := textfmt.Size(r.Size), strconv.Itoa(r.Layers)
+		if r.Kind == "index" {
+			size, layers = "-", "(index)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, shortID(r.Digest, noTrunc), size, layers)
+	}
+	return tw.Flush()
+}
+
+// PrintHistory prints rows as docker history does: LAYER, CREATED BY,
+// SIZE, SHARED; noTrunc shows full step text and digests and the names
+// of the images sharing a layer.
+func PrintHistory(w io.Writer, rows []HistoryRow, noTrunc bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LAYER\tCREATED BY\tSIZE\tSHARED")
+	for _, r := range rows {
+		id := "<empty layer>"
+		switch {
+		case r.Missing && r.Layer == "":
+			id = "<missing>"
+		case !r.EmptyLayer:
+			id = shortID(r.Layer, noTrunc)
+		}
+		by := textfmt.OneLine(r.CreatedBy)
+		if r.Missing && by == "" {
+			by = "(no history entry)"
+		}
+		if !noTrunc {
+			by = textfmt.Clip(by, 45)
+		}
+		shared := "-"
+		switch {
+		case r.SharedImages > 0 && noTrunc:
+			shared = strings.Join(r.SharedWith, ", ")
+		case r.SharedImages > 0:
+			shared = "shared: " + textfmt.Plural(r.SharedImages, "image")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, by, textfmt.Size(r.Size), shared)
+	}
+	return tw.Flush()
+}
+
+// shortID is a digest's first 12 hex digits, or all of it with noTrunc.
+func shortID(d digest.Digest, noTrunc bool) string {
+	if noTrunc {
+		return d.String()
+	}
+	return textfmt.ShortID(d)
+}
