@@ -1,0 +1,44 @@
+package results
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/minibuild/minibuild/builder"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func TestSaveLoad(t *testing.T) {
+	dir := Dir(t.TempDir())
+	m := digest.FromString("manifest")
+	layer := &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: digest.FromString("layer"), Size: 42}
+	b := Build{Manifest: m, Mode: builder.ModeContent, Steps: []builder.StepResult{
+		{Index: 1, Line: 1, Stage: "0", Instruction: "FROM scratch", Cache: builder.CacheBase},
+		{Index: 2, Line: 2, Stage: "0", Instruction: "COPY a /a", Cache: builder.CacheMiss, Key: digest.FromString("key"), Layer: layer,
+			Reason: builder.Reason{Kind: builder.ReasonNew, Cause: builder.CauseNoRecord}},
+	}}
+	if err := dir.Save(b, []string{"app:dev", "app"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"app:dev", "app:latest", "app", "untagged"} {
+		got, ok := dir.Load(name, m)
+		if !ok || !reflect.DeepEqual(got, b) {
+			t.Errorf("Load(%q) = %+v, %v; want %+v", name, got, ok, b)
+		}
+	}
+	if _, ok := dir.Load("app:dev", digest.FromString("another manifest")); ok {
+		t.Error("results of another manifest were returned")
+	}
+	// A file written before reasons had fields still reads.
+	old := `{"manifest":"` + m.String() + `","mode":"cascade","steps":[{"index":3,"line":4,"stage":"0","instruction":"RUN x","cache":"miss","reason":"parent: cascade from step 2, line 3","key":""}]}`
+	if err := os.WriteFile(filepath.Join(string(dir), "by-digest", m.Encoded()+".json"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := dir.Load("other", m)
+	if !ok || len(got.Steps) != 1 || !got.Steps[0].Reason.Cascaded() || got.Steps[0].Reason.String() != "parent: cascade from step 2, line 3" {
+		t.Errorf("an old file: %+v, %v", got, ok)
+	}
+}
