@@ -1,6 +1,7 @@
-// Package unixfs holds the small conversions between Linux stat data and
-// Go file modes that the descriptor-based walkers (rootfs, buildcontext)
-// share.
+// Package unixfs holds the small system-call helpers the descriptor-based
+// file code (rootfs, buildcontext, tarutil, executor) shares: stat-mode
+// conversion, readlinkat, and the bounded EINTR/EAGAIN retries of openat2
+// and other calls.
 package unixfs
 
 import (
