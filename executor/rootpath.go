@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,18 +37,10 @@ func openInRoot(rootfd int, cleanPath string, flags uint64) (int, error) {
 	if rel == "" {
 		rel = "."
 	}
-	how := &unix.OpenHow{
-		Flags:   flags | unix.O_CLOEXEC,
+	return unixfs.Openat2(rootfd, rel, &unix.OpenHow{
+		Flags:   flags,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for range 16 {
-		fd, err := unix.Openat2(rootfd, rel, how)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-			continue
-		}
-		return fd, err
-	}
-	return -1, fmt.Errorf("opening %s: %w", cleanPath, unix.EAGAIN)
+	})
 }
 
 // splitPath returns the components of p, including empty and dot ones.
