@@ -114,7 +114,7 @@ func ensurePath(rootfd int, unsafePath string, leaf entryKind, rec *stubSet) (st
 				break
 			}
 			var target string
-			target, err = readlinkat(dirfd, name)
+			target, err = unixfs.Readlinkat(dirfd, name)
 			if strings.HasPrefix(target, "/") {
 				resolved = resolved[:0]
 			}
@@ -163,21 +163,4 @@ func createEntry(dirfd int, name string, kind entryKind) error {
 		return err
 	}
 	return unix.Fchmod(fd, mode)
-}
-
-// readlinkat returns the target of the symbolic link name in dirfd.
-func readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-		if size >= unix.PathMax*4 {
-			return "", unix.ENAMETOOLONG
-		}
-	}
 }

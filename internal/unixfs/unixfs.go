@@ -41,12 +41,15 @@ func FileMode(m uint32) fs.FileMode {
 }
 
 // Readlinkat reads the target of the symbolic link name in the directory
-// dirfd, whatever its length, retrying on EINTR. Errors are the bare errno.
+// dirfd, retrying on EINTR at most MaxRetries times. Targets longer than
+// 4*PATH_MAX (the kernel writes none longer than PATH_MAX) fail with
+// ENAMETOOLONG. Errors, a last EINTR included, are the bare errno.
 func Readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
+	for size, tries := 256, 0; ; size *= 2 {
 		buf := make([]byte, size)
 		n, err := unix.Readlinkat(dirfd, name, buf)
-		if errors.Is(err, unix.EINTR) {
+		if errors.Is(err, unix.EINTR) && tries < MaxRetries {
+			tries++
 			size /= 2 // the same size again
 			continue
 		}
@@ -55,6 +58,9 @@ func Readlinkat(dirfd int, name string) (string, error) {
 		}
 		if n < size {
 			return string(buf[:n]), nil
+		}
+		if size >= 4*unix.PathMax {
+			return "", unix.ENAMETOOLONG
 		}
 	}
 }
