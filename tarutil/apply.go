@@ -43,13 +43,6 @@ type ApplyOptions struct {
 	MaxBytes int64
 }
 
-// Whiteout names of the OCI image-spec.
-const (
-	whiteoutPrefix = ".wh."
-	whiteoutMeta   = ".wh..wh."
-	whiteoutOpaque = ".wh..wh..opq"
-)
-
 // errUnsafe marks entries refused because they would leave the root, change
 // its type, or are otherwise malformed.
 var errUnsafe = errors.New("unsafe entry")
@@ -183,33 +176,19 @@ func (a *applier) entry(hdr *tar.Header, body io.Reader) error {
 		}
 		return a.rootDir(hdr)
 	}
-	if isAufsMeta(name) {
+	kind, concerns, err := ClassifyName(name)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case NameAufsMeta:
 		return nil
+	case NameOpaque:
+		return a.opaque(concerns)
+	case NameWhiteout:
+		return a.whiteoutName(path.Dir(concerns), path.Base(concerns))
 	}
-	parent, base := path.Dir(name), path.Base(name)
-	if base == whiteoutOpaque {
-		return a.opaque(parent)
-	}
-	if strings.HasPrefix(base, whiteoutPrefix) {
-		target := strings.TrimPrefix(base, whiteoutPrefix)
-		if target == "" || target == "." || target == ".." {
-			return fmt.Errorf("%w: invalid whiteout %q", errUnsafe, base)
-		}
-		return a.whiteoutName(parent, target)
-	}
-	return a.create(hdr, body, name, parent, base)
-}
-
-// isAufsMeta reports whether a component of name is AUFS metadata
-// (".wh..wh.*" other than a final opaque marker).
-func isAufsMeta(name string) bool {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		if strings.HasPrefix(p, whiteoutMeta) && (p != whiteoutOpaque || i != len(parts)-1) {
-			return true
-		}
-	}
-	return false
+	return a.create(hdr, body, name, path.Dir(name), path.Base(name))
 }
 
 // create makes the object described by hdr at name, replacing whatever

@@ -8,10 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// overlayOpaqueXattr marks an overlayfs directory whose lower layers are
-// hidden.
-const overlayOpaqueXattr = "trusted.overlay.opaque"
-
 // joinName joins a clean root-relative directory name and a child name.
 func joinName(dir, child string) string {
 	if dir == "." {
@@ -83,8 +79,8 @@ func setOpaque(dirfd int) error {
 		return fmt.Errorf("opening directory to mark it opaque: %w", err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Fsetxattr(fd, overlayOpaqueXattr, []byte("y"), 0); err != nil {
-		return fmt.Errorf("setting %s: %w", overlayOpaqueXattr, err)
+	if err := unix.Fsetxattr(fd, OverlayOpaqueXattr, []byte("y"), 0); err != nil {
+		return fmt.Errorf("setting %s: %w", OverlayOpaqueXattr, err)
 	}
 	return nil
 }
