@@ -3,10 +3,10 @@ package container
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -86,35 +86,20 @@ func tarLayer(t *testing.T, names ...string) snapshot.Layer {
 	}}
 }
 
-func TestImagePaths(t *testing.T) {
+// fakeMount is a snapshot.Mount whose Diff returns fixed entries.
+type fakeMount struct{ entries []tarutil.Entry }
+
+func (m fakeMount) Root() string                                  { return "/nonexistent" }
+func (m fakeMount) Diff(context.Context) ([]tarutil.Entry, error) { return m.entries, nil }
+func (m fakeMount) Release() error                                { return nil }
+
+var _ snapshot.Mount = fakeMount{}
+
+func TestPrintDiff(t *testing.T) {
 	chain := []snapshot.Layer{
 		tarLayer(t, "etc/", "etc/passwd", "data/", "data/a", "data/b/", "data/b/c", "gone/", "gone/x", "dir2file/", "dir2file/inner", "./usr/bin/tool"),
 		tarLayer(t, "data/.wh..wh..opq", "data/new", "data/a", ".wh.gone", "dir2file", "etc/.wh.passwd"),
 	}
-	set, err := imagePaths(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for p := range set {
-		got = append(got, p)
-	}
-	sort.Strings(got)
-	// The opaque directory keeps only this layer's entries (data/a came
-	// back); a whiteout removes a subtree; a file over a directory drops
-	// the directory's children; parents missing from a tar are implied.
-	want := []string{"/", "/data", "/data/a", "/data/new", "/dir2file", "/etc", "/usr", "/usr/bin", "/usr/bin/tool"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("paths %q\nwant  %q", got, want)
-	}
-	if set["/dir2file"] || !set["/data"] {
-		t.Errorf("directory flags: /dir2file %v, /data %v", set["/dir2file"], set["/data"])
-	}
-}
-
-func TestDiffLines(t *testing.T) {
-	img := pathSet{"/": true, "/data": true, "/data/a": false, "/data/b": false, "/data/sub": true,
-		"/data/sub/x": false, "/etc": true, "/etc/hosts": false}
 	entries := func(names ...string) []tarutil.Entry {
 		out := make([]tarutil.Entry, len(names))
 		for i, n := range names {
@@ -125,19 +110,32 @@ func TestDiffLines(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		entries []tarutil.Entry
-		want    []string
+		want    string
 	}{
-		{"add and change", entries("data", "data/a", "data/new", "new-top"), []string{"C /data", "C /data/a", "A /data/new", "A /new-top"}},
-		{"whiteouts", entries("data", "data/.wh.b", "data/.wh.sub", "etc", "etc/.wh.hosts"), []string{"C /data", "D /data/b", "D /data/sub", "C /etc", "D /etc/hosts"}},
-		{"opaque directory", entries("data", "data/.wh..wh..opq", "data/b", "data/fresh"), []string{"C /data", "D /data/a", "C /data/b", "A /data/fresh", "D /data/sub"}},
-		{"root entry skipped", entries("", "tmp"), []string{"A /tmp"}},
-		{"nothing", nil, []string{}},
+		{"nothing", nil, ""},
+		{"add, change, delete", entries("", "data", "data/.wh.a", "etc", "etc/passwd", "usr/bin/.wh.tool", "tmp"),
+			"C /data\nD /data/a\nC /etc\nA /etc/passwd\nA /tmp\nD /usr/bin/tool\n"},
+		{"opaque directory", entries("data", "data/.wh..wh..opq", "data/new2"),
+			"C /data\nD /data/a\nD /data/new\nA /data/new2\n"},
+		{"file over a directory's old children", entries("dir2file/inner"), "A /dir2file/inner\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := diffLines(tc.entries, img); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %q\nwant %q", got, tc.want)
+			var out bytes.Buffer
+			if err := printDiff(context.Background(), fakeMount{tc.entries}, chain, &out); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", out.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestPrintDiffBadLayer(t *testing.T) {
+	chain := []snapshot.Layer{tarLayer(t, "../escape")}
+	err := printDiff(context.Background(), fakeMount{[]tarutil.Entry{{Name: "a"}}}, chain, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "sha256:test") || !strings.Contains(err.Error(), "../escape") {
+		t.Fatalf("printDiff = %v, want an error naming the layer and the entry", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,11 +40,10 @@ func resolvConfContent(network string) ([]byte, error) {
 
 // homeDir finds the home directory of uid in the rootfs's /etc/passwd, or "/" without one.
 func homeDir(rootfd int, uid uint32) (string, error) {
-	how := &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC,
+	fd, err := unixfs.Openat2(rootfd, "etc/passwd", &unix.OpenHow{
+		Flags:   unix.O_RDONLY,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	fd, err := unix.Openat2(rootfd, "etc/passwd", how)
+	})
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 		return "/", nil
 	}

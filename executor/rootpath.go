@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,18 +37,10 @@ func openInRoot(rootfd int, cleanPath string, flags uint64) (int, error) {
 	if rel == "" {
 		rel = "."
 	}
-	how := &unix.OpenHow{
-		Flags:   flags | unix.O_CLOEXEC,
+	return unixfs.Openat2(rootfd, rel, &unix.OpenHow{
+		Flags:   flags,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for range 16 {
-		fd, err := unix.Openat2(rootfd, rel, how)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-			continue
-		}
-		return fd, err
-	}
-	return -1, fmt.Errorf("opening %s: %w", cleanPath, unix.EAGAIN)
+	})
 }
 
 // splitPath returns the components of p, including empty and dot ones.
@@ -121,7 +114,7 @@ func ensurePath(rootfd int, unsafePath string, leaf entryKind, rec *stubSet) (st
 				break
 			}
 			var target string
-			target, err = readlinkat(dirfd, name)
+			target, err = unixfs.Readlinkat(dirfd, name)
 			if strings.HasPrefix(target, "/") {
 				resolved = resolved[:0]
 			}
@@ -170,21 +163,4 @@ func createEntry(dirfd int, name string, kind entryKind) error {
 		return err
 	}
 	return unix.Fchmod(fd, mode)
-}
-
-// readlinkat returns the target of the symbolic link name in dirfd.
-func readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-		if size >= unix.PathMax*4 {
-			return "", unix.ENAMETOOLONG
-		}
-	}
 }

@@ -135,17 +135,17 @@ func (w *walker) step(name string, mode fs.FileMode, uid, gid int) (stepResult, 
 	at := strings.TrimSuffix(w.path(), "/") + "/" + name
 	for i := 0; ; i++ {
 		var st unix.Stat_t
-		err := retryErr(func() error { return unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+		err := unixfs.RetryErr(func() error { return unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
 		switch {
 		case errors.Is(err, unix.ENOENT):
-			err := retryErr(func() error { return unix.Mkdirat(dirfd, name, 0o700) })
-			if errors.Is(err, unix.EEXIST) && i < maxRetries {
+			err := unixfs.RetryErr(func() error { return unix.Mkdirat(dirfd, name, 0o700) })
+			if errors.Is(err, unix.EEXIST) && i < unixfs.MaxRetries {
 				continue // appeared meanwhile: look again
 			}
 			if err != nil {
 				return stepResult{}, err
 			}
-			fd, err := retry(func() (int, error) {
+			fd, err := unixfs.Retry(func() (int, error) {
 				return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 			})
 			if err != nil {
@@ -161,10 +161,10 @@ func (w *walker) step(name string, mode fs.FileMode, uid, gid int) (stepResult, 
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
-			fd, err := retry(func() (int, error) {
+			fd, err := unixfs.Retry(func() (int, error) {
 				return unix.Openat(dirfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 			})
-			if (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOENT)) && i < maxRetries {
+			if (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOENT)) && i < unixfs.MaxRetries {
 				continue // replaced meanwhile: look again
 			}
 			if err != nil {

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,12 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
-
-// maxRetries bounds the retries of a syscall interrupted by a signal (EINTR)
-// or by a concurrent rename in the tree (EAGAIN from openat2 RESOLVE_IN_ROOT).
-const maxRetries = 128
 
 // Root is an open image root filesystem directory. Every path given to its
 // methods is an image path, resolved with chroot semantics: absolute symlinks
@@ -27,7 +23,7 @@ type Root struct {
 
 // Open opens dir, a host directory, as an image root filesystem.
 func Open(dir string) (*Root, error) {
-	fd, err := retry(func() (int, error) {
+	fd, err := unixfs.Retry(func() (int, error) {
 		return unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
@@ -73,12 +69,10 @@ func (r *Root) openat2(clean string, flags int) (int, error) {
 	if r.fd < 0 {
 		return -1, os.ErrClosed
 	}
-	how := unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC),
+	return unixfs.Openat2(r.fd, relPath(clean), &unix.OpenHow{
+		Flags:   uint64(flags),
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	rel := relPath(clean)
-	return retry(func() (int, error) { return unix.Openat2(r.fd, rel, &how) })
+	})
 }
 
 // parent opens, as an O_PATH directory descriptor, the directory holding the
@@ -92,24 +86,6 @@ func (r *Root) parent(clean string) (int, string, error) {
 	dir, base := path.Split(clean)
 	fd, err := r.openat2(cleanPath(dir), unix.O_PATH|unix.O_DIRECTORY)
 	return fd, base, err
-}
-
-// retry runs fn again while it fails with EINTR or EAGAIN, a bounded number
-// of times.
-func retry(fn func() (int, error)) (int, error) {
-	for i := 0; ; i++ {
-		fd, err := fn()
-		if (errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN)) && i < maxRetries {
-			continue
-		}
-		return fd, err
-	}
-}
-
-// retryErr is retry for calls that return only an error.
-func retryErr(fn func() error) error {
-	_, err := retry(func() (int, error) { return 0, fn() })
-	return err
 }
 
 // pathErr wraps err with the operation and the image path it concerns.

@@ -33,7 +33,7 @@ func (r *Root) Lstat(p string) (Info, error) {
 	}
 	defer closeFd(pfd)
 	var st unix.Stat_t
-	if err := retryErr(func() error { return unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
 		return Info{}, pathErr("lstat", clean, err)
 	}
 	info := infoFromStat(&st)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +29,7 @@ func (r *Root) WriteFile(p string, src io.Reader, mode fs.FileMode, uid, gid int
 	create := func() (int, error) {
 		return unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	}
-	fd, err := retry(create)
+	fd, err := unixfs.Retry(create)
 	if errors.Is(err, unix.EEXIST) {
 		// Something is there (O_EXCL never follows a link): replace it
 		// unless it is a directory. Trying the create first spares the
@@ -36,7 +37,7 @@ func (r *Root) WriteFile(p string, src io.Reader, mode fs.FileMode, uid, gid int
 		if err := removeNonDir(pfd, base, clean); err != nil {
 			return pathErr("write", clean, err)
 		}
-		fd, err = retry(create)
+		fd, err = unixfs.Retry(create)
 	}
 	if err != nil {
 		return pathErr("write", clean, err)
@@ -62,10 +63,10 @@ func fillFile(f *os.File, src io.Reader, mode fs.FileMode, uid, gid int) error {
 		return fmt.Errorf("copying content: %w", err)
 	}
 	fd := int(f.Fd())
-	if err := retryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
-	if err := retryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
@@ -85,10 +86,10 @@ func (r *Root) Symlink(target, p string, uid, gid int, mtime time.Time) error {
 	if err := removeNonDir(pfd, base, clean); err != nil {
 		return pathErr("symlink", clean, err)
 	}
-	if err := retryErr(func() error { return unix.Symlinkat(target, pfd, base) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Symlinkat(target, pfd, base) }); err != nil {
 		return pathErr("symlink", clean, err)
 	}
-	if err := retryErr(func() error { return unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
 		return pathErr("lchown", clean, err)
 	}
 	if err := setTimes(pfd, base, mtime); err != nil {
@@ -111,7 +112,7 @@ func (r *Root) Mkdir(p string, mode fs.FileMode, uid, gid int, mtime time.Time) 
 	if err := ensureDir(pfd, base); err != nil {
 		return pathErr("mkdir", clean, err)
 	}
-	dfd, err := retry(func() (int, error) {
+	dfd, err := unixfs.Retry(func() (int, error) {
 		return unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
@@ -132,12 +133,12 @@ func (r *Root) Mkdir(p string, mode fs.FileMode, uid, gid int, mtime time.Time) 
 // in dirfd, replacing any other file there.
 func ensureDir(dirfd int, base string) error {
 	for i := 0; ; i++ {
-		err := retryErr(func() error { return unix.Mkdirat(dirfd, base, 0o700) })
-		if !errors.Is(err, unix.EEXIST) || i >= maxRetries {
+		err := unixfs.RetryErr(func() error { return unix.Mkdirat(dirfd, base, 0o700) })
+		if !errors.Is(err, unix.EEXIST) || i >= unixfs.MaxRetries {
 			return err
 		}
 		var st unix.Stat_t
-		if err := retryErr(func() error { return unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+		if err := unixfs.RetryErr(func() error { return unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				continue // removed meanwhile: try again
 			}
@@ -154,10 +155,10 @@ func ensureDir(dirfd int, base string) error {
 
 // chownChmod sets the owner, then the mode, of the open file fd.
 func chownChmod(fd int, mode fs.FileMode, uid, gid int) error {
-	if err := retryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
-	if err := retryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
+	if err := unixfs.RetryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
@@ -175,7 +176,7 @@ func (r *Root) Chtimes(p string, mtime time.Time) error {
 	defer closeFd(pfd)
 	if mtime.IsZero() {
 		var st unix.Stat_t
-		err = retryErr(func() error { return unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) })
+		err = unixfs.RetryErr(func() error { return unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) })
 	} else {
 		err = setTimes(pfd, base, mtime)
 	}
@@ -192,7 +193,7 @@ func setTimes(dirfd int, base string, mtime time.Time) error {
 		return nil
 	}
 	ts := unix.Timespec{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}
-	return retryErr(func() error {
+	return unixfs.RetryErr(func() error {
 		return unix.UtimesNanoAt(dirfd, base, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
 	})
 }
@@ -201,7 +202,7 @@ func setTimes(dirfd int, base string, mtime time.Time) error {
 // directory is an error naming the image path clean.
 func removeNonDir(dirfd int, base, clean string) error {
 	var st unix.Stat_t
-	err := retryErr(func() error { return unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	err := unixfs.RetryErr(func() error { return unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) })
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}

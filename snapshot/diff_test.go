@@ -316,16 +316,20 @@ func TestDiffRefusesWhiteoutNames(t *testing.T) {
 	requireRoot(t)
 	state := t.TempDir()
 	chain := testChain(t)
-	for name, sn := range snapshotters(t, state) {
-		t.Run(name, func(t *testing.T) {
-			m, err := sn.Prepare(context.Background(), chain)
-			must(t, err)
-			defer func() { must(t, m.Release()) }()
-			writeFile(t, m.Root()+"/etc/.wh.conf", "", 0o644)
-			if _, err := m.Diff(context.Background()); err == nil || !strings.Contains(err.Error(), "whiteout") {
-				t.Errorf("Diff = %v, want an error about the whiteout name", err)
-			}
-		})
+	// Each would read as a whiteout, an opaque marker, AUFS metadata or a
+	// malformed whiteout once in a layer.
+	for _, file := range []string{"etc/.wh.conf", ".wh..wh..opq", "etc/.wh..wh.aufs", "etc/.wh."} {
+		for name, sn := range snapshotters(t, state) {
+			t.Run(name+"/"+file, func(t *testing.T) {
+				m, err := sn.Prepare(context.Background(), chain)
+				must(t, err)
+				defer func() { must(t, m.Release()) }()
+				writeFile(t, m.Root()+"/"+file, "", 0o644)
+				if _, err := m.Diff(context.Background()); err == nil || !strings.Contains(err.Error(), "whiteout") {
+					t.Errorf("Diff = %v, want an error about the whiteout name", err)
+				}
+			})
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -48,7 +47,7 @@ func diff(ctx context.Context, t trees, lowerRoot, newRoot *node) ([]tarutil.Ent
 		return nil, err
 	}
 	if opaque {
-		d.out = append(d.out, emitted{e: whiteoutEntry(newRoot, whiteoutOpaque)})
+		d.out = append(d.out, emitted{e: whiteoutEntry(newRoot, tarutil.WhiteoutOpaque)})
 	}
 	return d.entries()
 }
@@ -95,7 +94,7 @@ func (d *differ) dir(l, n *node) (opaque bool, err error) {
 		}
 	}
 	if len(lower) > 0 && !survivor {
-		d.out = append(d.out, emitted{e: whiteoutEntry(n, whiteoutOpaque)})
+		d.out = append(d.out, emitted{e: whiteoutEntry(n, tarutil.WhiteoutOpaque)})
 		for _, name := range slices.Sorted(maps.Keys(cur)) {
 			if err := d.tree(cur[name]); err != nil {
 				return false, err
@@ -105,7 +104,7 @@ func (d *differ) dir(l, n *node) (opaque bool, err error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(lower)) {
 		if _, ok := cur[name]; !ok {
-			d.out = append(d.out, emitted{e: whiteoutEntry(n, whiteoutPrefix+name)})
+			d.out = append(d.out, emitted{e: whiteoutEntry(n, tarutil.WhiteoutPrefix+name)})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cur)) {
@@ -174,8 +173,8 @@ func (d *differ) tree(n *node) error {
 
 // add adds the entry of n.
 func (d *differ) add(n *node) error {
-	if strings.HasPrefix(path.Base(n.rel), whiteoutPrefix) {
-		return fmt.Errorf("%q: a layer cannot hold a name starting with %q (it would read as a whiteout)", n.rel, whiteoutPrefix)
+	if kind, _, err := tarutil.ClassifyName(n.rel); err != nil || kind != tarutil.NameOrdinary {
+		return fmt.Errorf("%q: a layer cannot hold a name starting with %q (it would read as a whiteout)", n.rel, tarutil.WhiteoutPrefix)
 	}
 	e, ok, err := entryOf(n)
 	if err != nil {

@@ -20,16 +20,6 @@ import (
 // read is opened without following a final symlink and checked to be the
 // inode that was listed.
 
-// overlayOpaqueXattr marks an overlayfs directory whose lower layers are
-// hidden.
-const overlayOpaqueXattr = "trusted.overlay.opaque"
-
-// OCI whiteout names.
-const (
-	whiteoutPrefix = ".wh."
-	whiteoutOpaque = ".wh..wh..opq"
-)
-
 // node is one file system object on one side of a comparison.
 type node struct {
 	// rel is the slash-separated path below the tree's root, "" for the
@@ -112,12 +102,12 @@ func openDir(path string) (*os.File, error) {
 // opaque xattr.
 func isOpaqueDir(path string) (bool, error) {
 	var buf [4]byte
-	n, err := unix.Lgetxattr(path, overlayOpaqueXattr, buf[:])
+	n, err := unix.Lgetxattr(path, tarutil.OverlayOpaqueXattr, buf[:])
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.ERANGE):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("reading %s of %q: %w", overlayOpaqueXattr, path, err)
+		return false, fmt.Errorf("reading %s of %q: %w", tarutil.OverlayOpaqueXattr, path, err)
 	}
 	return string(buf[:n]) == "y", nil
 }

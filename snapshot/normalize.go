@@ -88,7 +88,7 @@ func child(rel, name string) string {
 // useOpaque reports whether the layer marks the directory rel opaque,
 // counting the marker as used.
 func (n *normalizer) useOpaque(rel string) bool {
-	name := child(rel, whiteoutOpaque)
+	name := child(rel, tarutil.WhiteoutOpaque)
 	if n.byName[name] == nil {
 		return false
 	}
@@ -182,7 +182,7 @@ func (n *normalizer) sameAsEntry(p string, e *tarutil.Entry, st *unix.Stat_t) (b
 // whiteout normalizes an overlay whiteout device, which the layer must
 // hold as a ".wh." entry: Apply makes it with mknod, mode 0.
 func (n *normalizer) whiteout(p, rel string) (bool, error) {
-	name := child(path.Dir("/" + rel)[1:], whiteoutPrefix+path.Base(rel))
+	name := child(path.Dir("/" + rel)[1:], tarutil.WhiteoutPrefix+path.Base(rel))
 	if n.byName[name] == nil || n.byName[rel] != nil {
 		return false, nil
 	}
@@ -239,12 +239,12 @@ func (n *normalizer) xattrs(p string, want map[string]string, strip, opaque bool
 			return false, fmt.Errorf("reading xattr %s of %q: %w", key, p, err)
 		}
 		switch {
-		case key == overlayOpaqueXattr && opaque:
+		case key == tarutil.OverlayOpaqueXattr && opaque:
 			if string(val) != "y" {
 				return false, nil
 			}
 			sawOpaque = true
-		case key == overlayOpaqueXattr:
+		case key == tarutil.OverlayOpaqueXattr:
 			return false, nil
 		case !tarutil.KeepXattr(key) && !strings.HasPrefix(key, "trusted.overlay.") && !strings.HasPrefix(key, "user.overlay."):
 			return false, nil // e.g. an ACL: a layer drops it

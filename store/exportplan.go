@@ -63,7 +63,11 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 			if ref.digest != "" {
 				return plan, fmt.Errorf("exporting %q: a digest reference cannot name an exported image", img.Name)
 			}
-			tag, full := tagOrDefault(ref.tag), dockerFullName(ref)
+			tag := tagOrDefault(ref.tag)
+			full, err := dockerFullName(ref)
+			if err != nil {
+				return plan, fmt.Errorf("exporting %q: %w", img.Name, err)
+			}
 			if prev, ok := byTag[tag]; ok {
 				if prev.Annotations[AnnotationContainerdImageName] == full && prev.Digest == desc.Digest {
 					continue

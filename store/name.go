@@ -1,87 +1,76 @@
 package store
 
 import (
-	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 )
-
-// The docker reference grammar (github.com/distribution/reference).
-var (
-	pathComponentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
-	domainRE        = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	tagRE           = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-)
-
-// maxNameLength is the longest repository name (domain and path) allowed.
-const maxNameLength = 255
 
 // defaultTag is the tag a name without one gets.
 const defaultTag = "latest"
 
-// reference is a parsed image reference.
-type reference struct {
-	domain string // registry host[:port] as written, or "" when none was given
-	path   string // repository path below the domain
+// imageRef is an image reference parsed by the docker grammar
+// (github.com/distribution/reference), kept as written.
+type imageRef struct {
+	name   string // [domain/]path as written: no "docker.io/" or "library/" added
 	tag    string // "" when none was given
 	digest digest.Digest
 }
 
 // repo returns the repository name as it was written.
-func (r reference) repo() string {
-	if r.domain == "" {
-		return r.path
-	}
-	return r.domain + "/" + r.path
-}
+func (r imageRef) repo() string { return r.name }
 
-// parseReference parses [domain/]path[:tag][@digest] by the docker grammar.
-// The first component is a domain when it contains "." or ":", is
-// "localhost", or has upper-case letters, as Docker decides.
-func parseReference(s string) (reference, error) {
-	var ref reference
-	if s == "" {
-		return ref, errors.New("invalid image name: empty")
+// parseReference parses [domain/]path[:tag][@digest] by the docker grammar
+// (reference.Parse). The whole name, domain included, is at most 255
+// characters, a first component Docker reads as a registry must be one
+// (see checkRegistry), and a digest must be a valid sha256 one.
+func parseReference(s string) (imageRef, error) {
+	parsed, err := reference.Parse(s)
+	if err != nil {
+		return imageRef{}, fmt.Errorf("invalid image name %q: %w", s, err)
 	}
-	rest := s
-	if at := strings.IndexByte(rest, '@'); at >= 0 {
-		d := digest.Digest(rest[at+1:])
-		if err := validateDigest(d); err != nil {
-			return ref, fmt.Errorf("invalid image name %q: %w", s, err)
+	named, ok := parsed.(reference.Named)
+	if !ok {
+		return imageRef{}, fmt.Errorf("invalid image name %q: no repository name", s)
+	}
+	ref := imageRef{name: named.Name()}
+	if len(ref.name) > reference.RepositoryNameTotalLengthMax {
+		return imageRef{}, fmt.Errorf("invalid image name %q: %w", s, reference.ErrNameTooLong)
+	}
+	if err := checkRegistry(ref.name); err != nil {
+		return imageRef{}, fmt.Errorf("invalid image name %q: %w", s, err)
+	}
+	if t, ok := named.(reference.Tagged); ok {
+		ref.tag = t.Tag()
+	}
+	if d, ok := named.(reference.Digested); ok {
+		if err := validateDigest(d.Digest()); err != nil {
+			return imageRef{}, fmt.Errorf("invalid image name %q: %w", s, err)
 		}
-		ref.digest = d
-		rest = rest[:at]
-	}
-	if i := strings.LastIndexByte(rest, ':'); i > strings.LastIndexByte(rest, '/') {
-		ref.tag = rest[i+1:]
-		rest = rest[:i]
-		if !tagRE.MatchString(ref.tag) {
-			return ref, fmt.Errorf("invalid image name %q: invalid tag %q", s, ref.tag)
-		}
-	}
-	if len(rest) > maxNameLength {
-		return ref, fmt.Errorf("invalid image name %q: repository name longer than %d characters", s, maxNameLength)
-	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		first := rest[:i]
-		if strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first {
-			ref.domain = first
-			rest = rest[i+1:]
-			if !domainRE.MatchString(ref.domain) {
-				return ref, fmt.Errorf("invalid image name %q: invalid registry %q", s, ref.domain)
-			}
-		}
-	}
-	ref.path = rest
-	for _, c := range strings.Split(rest, "/") {
-		if !pathComponentRE.MatchString(c) {
-			return ref, fmt.Errorf("invalid image name %q: invalid repository component %q (lowercase letters, digits and separators . _ __ - only)", s, c)
-		}
+		ref.digest = d.Digest()
 	}
 	return ref, nil
+}
+
+// checkRegistry refuses a name that reference.Parse and Docker's reading
+// (reference.ParseNormalizedNamed) split differently at its first
+// component. Docker takes a first component with "." or ":", "localhost"
+// or upper case for a registry, and then it must be a valid host[:port]
+// ("my_host.com/app" is refused, where Parse would read a path); anything
+// else is a repository path component ("[ab]/app" is refused, where Parse
+// would read an IPv6 host).
+func checkRegistry(name string) error {
+	first, _, ok := strings.Cut(name, "/")
+	if !ok {
+		return nil // a single component is never a registry
+	}
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil || reference.Domain(named) == "" {
+		return fmt.Errorf("invalid registry or repository component %q", first)
+	}
+	return nil
 }
 
 // NormalizeName validates an image tag reference by the docker grammar and
@@ -108,14 +97,20 @@ func tagOrDefault(tag string) string {
 }
 
 // dockerFullName returns Docker's fully qualified form of ref's name and
-// tag: "app" -> "docker.io/library/app:latest", "localhost:5000/x:1" stays.
-func dockerFullName(ref reference) string {
-	domain, path := ref.domain, ref.path
-	if domain == "" || domain == "index.docker.io" {
-		domain = "docker.io"
+// tag (reference.ParseNormalizedNamed, then TagNameOnly): "app" ->
+// "docker.io/library/app:latest", "localhost:5000/x:1" stays. A digest is
+// left out. It fails for the few names Docker cannot qualify: 64 hex
+// digits, which Docker takes for an image ID, and names over 255
+// characters once "library/" is added.
+func dockerFullName(ref imageRef) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref.name)
+	if err != nil {
+		return "", fmt.Errorf("invalid image name %q: %w", ref.name, err)
 	}
-	if domain == "docker.io" && !strings.Contains(path, "/") {
-		path = "library/" + path
+	if ref.tag != "" {
+		if named, err = reference.WithTag(named, ref.tag); err != nil {
+			return "", fmt.Errorf("invalid image name %q: %w", ref.name, err)
+		}
 	}
-	return domain + "/" + path + ":" + tagOrDefault(ref.tag)
+	return reference.TagNameOnly(named).String(), nil
 }

@@ -47,6 +47,14 @@ func TestNormalizeName(t *testing.T) {
 		{"app:dev@sha256:" + strings.Repeat("a", 64), ""},
 		{strings.Repeat("a", 256), ""},
 		{"../../etc", ""},
+		// Where reference.Parse and Docker's reading of the first
+		// component differ, the name is refused.
+		{"my_host.com/app", ""},
+		{"[ab]/app", ""},
+		{strings.Repeat("a", 64), strings.Repeat("a", 64) + ":latest"},
+		{"x/" + strings.Repeat("a", 253), "x/" + strings.Repeat("a", 253) + ":latest"},
+		{"x/" + strings.Repeat("a", 254), ""},
+		{"app@sha512:" + strings.Repeat("a", 128), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -81,9 +89,23 @@ func TestDockerFullName(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := dockerFullName(ref); got != tt.want {
-				t.Errorf("dockerFullName(%q) = %q, want %q", tt.in, got, tt.want)
+			if got, err := dockerFullName(ref); err != nil || got != tt.want {
+				t.Errorf("dockerFullName(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDockerFullNameRefuses(t *testing.T) {
+	// Docker takes 64 hex digits for an image ID, and "library/" makes
+	// this name too long.
+	for _, in := range []string{strings.Repeat("a", 64), strings.Repeat("a", 250)} {
+		ref, err := parseReference(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := dockerFullName(ref); err == nil {
+			t.Errorf("dockerFullName(%q) = %q, want an error", in, got)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,13 +42,6 @@ type ApplyOptions struct {
 	MaxBytes int64
 }
 
-// Whiteout names of the OCI image-spec.
-const (
-	whiteoutPrefix = ".wh."
-	whiteoutMeta   = ".wh..wh."
-	whiteoutOpaque = ".wh..wh..opq"
-)
-
 // errUnsafe marks entries refused because they would leave the root, change
 // its type, or are otherwise malformed.
 var errUnsafe = errors.New("unsafe entry")
@@ -79,31 +71,13 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 	a := &applier{
 		rootfd:   rootfd,
 		opts:     opts,
-		seen:     make(map[string]bool),
-		touched:  make(map[string]bool),
+		names:    newLayerNames(),
 		whiteout: make(map[string]bool),
 	}
 	tr := tar.NewReader(LimitReader(r, opts.MaxBytes))
-	last := ""
-	for {
-		if err := ctx.Err(); err != nil {
-			return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && !(errors.Is(err, tar.ErrInsecurePath) && hdr != nil) {
-			where := "the first tar header"
-			if last != "" {
-				where = fmt.Sprintf("the tar header after entry %q", last)
-			}
-			return a.written, fmt.Errorf("applying layer %s: reading %s: %w", layerLabel(opts.LayerName), where, err)
-		}
-		last = hdr.Name
-		if err := a.entry(hdr, tr); err != nil {
-			return a.written, fmt.Errorf("applying layer %s: entry %q: %w", layerLabel(opts.LayerName), hdr.Name, err)
-		}
+	err = eachEntry(ctx, tr, func(hdr *tar.Header) error { return a.entry(hdr, tr) })
+	if err != nil {
+		return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
 	}
 	if err := a.setDirTimes(); err != nil {
 		return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
@@ -123,11 +97,8 @@ type applier struct {
 	rootfd  int
 	opts    ApplyOptions
 	written int64
-	// seen holds every cleaned name of this layer, to refuse duplicates.
-	seen map[string]bool
-	// touched holds the names this layer created, and their parents: an
-	// opaque marker must not remove them.
-	touched map[string]bool
+	// names holds the layer's names and those it touched.
+	names layerNames
 	// whiteout holds the overlay whiteout devices this layer created.
 	whiteout map[string]bool
 	// dirs lists directory entries whose mtimes are set at the end.
@@ -140,104 +111,35 @@ type dirTime struct {
 	mtime time.Time
 }
 
-// cleanName maps a tar name to a clean root-relative name ("." is the
-// root). A leading "/" is the root; names climbing above it are refused.
-func cleanName(raw string) (string, error) {
-	if raw == "" {
-		return "", fmt.Errorf("%w: empty name", errUnsafe)
-	}
-	if strings.ContainsRune(raw, 0) {
-		return "", fmt.Errorf("%w: name contains NUL", errUnsafe)
-	}
-	name := path.Clean(strings.TrimLeft(raw, "/"))
-	if name == ".." || strings.HasPrefix(name, "../") {
-		return "", fmt.Errorf("%w: name leaves the root", errUnsafe)
-	}
-	return name, nil
-}
-
-// markTouched records name and its parents as belonging to this layer.
-func (a *applier) markTouched(name string) {
-	for name != "." && !a.touched[name] {
-		a.touched[name] = true
-		name = path.Dir(name)
-	}
-}
-
 // entry applies one tar entry.
 func (a *applier) entry(hdr *tar.Header, body io.Reader) error {
-	if hdr.Typeflag == tar.TypeXGlobalHeader {
-		return nil
-	}
-	name, err := cleanName(hdr.Name)
-	if err != nil {
+	e, ok, err := a.names.classify(hdr)
+	switch {
+	case err != nil || !ok:
 		return err
-	}
-	if a.seen[name] {
-		return fmt.Errorf("%w: duplicate entry %q in the layer", errUnsafe, name)
-	}
-	a.seen[name] = true
-	if name == "." {
-		if hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%w: an entry of type %q would replace the root directory", errUnsafe, hdr.Typeflag)
-		}
+	case e.name == ".":
 		return a.rootDir(hdr)
+	case e.kind == NameOpaque:
+		return a.opaque(e.concerns)
+	case e.kind == NameWhiteout:
+		return a.whiteoutName(path.Dir(e.concerns), path.Base(e.concerns))
 	}
-	if isAufsMeta(name) {
-		return nil
-	}
-	parent, base := path.Dir(name), path.Base(name)
-	if base == whiteoutOpaque {
-		return a.opaque(parent)
-	}
-	if strings.HasPrefix(base, whiteoutPrefix) {
-		target := strings.TrimPrefix(base, whiteoutPrefix)
-		if target == "" || target == "." || target == ".." {
-			return fmt.Errorf("%w: invalid whiteout %q", errUnsafe, base)
-		}
-		return a.whiteoutName(parent, target)
-	}
-	return a.create(hdr, body, name, parent, base)
-}
-
-// isAufsMeta reports whether a component of name is AUFS metadata
-// (".wh..wh.*" other than a final opaque marker).
-func isAufsMeta(name string) bool {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		if strings.HasPrefix(p, whiteoutMeta) && (p != whiteoutOpaque || i != len(parts)-1) {
-			return true
-		}
-	}
-	return false
+	return a.create(hdr, body, e.name, path.Dir(e.name), path.Base(e.name))
 }
 
 // create makes the object described by hdr at name, replacing whatever
 // lower layers left there unless both are directories.
 func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base string) error {
-	kind, err := kindOf(hdr.Typeflag)
+	kind, link, err := checkCreate(hdr)
 	if err != nil {
 		return err
-	}
-	if isSparse(hdr) {
-		// A few bytes of sparse map could expand to terabytes of zeros.
-		return fmt.Errorf("%w: sparse files are not supported", errUnsafe)
-	}
-	var link string
-	if kind == tar.TypeLink {
-		if link, err = cleanName(hdr.Linkname); err != nil {
-			return fmt.Errorf("hardlink target %q: %w", hdr.Linkname, err)
-		}
-		if link == "." {
-			return fmt.Errorf("%w: hardlink to the root", errUnsafe)
-		}
 	}
 	pfd, err := mkdirAllInRoot(a.rootfd, parent)
 	if err != nil {
 		return fmt.Errorf("opening parent directory: %w", err)
 	}
 	defer unix.Close(pfd)
-	a.markTouched(name)
+	a.names.markTouched(name)
 
 	overWhiteout := a.whiteout[name]
 	delete(a.whiteout, name)
@@ -270,32 +172,6 @@ func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base str
 	default:
 		return a.special(pfd, base, kind, hdr, at)
 	}
-}
-
-// kindOf maps a tar type flag to the object Apply creates.
-func kindOf(flag byte) (byte, error) {
-	switch flag {
-	case tar.TypeReg, tar.TypeRegA:
-		return tar.TypeReg, nil
-	case tar.TypeDir, tar.TypeSymlink, tar.TypeLink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return flag, nil
-	default:
-		return 0, fmt.Errorf("unsupported tar entry type %q", flag)
-	}
-}
-
-// isSparse reports whether hdr describes a GNU sparse file, in the old GNU
-// format or in one of the PAX encodings.
-func isSparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }
 
 // rootDir applies a directory entry naming the root itself.

@@ -153,7 +153,7 @@ func isOverlayWhiteout(t testing.TB, p string) bool {
 
 func opaqueXattr(p string) string {
 	buf := make([]byte, 16)
-	n, err := unix.Lgetxattr(p, overlayOpaqueXattr, buf)
+	n, err := unix.Lgetxattr(p, OverlayOpaqueXattr, buf)
 	if err != nil {
 		return ""
 	}
@@ -163,7 +163,7 @@ func opaqueXattr(p string) string {
 func TestApplyOverlayWhiteouts(t *testing.T) {
 	requireRoot(t)
 	forged := dirE("forged/")
-	forged.hdr.PAXRecords = map[string]string{"SCHILY.xattr." + overlayOpaqueXattr: "y", "SCHILY.xattr.user.ok": "1"}
+	forged.hdr.PAXRecords = map[string]string{"SCHILY.xattr." + OverlayOpaqueXattr: "y", "SCHILY.xattr.user.ok": "1"}
 	tests := []struct {
 		name  string
 		lower []tEntry

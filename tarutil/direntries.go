@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -151,8 +152,7 @@ func (w *walker) opener(rel string, id fileID) func() (io.ReadCloser, error) {
 			return nil, fmt.Errorf("opening %q: %w", dir, err)
 		}
 		defer unix.Close(dfd)
-		fd, err := openat2(dfd, rel, unix.O_RDONLY|unix.O_NOFOLLOW,
-			unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+		fd, err := unixfs.Openat2(dfd, rel, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW, Resolve: resolveBeneathNoLinks})
 		if err != nil {
 			return nil, fmt.Errorf("opening %q beneath %q: %w", rel, dir, err)
 		}

@@ -53,7 +53,7 @@ func buildSourceTree(t testing.TB, dir string) {
 	file("app/xattrs", "x", 0o644, 0, 0)
 	check(unix.Lsetxattr(p("app/xattrs"), "user.foo", []byte("bar"), 0))
 	check(unix.Lsetxattr(p("app/xattrs"), "trusted.keep", []byte("1"), 0))
-	check(unix.Lsetxattr(p("app/xattrs"), overlayOpaqueXattr, []byte("y"), 0))
+	check(unix.Lsetxattr(p("app/xattrs"), OverlayOpaqueXattr, []byte("y"), 0))
 	check(unix.Lsetxattr(p("app/bin"), "user.dir", []byte("d"), 0))
 	check(os.Link(p("app/data.txt"), p("app/hard")))
 	check(os.Link(p("app/data.txt"), p("zz/hard2")))

@@ -7,44 +7,34 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
 // This file holds the fd-relative file system primitives Apply and
 // DirEntries are built on. Every untrusted path is resolved by openat2
-// relative to a directory fd; final components are never followed.
+// (unixfs.Openat2, which retries EINTR and EAGAIN) relative to a directory
+// fd; final components are never followed.
 
 // resolveInRoot is how paths inside an image root are resolved: with chroot
 // semantics, so absolute symlinks and ".." stay inside the root.
 const resolveInRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 
-// openat2 wraps unix.Openat2, retrying on EINTR and on the EAGAIN the kernel
-// returns when a concurrent rename might have made a RESOLVE_IN_ROOT or
-// RESOLVE_BENEATH lookup unsafe.
-func openat2(dirfd int, name string, flags uint64, resolve uint64) (int, error) {
-	how := &unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Resolve: resolve}
-	for range 64 {
-		fd, err := unix.Openat2(dirfd, name, how)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-			continue
-		}
-		return fd, err
-	}
-	return -1, fmt.Errorf("openat2 %q: %w", name, unix.EAGAIN)
-}
+// resolveBeneathNoLinks is how a path below a directory is resolved when no
+// component may be a symlink.
+const resolveBeneathNoLinks = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
 
 // openDirInRoot opens the directory rel (slash-separated, "." for the root)
 // inside root as an O_PATH fd, resolving every component with chroot
 // semantics.
 func openDirInRoot(rootfd int, rel string) (int, error) {
-	return openat2(rootfd, rel, unix.O_PATH|unix.O_DIRECTORY, resolveInRoot)
+	return unixfs.Openat2(rootfd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY, Resolve: resolveInRoot})
 }
 
 // openChild opens the single component name inside dirfd without following
 // any symlink.
 func openChild(dirfd int, name string, flags uint64) (int, error) {
-	return openat2(dirfd, name, flags|unix.O_NOFOLLOW,
-		unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+	return unixfs.Openat2(dirfd, name, &unix.OpenHow{Flags: flags | unix.O_NOFOLLOW, Resolve: resolveBeneathNoLinks})
 }
 
 // mkdirAllInRoot opens the directory rel inside root, creating missing

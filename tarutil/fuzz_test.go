@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,7 +79,9 @@ func TestFuzzCorpusCurrent(t *testing.T) {
 }
 
 // FuzzApply applies arbitrary bytes as a layer; whatever happens, nothing
-// beside the root may change and nothing may panic.
+// beside the root may change and nothing may panic. Where Apply (without
+// overlay markers) succeeds, Paths must accept the layer and list what
+// Apply left.
 func FuzzApply(f *testing.F) {
 	f.Add(buildTar(f, reg("a", "x"), symE("l", "/"), reg("l/b", "y")), false)
 	f.Fuzz(func(t *testing.T, data []byte, overlay bool) {
@@ -94,6 +97,16 @@ func FuzzApply(f *testing.F) {
 		}
 		if d := before.diff(s.outside(t)); len(d) > 0 {
 			t.Fatalf("outside the root changed:\n%s", strings.Join(d, "\n"))
+		}
+		if err != nil || overlay {
+			return
+		}
+		p := NewPaths()
+		if err := p.ApplyHeaders(context.Background(), bytes.NewReader(data)); err != nil {
+			t.Fatalf("Apply succeeded, Paths: %v", err)
+		}
+		if got, want := pathsList(p), listTree(t, s.root); !slices.Equal(got, want) {
+			t.Fatalf("Paths %q\nApply %q", got, want)
 		}
 	})
 }

@@ -8,10 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// overlayOpaqueXattr marks an overlayfs directory whose lower layers are
-// hidden.
-const overlayOpaqueXattr = "trusted.overlay.opaque"
-
 // joinName joins a clean root-relative directory name and a child name.
 func joinName(dir, child string) string {
 	if dir == "." {
@@ -30,7 +26,7 @@ func (a *applier) opaque(dir string) error {
 		return fmt.Errorf("opening opaque directory: %w", err)
 	}
 	defer unix.Close(dfd)
-	a.markTouched(dir)
+	a.names.markTouched(dir)
 	if err := a.clearLower(dfd, dir); err != nil {
 		return fmt.Errorf("clearing opaque directory: %w", err)
 	}
@@ -50,7 +46,7 @@ func (a *applier) clearLower(dirfd int, dirName string) error {
 	defer unix.Close(fd)
 	for _, child := range names {
 		childName := joinName(dirName, child)
-		if !a.touched[childName] {
+		if !a.names.touched[childName] {
 			if err := removeAllAt(fd, child); err != nil {
 				return err
 			}
@@ -83,8 +79,8 @@ func setOpaque(dirfd int) error {
 		return fmt.Errorf("opening directory to mark it opaque: %w", err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Fsetxattr(fd, overlayOpaqueXattr, []byte("y"), 0); err != nil {
-		return fmt.Errorf("setting %s: %w", overlayOpaqueXattr, err)
+	if err := unix.Fsetxattr(fd, OverlayOpaqueXattr, []byte("y"), 0); err != nil {
+		return fmt.Errorf("setting %s: %w", OverlayOpaqueXattr, err)
 	}
 	return nil
 }
@@ -94,7 +90,7 @@ func setOpaque(dirfd int) error {
 // A name this layer created is left alone.
 func (a *applier) whiteoutName(dir, target string) error {
 	name := joinName(dir, target)
-	if a.touched[name] {
+	if a.names.touched[name] {
 		return nil
 	}
 	if a.opts.Whiteouts != WhiteoutOverlay {
@@ -119,7 +115,7 @@ func (a *applier) whiteoutName(dir, target string) error {
 	if err := unix.Mknodat(pfd, target, unix.S_IFCHR, 0); err != nil {
 		return fmt.Errorf("creating overlay whiteout %q: %w", path.Clean(name), err)
 	}
-	a.markTouched(name)
+	a.names.markTouched(name)
 	a.whiteout[name] = true
 	return nil
 }

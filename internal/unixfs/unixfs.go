@@ -1,6 +1,7 @@
-// Package unixfs holds the small conversions between Linux stat data and
-// Go file modes that the descriptor-based walkers (rootfs, buildcontext)
-// share.
+// Package unixfs holds the small system-call helpers the descriptor-based
+// file code (rootfs, buildcontext, tarutil, executor) shares: stat-mode
+// conversion, readlinkat, and the bounded EINTR/EAGAIN retries of openat2
+// and other calls.
 package unixfs
 
 import (
@@ -40,12 +41,15 @@ func FileMode(m uint32) fs.FileMode {
 }
 
 // Readlinkat reads the target of the symbolic link name in the directory
-// dirfd, whatever its length, retrying on EINTR. Errors are the bare errno.
+// dirfd, retrying on EINTR at most MaxRetries times. Targets longer than
+// 4*PATH_MAX (the kernel writes none longer than PATH_MAX) fail with
+// ENAMETOOLONG. Errors, a last EINTR included, are the bare errno.
 func Readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
+	for size, tries := 256, 0; ; size *= 2 {
 		buf := make([]byte, size)
 		n, err := unix.Readlinkat(dirfd, name, buf)
-		if errors.Is(err, unix.EINTR) {
+		if errors.Is(err, unix.EINTR) && tries < MaxRetries {
+			tries++
 			size /= 2 // the same size again
 			continue
 		}
@@ -54,6 +58,9 @@ func Readlinkat(dirfd int, name string) (string, error) {
 		}
 		if n < size {
 			return string(buf[:n]), nil
+		}
+		if size >= 4*unix.PathMax {
+			return "", unix.ENAMETOOLONG
 		}
 	}
 }
