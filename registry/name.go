@@ -32,6 +32,11 @@ func ParseRef(name string) (Ref, error) {
 		return Ref{}, fmt.Errorf("invalid image name %q: %w", name, err)
 	}
 	r := Ref{Registry: reference.Domain(named), Repository: reference.Path(named)}
+	if r.Registry == "" {
+		// distribution/reference reads "my_host.com/app" as a path with no
+		// domain, where Docker sees a host it cannot reach.
+		return Ref{}, fmt.Errorf("invalid image name %q: no registry host in it", name)
+	}
 	if c, ok := named.(reference.Canonical); ok {
 		if c.Digest().Algorithm() != digest.SHA256 {
 			return Ref{}, fmt.Errorf("invalid image name %q: only sha256 digests are supported", name)

@@ -22,6 +22,7 @@ func TestParseRef(t *testing.T) {
 		{in: "", err: true},
 		{in: "app:bad tag", err: true},
 		{in: "app@sha256:short", err: true},
+		{in: "my_host.com/app", err: true}, // a host distribution/reference reads as a path
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
