@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
@@ -55,7 +56,7 @@ const incompleteName = "incomplete"
 // started after entries existed (a cache from before it), or holds an
 // entry stored without its parent (imported from a remote cache).
 func (c *Cache) MayHaveChild(parent digest.Digest) bool {
-	if validateDigest(parent) != nil {
+	if digestcheck.Validate(parent) != nil {
 		return true
 	}
 	dir := c.parentsDir()
@@ -77,7 +78,7 @@ func (c *Cache) noteParent(parent digest.Digest) error {
 	}
 	name := incompleteName
 	if parent != "" {
-		if err := validateDigest(parent); err != nil {
+		if err := digestcheck.Validate(parent); err != nil {
 			return fmt.Errorf("parent key: %w", err)
 		}
 		name = parent.Encoded()
@@ -118,7 +119,7 @@ func isEmptyDir(dir string) (bool, error) {
 
 // path validates key and returns its entry file.
 func (c *Cache) path(key digest.Digest) (string, error) {
-	if err := validateDigest(key); err != nil {
+	if err := digestcheck.Validate(key); err != nil {
 		return "", fmt.Errorf("cache key: %w", err)
 	}
 	return filepath.Join(c.dir, key.Encoded()+".json"), nil
@@ -259,7 +260,7 @@ func (c *Cache) List() ([]Entry, error) {
 			continue
 		}
 		key := digest.NewDigestFromEncoded(digest.SHA256, hex)
-		if validateDigest(key) != nil {
+		if digestcheck.Validate(key) != nil {
 			continue
 		}
 		e, found, err := c.Get(key)

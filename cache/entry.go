@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -50,7 +51,7 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 
 // validate checks the digests an entry carries.
 func (e Entry) validate() error {
-	if err := validateDigest(e.Key); err != nil {
+	if err := digestcheck.Validate(e.Key); err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
 	if e.Layer == nil {
@@ -59,13 +60,13 @@ func (e Entry) validate() error {
 		}
 		return nil
 	}
-	if err := validateDigest(e.Layer.Digest); err != nil {
+	if err := digestcheck.Validate(e.Layer.Digest); err != nil {
 		return fmt.Errorf("layer: %w", err)
 	}
 	if e.Layer.Size < 0 {
 		return fmt.Errorf("layer: negative size %d", e.Layer.Size)
 	}
-	if err := validateDigest(e.DiffID); err != nil {
+	if err := digestcheck.Validate(e.DiffID); err != nil {
 		return fmt.Errorf("layer diffID: %w", err)
 	}
 	return nil

@@ -1,24 +1,9 @@
 package cache
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-
-	digest "github.com/opencontainers/go-digest"
 )
-
-// validateDigest accepts only well-formed sha256 digests.
-func validateDigest(d digest.Digest) error {
-	parsed, err := digest.Parse(string(d))
-	if err != nil {
-		return fmt.Errorf("invalid digest %q: %w", string(d), err)
-	}
-	if parsed.Algorithm() != digest.SHA256 {
-		return fmt.Errorf("invalid digest %q: only sha256 is supported", string(d))
-	}
-	return nil
-}
 
 // writeFileAtomic replaces path with data through a synced temporary file
 // in the same directory, then syncs the directory.

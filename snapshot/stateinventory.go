@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -35,7 +36,7 @@ func NativeBases(stateDir string) ([]digest.Digest, error) {
 // caller makes sure no build copies it, by holding the store's exclusive
 // lock. Removing a base that does not exist does nothing.
 func RemoveNativeBase(ctx context.Context, stateDir string, chainID digest.Digest) error {
-	if err := chainID.Validate(); err != nil || chainID.Algorithm() != digest.SHA256 {
+	if digestcheck.Validate(chainID) != nil {
 		return fmt.Errorf("removing native base: invalid chain ID %q", chainID)
 	}
 	dir := stateDir + "/native/" + chainID.Encoded()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -68,7 +69,7 @@ func (w *BlobWriter) Commit(want digest.Digest, wantSize int64) (ocispec.Descrip
 	}()
 	got := w.digester.Digest()
 	if want != "" {
-		if err := validateDigest(want); err != nil {
+		if err := digestcheck.Validate(want); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("committing blob: %w", err)
 		}
 		if got != want {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -43,7 +44,7 @@ func (s *Store) BlobFiles() ([]BlobFile, error) {
 			return nil, fmt.Errorf("listing blobs: %w", err)
 		}
 		b := BlobFile{Name: de.Name(), Size: fi.Size(), Regular: fi.Mode().IsRegular()}
-		if d := digest.NewDigestFromEncoded(digest.SHA256, de.Name()); validateDigest(d) == nil {
+		if d := digest.NewDigestFromEncoded(digest.SHA256, de.Name()); digestcheck.Validate(d) == nil {
 			b.Digest = d
 		}
 		out = append(out, b)

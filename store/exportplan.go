@@ -5,6 +5,7 @@ import (
 	"maps"
 	"sort"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -40,7 +41,7 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 	unnamed := map[digest.Digest]bool{}
 	for _, img := range images {
 		desc := img.Descriptor
-		if err := validateDigest(desc.Digest); err != nil {
+		if err := digestcheck.Validate(desc.Digest); err != nil {
 			return plan, fmt.Errorf("exporting %q: %w", img.Name, err)
 		}
 		if !isManifestType(desc.MediaType) && !isIndexType(desc.MediaType) {
@@ -100,7 +101,7 @@ func (s *Store) planExport(images []ExportImage) (exportPlan, error) {
 // walk adds desc and, for manifests and indexes, every blob it reaches to
 // seen, checking that each is present in the store or fetchable (CanGet).
 func (s *Store) walk(desc ocispec.Descriptor, seen map[digest.Digest]ocispec.Descriptor, depth int) error {
-	if err := validateDigest(desc.Digest); err != nil {
+	if err := digestcheck.Validate(desc.Digest); err != nil {
 		return err
 	}
 	if desc.Size < 0 {

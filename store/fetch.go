@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -61,7 +62,7 @@ func (s *Store) CanGet(d digest.Digest) bool {
 // fetchable returns the fetcher's descriptor of d, when it has a valid one.
 func (s *Store) fetchable(d digest.Digest) (ocispec.Descriptor, bool) {
 	l := s.lazy.Load()
-	if l == nil || validateDigest(d) != nil {
+	if l == nil || digestcheck.Validate(d) != nil {
 		return ocispec.Descriptor{}, false
 	}
 	desc, ok := l.lookup(d)

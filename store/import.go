@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -104,7 +105,7 @@ func readLayoutJSON(dir string, desc ocispec.Descriptor, v any) error {
 // copyIn copies blob desc from the layout at dir into the store, unless
 // the store has it already.
 func (s *Store) copyIn(dir string, desc ocispec.Descriptor) error {
-	if err := validateDigest(desc.Digest); err != nil {
+	if err := digestcheck.Validate(desc.Digest); err != nil {
 		return err
 	}
 	if s.HasBlob(desc.Digest) {

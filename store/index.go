@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -33,7 +34,7 @@ func (s *Store) Tag(name string, desc ocispec.Descriptor) error {
 	if err != nil {
 		return err
 	}
-	if err := validateDigest(desc.Digest); err != nil {
+	if err := digestcheck.Validate(desc.Digest); err != nil {
 		return fmt.Errorf("tagging %s: %w", n, err)
 	}
 	if !isManifestType(desc.MediaType) && !isIndexType(desc.MediaType) {
@@ -87,7 +88,7 @@ func (s *Store) Untag(name string) error {
 func (s *Store) Resolve(name string) (ocispec.Descriptor, error) {
 	if strings.HasPrefix(name, string(digest.SHA256)+":") {
 		d := digest.Digest(name)
-		if err := validateDigest(d); err != nil {
+		if err := digestcheck.Validate(d); err != nil {
 			return ocispec.Descriptor{}, err
 		}
 		return s.resolveDigest(name, d)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -46,7 +47,7 @@ func parseReference(s string) (imageRef, error) {
 		ref.tag = t.Tag()
 	}
 	if d, ok := named.(reference.Digested); ok {
-		if err := validateDigest(d.Digest()); err != nil {
+		if err := digestcheck.Validate(d.Digest()); err != nil {
 			return imageRef{}, fmt.Errorf("invalid image name %q: %w", s, err)
 		}
 		ref.digest = d.Digest()

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -68,7 +69,7 @@ func (s *Store) reachImages() (*reach, error) {
 
 // reachDescriptor adds desc and what it references to r and e.
 func (s *Store) reachDescriptor(r *reach, e *reachedEntry, desc ocispec.Descriptor, depth int) error {
-	if err := validateDigest(desc.Digest); err != nil {
+	if err := digestcheck.Validate(desc.Digest); err != nil {
 		return err
 	}
 	if desc.Size < 0 {
@@ -108,7 +109,7 @@ func (s *Store) reachManifest(r *reach, e *reachedEntry, desc ocispec.Descriptor
 		return fmt.Errorf("manifest %s: schema version %d, want 2", desc.Digest, m.SchemaVersion)
 	}
 	for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
-		if err := validateDigest(d.Digest); err != nil {
+		if err := digestcheck.Validate(d.Digest); err != nil {
 			return fmt.Errorf("manifest %s: %w", desc.Digest, err)
 		}
 		if d.Size < 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
@@ -29,7 +30,7 @@ const verifiedDir = "verified"
 // to the blob, or its replacement, changes that identity and forces a full
 // check again. Every reader still verifies what it reads.
 func (s *Store) VerifyLayer(desc ocispec.Descriptor, diffID digest.Digest) error {
-	if err := validateDigest(diffID); err != nil {
+	if err := digestcheck.Validate(diffID); err != nil {
 		return fmt.Errorf("layer %s: diffID: %w", desc.Digest, err)
 	}
 	path, err := s.BlobPath(desc.Digest)
@@ -108,7 +109,7 @@ func (s *Store) staleStamps() ([]string, error) {
 	var out []string
 	for _, n := range names {
 		d := digest.NewDigestFromEncoded(digest.SHA256, n)
-		if strings.HasPrefix(n, ".") || validateDigest(d) != nil || !s.HasBlob(d) {
+		if strings.HasPrefix(n, ".") || digestcheck.Validate(d) != nil || !s.HasBlob(d) {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}
@@ -120,7 +121,7 @@ func (s *Store) staleStamps() ([]string, error) {
 // digests from the bytes it committed (the builder's one-pass layer
 // writer) may call it.
 func (s *Store) MarkLayerVerified(desc ocispec.Descriptor, diffID digest.Digest) error {
-	if err := validateDigest(diffID); err != nil {
+	if err := digestcheck.Validate(diffID); err != nil {
 		return err
 	}
 	path, err := s.BlobPath(desc.Digest)

@@ -1,0 +1,2 @@
+// Package digestcheck validates the digests minibuild turns into file names.
+package digestcheck
