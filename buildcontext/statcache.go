@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/binenc"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
@@ -259,35 +260,13 @@ func (sc *statCache) save(root *os.Root) error {
 		}
 	}
 	data := statCacheFile{Dir: sc.dir, Entries: sc.entries}.encode()
-	if err := writeFileAtomic(sc.path, data); err != nil {
+	err := os.MkdirAll(filepath.Dir(sc.path), 0o755)
+	if err == nil {
+		err = atomicfile.WriteFile(sc.path, data, 0o600)
+	}
+	if err != nil {
 		return fmt.Errorf("saving stat cache: %w", err)
 	}
 	sc.changed = false
 	return nil
-}
-
-// writeFileAtomic replaces path with data via a synced temporary file in the
-// same directory and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

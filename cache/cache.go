@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
@@ -95,12 +96,7 @@ func (c *Cache) noteParent(parent digest.Digest) error {
 		return err
 	}
 	// Durable before the entry that relies on it.
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.SyncDir(dir)
 }
 
 // isEmptyDir reports whether the directory dir has no entries.
@@ -201,7 +197,7 @@ func (c *Cache) Put(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
 	// The file's mtime carries LastUsed from here on (see Touch).

@@ -242,10 +242,11 @@ func TestScanChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		bad.Encoded() + ".json": `{"key":"` + bad.String() + `","layer":{"digest":"sha256:zz","size":1},"diffID":"sha256:zz"}`,
-		"README":                "not an entry",
-		"abc.json":              "{}",
-		".tmp-123":              "partial",
+		bad.Encoded() + ".json":             `{"key":"` + bad.String() + `","layer":{"digest":"sha256:zz","size":1},"diffID":"sha256:zz"}`,
+		"README":                            "not an entry",
+		"abc.json":                          "{}",
+		".tmp-123":                          "partial",
+		"." + bad.Encoded() + ".json.tmp-4": "partial",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(entries, name), []byte(content), 0o644); err != nil {
@@ -269,7 +270,7 @@ func TestScanChangesNothing(t *testing.T) {
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("Scan corrupt = %v, want %v", paths, want)
 	}
-	if len(temps) != 1 || filepath.Base(temps[0]) != ".tmp-123" {
+	if len(temps) != 2 || filepath.Base(temps[0]) != "."+bad.Encoded()+".json.tmp-4" || filepath.Base(temps[1]) != ".tmp-123" {
 		t.Errorf("Scan temps = %v", temps)
 	}
 	for name := range files {
@@ -282,8 +283,10 @@ func TestScanChangesNothing(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if err := c.RemoveFile(temps[0]); err != nil {
-		t.Error(err)
+	for _, tmp := range temps {
+		if err := c.RemoveFile(tmp); err != nil {
+			t.Error(err)
+		}
 	}
 	if err := c.RemoveFile(filepath.Join(t.TempDir(), "x")); err == nil {
 		t.Error("RemoveFile accepted a path outside the cache")

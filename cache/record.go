@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/binenc"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -98,7 +99,7 @@ func (c *Cache) SaveRecord(id string, r Record) error {
 		sources := encodeSources(r.Steps)
 		r.SourcesDigest = digest.FromBytes(sources)
 		if prev.SourcesDigest != r.SourcesDigest || !exists(sourcesPath) {
-			if err := writeFileAtomic(sourcesPath, sources); err != nil {
+			if err := atomicfile.WriteFile(sourcesPath, sources, 0o644); err != nil {
 				return err
 			}
 		}
@@ -110,7 +111,7 @@ func (c *Cache) SaveRecord(id string, r Record) error {
 	if bytes.Equal(old, data) {
 		return nil
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // LoadRecord returns the record id, without its steps' Sources (see

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -28,7 +29,7 @@ func (c *Cache) Scan() (entries []Entry, corrupt []*CorruptError, temps []string
 	}
 	for _, de := range dirents {
 		path := filepath.Join(c.dir, de.Name())
-		if strings.HasPrefix(de.Name(), ".tmp-") {
+		if atomicfile.IsTemp(de.Name()) {
 			temps = append(temps, path)
 			continue
 		}

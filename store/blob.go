@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -96,7 +97,7 @@ func (w *BlobWriter) Commit(want digest.Digest, wantSize int64) (ocispec.Descrip
 		return ocispec.Descriptor{}, fmt.Errorf("committing blob %s: %w", got, err)
 	}
 	ok = true
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("committing blob %s: %w", got, err)
 	}
 	return ocispec.Descriptor{MediaType: w.mediaType, Digest: got, Size: w.size}, nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -87,5 +88,5 @@ func (s *Store) removeBlobFile(name string) error {
 	if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("removing blob file %s: %w", name, err)
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }

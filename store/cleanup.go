@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/snapshot"
 )
 
@@ -77,14 +78,14 @@ func (s *Store) leftovers() ([]string, error) {
 	// Open writes oci-layout without the store lock: only old temporary
 	// files in ROOT are surely dead.
 	add(s.root, func(n string) bool {
-		if !strings.HasPrefix(n, ".") || !strings.Contains(n, ".tmp-") {
+		if !atomicfile.IsTemp(n) {
 			return false
 		}
 		fi, err := os.Lstat(filepath.Join(s.root, n))
 		return err == nil && time.Since(fi.ModTime()) > staleTempAge
 	})
-	add(filepath.Join(s.root, "cache", "entries"), func(n string) bool { return strings.HasPrefix(n, ".tmp-") })
-	add(filepath.Join(s.root, verifiedDir), func(n string) bool { return strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") })
+	add(filepath.Join(s.root, "cache", "entries"), atomicfile.IsTemp)
+	add(filepath.Join(s.root, verifiedDir), atomicfile.IsTemp)
 	add(filepath.Join(s.root, runDir), func(n string) bool { return strings.HasPrefix(n, "run-") })
 	sort.Strings(out)
 	return out, errors.Join(errs...)

@@ -19,6 +19,7 @@ func deadBuildLeftovers(t *testing.T, root string) (stale []string, young string
 		filepath.Join(root, "tmp", "blob-1234"),
 		filepath.Join(root, "tmp", "work-5", "sub", "f"),
 		filepath.Join(root, "cache", "entries", ".tmp-77"),
+		filepath.Join(root, "cache", "entries", "."+strings.Repeat("c", 64)+".json.tmp-78"),
 		filepath.Join(root, "run", "run-42", "hosts"),
 		filepath.Join(root, ".index.json.tmp-old"),
 		filepath.Join(root, "layers", "tmp", "sha256-"+strings.Repeat("e", 64)+"-3", "usr", "bin"),
@@ -27,7 +28,7 @@ func deadBuildLeftovers(t *testing.T, root string) (stale []string, young string
 		writeFile(t, p, "partial")
 	}
 	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(stale[4], old, old); err != nil {
+	if err := os.Chtimes(stale[5], old, old); err != nil {
 		t.Fatal(err)
 	}
 	young = filepath.Join(root, ".oci-layout.tmp-new")

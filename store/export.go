@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -47,7 +48,7 @@ func (s *Store) ExportLayout(dest string, images []ExportImage) error {
 			return fmt.Errorf("exporting to %s: %w", dest, err)
 		}
 	}
-	if err := syncDir(blobDir); err != nil {
+	if err := atomicfile.SyncDir(blobDir); err != nil {
 		return fmt.Errorf("exporting to %s: %w", dest, err)
 	}
 	idx := emptyIndex()
@@ -121,41 +122,22 @@ func (s *Store) exportBlob(dest string, desc ocispec.Descriptor) error {
 	return s.copyBlob(dst, desc)
 }
 
-// copyBlob streams blob desc from the store, verified, into a temporary
-// file next to dst and renames it into place.
+// copyBlob streams blob desc from the store, verified, into dst
+// atomically.
 func (s *Store) copyBlob(dst string, desc ocispec.Descriptor) error {
 	r, err := s.OpenDescriptor(desc)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+desc.Digest.Encoded()+"-*")
+	// The copy is verified as it streams: a damaged blob never replaces dst.
+	err = atomicfile.Write(dst, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err := io.Copy(f, r); err != nil {
-		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	ok = true
 	return nil
 }
 

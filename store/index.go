@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -250,7 +251,7 @@ func writeIndex(path string, idx ocispec.Index) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // encodeIndex sorts idx's entries and encodes it without indentation.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -89,7 +90,7 @@ func initLayout(dir string) error {
 	path := filepath.Join(dir, ocispec.ImageLayoutFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return writeFileAtomic(path, layoutFileContent(), 0o644)
+		return atomicfile.WriteFile(path, layoutFileContent(), 0o644)
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", ocispec.ImageLayoutFile, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -68,7 +69,7 @@ func (s *Store) VerifyLayer(desc ocispec.Descriptor, diffID digest.Digest) error
 		return nil
 	}
 	// A stamp is a hint: failing to write it costs a full check next time.
-	_ = writeFileAtomic(stamp, []byte(want), 0o644)
+	_ = atomicfile.WriteFile(stamp, []byte(want), 0o644)
 	return nil
 }
 
@@ -136,5 +137,5 @@ func (s *Store) MarkLayerVerified(desc ocispec.Descriptor, diffID digest.Digest)
 	if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(stamp, []byte(string(diffID)+" "+id.String()+"\n"), 0o644)
+	return atomicfile.WriteFile(stamp, []byte(string(diffID)+" "+id.String()+"\n"), 0o644)
 }
