@@ -44,7 +44,7 @@ func Cleanup(stateDir string) error {
 			continue
 		}
 		errs = append(errs, removeTree(sd+"/native/tmp/"+name))
-		lock.Close()
+		lock.Unlock()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cleaning up snapshots: %w", err)
@@ -72,7 +72,7 @@ func cleanSnapshot(dir string) error {
 			return nil
 		}
 	} else {
-		defer lock.Close()
+		defer lock.Unlock()
 	}
 	return removeTree(dir)
 }
@@ -94,7 +94,7 @@ func probeOverlay(stateDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	defer func() { err = errors.Join(err, removeTree(dir)) }()
 	spec := &overlaySpec{lowers: []string{dir + "/lower"}, upper: dir + "/upper", work: dir + "/work", target: dir + "/merged"}
 	for _, d := range []string{spec.lowers[0], spec.upper, spec.work, spec.target} {

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/flock"
 	digest "github.com/opencontainers/go-digest"
-	"golang.org/x/sys/unix"
 )
 
 // Issue is something under an Unpacker's root or a snapshotter's state
@@ -76,7 +76,7 @@ func (u *Unpacker) Remove(ctx context.Context, diffID digest.Digest) error {
 	if err != nil {
 		return fmt.Errorf("removing unpacked layer %s: %w", diffID, err)
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	short := u.root + "/l/" + diffID.Encoded()[:min(shortLen, len(diffID.Encoded()))]
 	if t, err := os.Readlink(short); err == nil && t == u.linkTarget(diffID) {
 		if err := os.Remove(short); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -137,7 +137,7 @@ func (u *Unpacker) checkTemp(dir string) ([]Issue, error) {
 			issues = append(issues, Issue{Path: dir + "/" + name, Problem: "not a layer being unpacked"})
 			continue
 		}
-		free, err := lockFree(u.root + "/" + alg + "/" + hexPart + ".lock")
+		free, err := flock.Free(u.root + "/" + alg + "/" + hexPart + ".lock")
 		if err != nil {
 			return nil, err
 		}
@@ -208,25 +208,4 @@ func digestEntry(name string, fi fs.FileInfo, alg digest.Algorithm) bool {
 		return fi.Mode().IsRegular()
 	}
 	return fi.IsDir()
-}
-
-// lockFree reports whether nobody holds the flock of path; a missing file
-// is free. It creates nothing.
-func lockFree(path string) (bool, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("opening lock %q: %w", path, err)
-	}
-	defer f.Close()
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("locking %q: %w", path, err)
-	}
-	return true, nil
 }

@@ -53,7 +53,7 @@ func TestUnpackerInventory(t *testing.T) {
 	must(t, os.MkdirAll(live, 0o700))
 	held, err := lockFile(ctx, u.root+"/sha256/"+strings.Repeat("b", 64)+".lock")
 	must(t, err)
-	defer held.Close()
+	defer held.Unlock()
 	stray := u.root + "/sha256/not-a-layer"
 	writeFile(t, stray, "x", 0o644)
 	fileLayer := u.root + "/sha256/" + strings.Repeat("c", 64)
@@ -114,9 +114,9 @@ func TestStateInventory(t *testing.T) {
 			deadDir := snapshotDir(dead)
 			switch m := dead.(type) {
 			case *overlayMount:
-				m.lock.Close()
+				m.lock.Unlock()
 			case *nativeMount:
-				m.lock.Close()
+				m.lock.Unlock()
 			}
 			tmpBase := stateDir + "/native/tmp/sha256-" + strings.Repeat("c", 64) + "-9"
 			must(t, os.MkdirAll(tmpBase, 0o700))

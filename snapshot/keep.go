@@ -98,7 +98,7 @@ func (u *Unpacker) adopt(ctx context.Context, diffID digest.Digest, dir string) 
 	if err != nil {
 		return false, fmt.Errorf("keeping layer %s unpacked: %w", diffID, err)
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	if isDirectory(target) {
 		return false, nil
 	}

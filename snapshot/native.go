@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/flock"
 	"github.com/minibuild/minibuild/tarutil"
 	"golang.org/x/sys/unix"
 )
@@ -87,7 +88,7 @@ func (s *nativeSnapshotter) base(ctx context.Context, stateDir string, chain []L
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	if isDirectory(dir) {
 		return dir, nil
 	}
@@ -172,7 +173,7 @@ type nativeMount struct {
 	mu       sync.Mutex
 	stateDir string
 	dir      string
-	lock     *os.File
+	lock     *flock.Lock
 	base     string
 	rootfs   string
 	stamps   map[string]stamp
@@ -214,5 +215,5 @@ func (m *nativeMount) Release() error {
 		return fmt.Errorf("releasing native snapshot: %w", err)
 	}
 	m.released = true
-	return m.lock.Close()
+	return m.lock.Unlock()
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/minibuild/minibuild/internal/flock"
 	"github.com/minibuild/minibuild/tarutil"
 	"golang.org/x/sys/unix"
 )
@@ -76,7 +77,7 @@ type overlayMount struct {
 	mu       sync.Mutex
 	stateDir string
 	dir      string
-	lock     *os.File
+	lock     *flock.Lock
 	u        *Unpacker
 	layers   []string // unpacked layer directories, top first
 	upper    string
@@ -142,7 +143,7 @@ func (m *overlayMount) Release() error {
 		return fmt.Errorf("releasing overlay snapshot: %w", err)
 	}
 	m.released = true
-	return m.lock.Close()
+	return m.lock.Unlock()
 }
 
 // resolveDir creates dir if needed and returns its absolute path with

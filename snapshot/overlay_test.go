@@ -138,9 +138,9 @@ func TestCleanup(t *testing.T) {
 			deadDir := snapshotDir(dead)
 			switch m := dead.(type) {
 			case *overlayMount:
-				m.lock.Close()
+				m.lock.Unlock()
 			case *nativeMount:
-				m.lock.Close()
+				m.lock.Unlock()
 			}
 			// A half-built native base of a dead build.
 			tmpBase := stateDir + "/native/tmp/sha256-" + strings.Repeat("c", 64) + "-9"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/internal/digestcheck"
+	"github.com/minibuild/minibuild/internal/flock"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -47,7 +48,7 @@ func RemoveNativeBase(ctx context.Context, stateDir string, chainID digest.Diges
 	if err != nil {
 		return fmt.Errorf("removing native base %s: %w", chainID, err)
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	if err := removeTree(dir); err != nil {
 		return fmt.Errorf("removing native base %s: %w", chainID, err)
 	}
@@ -100,7 +101,7 @@ func checkMounts(dir string) ([]Issue, error) {
 	var issues []Issue
 	for _, name := range names {
 		p := dir + "/" + name
-		free, err := lockFree(p + "/" + lockName)
+		free, err := flock.Free(p + "/" + lockName)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +169,7 @@ func checkNativeTemp(nativeDir string) ([]Issue, error) {
 			issues = append(issues, Issue{Path: p, Problem: "not a native base being built"})
 			continue
 		}
-		free, err := lockFree(nativeDir + "/" + hexPart + ".lock")
+		free, err := flock.Free(nativeDir + "/" + hexPart + ".lock")
 		if err != nil {
 			return nil, err
 		}

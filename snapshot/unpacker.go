@@ -58,7 +58,7 @@ func (u *Unpacker) Unpack(ctx context.Context, l Layer) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("unpacking layer %s: %w", l.DiffID, err)
 	}
-	defer lock.Close()
+	defer lock.Unlock()
 	if isDirectory(dir) {
 		return dir, nil
 	}
@@ -119,7 +119,7 @@ func (u *Unpacker) Cleanup() error {
 			continue
 		}
 		errs = append(errs, removeTree(u.root+"/tmp/"+name))
-		lock.Close()
+		lock.Unlock()
 	}
 	return errors.Join(errs...)
 }

@@ -116,7 +116,7 @@ func TestUnpackWaitsForLockAndCleansStaleTemp(t *testing.T) {
 	if _, err := u.Unpack(ctx, l.Layer); err == nil {
 		t.Fatal("Unpack succeeded while another holder had the lock")
 	}
-	held.Close()
+	held.Unlock()
 	if _, err := u.Unpack(context.Background(), l.Layer); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestUnpackerCleanup(t *testing.T) {
 	must(t, os.MkdirAll(u.root+"/sha256", 0o700))
 	held, err := lockFile(context.Background(), u.root+"/sha256/"+strings.Repeat("b", 64)+".lock")
 	must(t, err)
-	defer held.Close()
+	defer held.Unlock()
 	must(t, u.Cleanup())
 	if isDirectory(dead) {
 		t.Error("Cleanup kept a dead unpacking's directory")

@@ -2,14 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"sync"
-	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/minibuild/minibuild/internal/flock"
 )
 
 // Lock takes the store-wide lock, shared or exclusive, as a flock on
@@ -35,66 +30,44 @@ func (s *Store) Lock(ctx context.Context, exclusive bool) (unlock func(), err er
 	return lockFile(ctx, s.storeLockPath(), exclusive)
 }
 
+// TryLock is Lock without waiting: ok is false, with a nil unlock, when
+// another holder keeps the lock from being taken now. Startup cleanup
+// uses it to learn whether any other process is using the store.
+func (s *Store) TryLock(exclusive bool) (unlock func(), ok bool, err error) {
+	gate, ok, err := tryLockFile(s.gateLockPath(), exclusive)
+	if !ok {
+		return nil, false, err
+	}
+	defer gate()
+	return tryLockFile(s.storeLockPath(), exclusive)
+}
+
 func (s *Store) storeLockPath() string { return filepath.Join(s.root, "locks", "store.lock") }
 func (s *Store) gateLockPath() string  { return filepath.Join(s.root, "locks", "gate.lock") }
 
-// lockFile flocks path (created if missing). When ctx can be cancelled it
-// polls, so that cancellation ends the wait; otherwise it blocks.
+// lockFile takes the flock on path (created 0644 if missing), waiting as
+// flock.Acquire does, and returns an idempotent unlock function.
 func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	l, err := flock.Acquire(ctx, path, lockMode(exclusive), 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+		return nil, err
 	}
-	how := unix.LOCK_SH
-	if exclusive {
-		how = unix.LOCK_EX
-	}
-	if ctx.Done() == nil {
-		// Nothing can cancel the wait: block in the kernel.
-		for {
-			err := unix.Flock(int(f.Fd()), how)
-			if err == nil {
-				return unlocker(f), nil
-			}
-			if !errors.Is(err, unix.EINTR) {
-				_ = f.Close()
-				return nil, fmt.Errorf("locking %s: %w", path, err)
-			}
-		}
-	}
-	delay := time.Millisecond
-	for {
-		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			_ = f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			_ = f.Close()
-			return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
-		case <-t.C:
-		}
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
-	}
-	return unlocker(f), nil
+	return func() { _ = l.Unlock() }, nil
 }
 
-// unlocker returns an idempotent function that releases the flock on f and
-// closes it.
-func unlocker(f *os.File) func() {
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-			_ = f.Close()
-		})
+// tryLockFile is lockFile without waiting: ok is false, with a nil unlock
+// (and a nil error), when another holder keeps the lock.
+func tryLockFile(path string, exclusive bool) (unlock func(), ok bool, err error) {
+	l, err := flock.TryAcquire(path, lockMode(exclusive), 0o644)
+	if err != nil || l == nil {
+		return nil, false, err
 	}
+	return func() { _ = l.Unlock() }, true, nil
+}
+
+func lockMode(exclusive bool) flock.Mode {
+	if exclusive {
+		return flock.Exclusive
+	}
+	return flock.Shared
 }
