@@ -13,6 +13,7 @@ import (
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
+	"github.com/minibuild/minibuild/rootdir"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
@@ -20,33 +21,35 @@ import (
 // ErrNotFound is wrapped by Touch when there is no entry for the key.
 var ErrNotFound = errors.New("cache entry not found")
 
-// Cache stores entries as JSON files named DIR/entries/<hex>.json. It is
-// safe for concurrent use: every write replaces a whole file atomically.
+// Cache stores entries as JSON files named ROOT/cache/entries/<hex>.json.
+// It is safe for concurrent use: every write replaces a whole file
+// atomically.
 type Cache struct {
-	dir string // DIR/entries
+	dir string // ROOT/cache/entries
+	// parents holds an empty file named after the parent key of every
+	// entry stored since the cache was created, and the file
+	// incompleteName once an entry without its parent was stored.
+	parents string
+	records string // ROOT/cache/records
 }
 
-// Open opens the cache in dir (the store passes ROOT/cache), creating
-// dir/entries if needed.
-func Open(dir string) (*Cache, error) {
-	entries := filepath.Join(dir, "entries")
-	if err := os.MkdirAll(entries, 0o755); err != nil {
-		return nil, fmt.Errorf("opening cache %s: %w", dir, err)
+// Open opens the build cache of the minibuild root laid out as root
+// (ROOT/cache: its entries, parents index and build records), creating
+// the entries folder if needed.
+func Open(root rootdir.Layout) (*Cache, error) {
+	c := &Cache{dir: root.CacheEntries(), parents: root.CacheParents(), records: root.Records()}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("opening cache %s: %w", root.Cache(), err)
 	}
 	// The parents index starts with the cache: a cache that holds
 	// entries without one was written before the index existed.
-	if empty, err := isEmptyDir(entries); err == nil && empty {
-		if err := os.MkdirAll(filepath.Join(dir, "parents"), 0o755); err != nil {
-			return nil, fmt.Errorf("opening cache %s: %w", dir, err)
+	if empty, err := isEmptyDir(c.dir); err == nil && empty {
+		if err := os.MkdirAll(c.parents, 0o755); err != nil {
+			return nil, fmt.Errorf("opening cache %s: %w", root.Cache(), err)
 		}
 	}
-	return &Cache{dir: entries}, nil
+	return c, nil
 }
-
-// parentsDir holds an empty file named after the parent key of every entry
-// stored since the cache was created, and the file incompleteName once an
-// entry without its parent was stored.
-func (c *Cache) parentsDir() string { return filepath.Join(filepath.Dir(c.dir), "parents") }
 
 const incompleteName = "incomplete"
 
@@ -60,7 +63,7 @@ func (c *Cache) MayHaveChild(parent digest.Digest) bool {
 	if digestcheck.Validate(parent) != nil {
 		return true
 	}
-	dir := c.parentsDir()
+	dir := c.parents
 	for _, name := range []string{parent.Encoded(), incompleteName} {
 		if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
 			return true
@@ -73,7 +76,7 @@ func (c *Cache) MayHaveChild(parent digest.Digest) bool {
 // noteParent records in the parents index that an entry of parent is about
 // to be stored ("" for an entry stored without its parent).
 func (c *Cache) noteParent(parent digest.Digest) error {
-	dir := c.parentsDir()
+	dir := c.parents
 	if _, err := os.Stat(dir); err != nil {
 		return nil // no index to keep
 	}
@@ -113,8 +116,9 @@ func isEmptyDir(dir string) (bool, error) {
 	return len(names) == 0, err
 }
 
-// path validates key and returns its entry file.
-func (c *Cache) path(key digest.Digest) (string, error) {
+// EntryPath validates key and returns the file of its entry, whether or
+// not it exists, for reports about it.
+func (c *Cache) EntryPath(key digest.Digest) (string, error) {
 	if err := digestcheck.Validate(key); err != nil {
 		return "", fmt.Errorf("cache key: %w", err)
 	}
@@ -126,7 +130,7 @@ func (c *Cache) path(key digest.Digest) (string, error) {
 // reported as (Entry{}, false, *CorruptError), which the caller may warn
 // about and otherwise treat as a miss. An invalid key is an ordinary error.
 func (c *Cache) Get(key digest.Digest) (Entry, bool, error) {
-	path, err := c.path(key)
+	path, err := c.EntryPath(key)
 	if err != nil {
 		return Entry{}, false, err
 	}
@@ -177,7 +181,7 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 // (temp file, fsync, rename, directory fsync). A zero Created becomes now
 // and a zero LastUsed becomes Created. e.Layer requires e.DiffID.
 func (c *Cache) Put(e Entry) error {
-	path, err := c.path(e.Key)
+	path, err := c.EntryPath(e.Key)
 	if err != nil {
 		return err
 	}
@@ -213,7 +217,7 @@ func (c *Cache) Put(e Entry) error {
 // take the later of that and the recorded LastUsed. Prune order is all it
 // serves, so it need not survive a crash.
 func (c *Cache) Touch(key digest.Digest) error {
-	path, err := c.path(key)
+	path, err := c.EntryPath(key)
 	if err != nil {
 		return err
 	}
@@ -228,7 +232,7 @@ func (c *Cache) Touch(key digest.Digest) error {
 
 // Delete removes key's entry; deleting a missing entry is not an error.
 func (c *Cache) Delete(key digest.Digest) error {
-	path, err := c.path(key)
+	path, err := c.EntryPath(key)
 	if err != nil {
 		return err
 	}

@@ -10,18 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibuild/minibuild/rootdir"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func openTestCache(t *testing.T) (*Cache, string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "cache")
-	c, err := Open(dir)
+	root := rootdir.At(t.TempDir())
+	c, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, filepath.Join(dir, "entries")
+	return c, root.CacheEntries()
 }
 
 func layerEntry(key digest.Digest) Entry {
@@ -302,7 +303,7 @@ func TestMayHaveChild(t *testing.T) {
 		return Entry{Key: digest.FromString(key), Parent: parent, CreatedBy: key}
 	}
 	t.Run("fresh cache indexes parents", func(t *testing.T) {
-		c, err := Open(t.TempDir())
+		c, err := Open(rootdir.At(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,18 +332,18 @@ func TestMayHaveChild(t *testing.T) {
 		}
 	})
 	t.Run("cache from before the index cannot tell", func(t *testing.T) {
-		dir := t.TempDir()
-		c, err := Open(dir)
+		root := rootdir.At(t.TempDir())
+		c, err := Open(root)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Put(entry("a", p1)); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.RemoveAll(filepath.Join(dir, "parents")); err != nil {
+		if err := os.RemoveAll(root.CacheParents()); err != nil {
 			t.Fatal(err)
 		}
-		c, err = Open(dir) // entries exist: the index is not started again
+		c, err = Open(root) // entries exist: the index is not started again
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +358,7 @@ func TestMayHaveChild(t *testing.T) {
 		}
 	})
 	t.Run("invalid parent", func(t *testing.T) {
-		c, err := Open(t.TempDir())
+		c, err := Open(rootdir.At(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}

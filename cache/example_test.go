@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootdir"
 )
 
 func Example() {
@@ -14,7 +15,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	c, err := cache.Open(dir)
+	c, err := cache.Open(rootdir.At(dir))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func (c *Cache) recordPath(id string) (string, error) {
 	if _, err := hex.DecodeString(id); err != nil {
 		return "", fmt.Errorf("invalid record id %q", id)
 	}
-	return filepath.Join(filepath.Dir(c.dir), "records", id+".json"), nil
+	return filepath.Join(c.records, id+".json"), nil
 }
 
 // SaveRecord replaces the record id: the sources file first, then the

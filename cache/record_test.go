@@ -11,11 +11,12 @@ import (
 	"testing"
 
 	"github.com/minibuild/minibuild/internal/binenc"
+	"github.com/minibuild/minibuild/rootdir"
 	digest "github.com/opencontainers/go-digest"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
-	c, err := Open(t.TempDir())
+	c, err := Open(rootdir.At(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +56,8 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 func TestRecordCorruptAndInvalid(t *testing.T) {
-	dir := t.TempDir()
-	c, err := Open(dir)
+	root := rootdir.At(t.TempDir())
+	c, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestRecordCorruptAndInvalid(t *testing.T) {
 	if err := c.SaveRecord(id, Record{}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "records", id+".json")
+	path := filepath.Join(root.Records(), id+".json")
 	if err := os.WriteFile(path, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +98,12 @@ func TestRecordSourcesFile(t *testing.T) {
 	}
 	setup := func(t *testing.T) (*Cache, string, string, string) {
 		dir := t.TempDir()
-		c, err := Open(filepath.Join(dir, "cache"))
+		c, err := Open(rootdir.At(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
 		id := RecordID("/d", "", "content")
-		json := filepath.Join(dir, "cache", "records", id+".json")
+		json := filepath.Join(rootdir.At(dir).Records(), id+".json")
 		return c, id, json, strings.TrimSuffix(json, ".json") + ".sources"
 	}
 	load := func(t *testing.T, c *Cache, id string) (Record, error) {

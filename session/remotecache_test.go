@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,7 +24,7 @@ func TestCacheRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cache.Open(filepath.Join(root, "cache"))
+	c, err := cache.Open(rootdir.At(root))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type BlobWriter struct {
 
 // NewBlobWriter starts a blob of the given media type.
 func (s *Store) NewBlobWriter(mediaType string) (*BlobWriter, error) {
-	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "blob-*")
+	f, err := os.CreateTemp(s.layout.Tmp(), "blob-*")
 	if err != nil {
 		return nil, fmt.Errorf("starting blob: %w", err)
 	}

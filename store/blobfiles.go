@@ -30,7 +30,7 @@ type BlobFile struct {
 // BlobFiles lists ROOT/blobs/sha256, sorted by name, without reading any
 // blob.
 func (s *Store) BlobFiles() ([]BlobFile, error) {
-	dir := filepath.Join(s.root, "blobs", "sha256")
+	dir := s.layout.Blobs()
 	dirents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("listing blobs: %w", err)
@@ -58,7 +58,7 @@ func (s *Store) BlobFiles() ([]BlobFile, error) {
 // its digest and, unless desc.Size is negative, its size. It is what a
 // build calls before reusing a cached layer it will not otherwise read.
 func (s *Store) VerifyBlob(desc ocispec.Descriptor) error {
-	r, err := openVerified(s.root, desc.Digest, desc.Size)
+	r, err := openVerified(s.layout.Root(), desc.Digest, desc.Size)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Store) removeBlobFile(name string) error {
 	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
 		return fmt.Errorf("removing blob file %q: not a file name", name)
 	}
-	dir := filepath.Join(s.root, "blobs", "sha256")
+	dir := s.layout.Blobs()
 	if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("removing blob file %s: %w", name, err)
 	}

@@ -13,16 +13,6 @@ import (
 	"github.com/minibuild/minibuild/snapshot"
 )
 
-// The directories beside the layout that belong to other packages but
-// whose content the store's maintenance (CleanStale, Verify, Prune) looks
-// after: the snapshot.Unpacker's root, the snapshotters' state directory,
-// and the executor's state directory, as the CLI wires them.
-const (
-	layersDir    = "layers"
-	snapshotsDir = "snapshots"
-	runDir       = "run"
-)
-
 // staleTempAge is how old a temporary file written without the store lock
 // must be before cleanup takes it for a dead process's.
 const staleTempAge = time.Minute
@@ -49,10 +39,10 @@ func (s *Store) CleanStale() (bool, error) {
 		}
 		unlock()
 	}
-	errs = append(errs, snapshot.NewUnpacker(filepath.Join(s.root, layersDir)).Cleanup())
-	errs = append(errs, snapshot.Cleanup(filepath.Join(s.root, snapshotsDir)))
+	errs = append(errs, snapshot.NewUnpacker(s.layout.Layers()).Cleanup())
+	errs = append(errs, snapshot.Cleanup(s.layout.Snapshots()))
 	if err := errors.Join(errs...); err != nil {
-		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", s.root, err)
+		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", s.layout.Root(), err)
 	}
 	return alone, nil
 }
@@ -74,19 +64,19 @@ func (s *Store) leftovers() ([]string, error) {
 			}
 		}
 	}
-	add(filepath.Join(s.root, "tmp"), func(string) bool { return true })
+	add(s.layout.Tmp(), func(string) bool { return true })
 	// Open writes oci-layout without the store lock: only old temporary
 	// files in ROOT are surely dead.
-	add(s.root, func(n string) bool {
+	add(s.layout.Root(), func(n string) bool {
 		if !atomicfile.IsTemp(n) {
 			return false
 		}
-		fi, err := os.Lstat(filepath.Join(s.root, n))
+		fi, err := os.Lstat(filepath.Join(s.layout.Root(), n))
 		return err == nil && time.Since(fi.ModTime()) > staleTempAge
 	})
-	add(filepath.Join(s.root, "cache", "entries"), atomicfile.IsTemp)
-	add(filepath.Join(s.root, verifiedDir), atomicfile.IsTemp)
-	add(filepath.Join(s.root, runDir), func(n string) bool { return strings.HasPrefix(n, "run-") })
+	add(s.layout.CacheEntries(), atomicfile.IsTemp)
+	add(s.layout.Verified(), atomicfile.IsTemp)
+	add(s.layout.Run(), func(n string) bool { return strings.HasPrefix(n, "run-") })
 	sort.Strings(out)
 	return out, errors.Join(errs...)
 }

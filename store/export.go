@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/rootdir"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -29,14 +30,14 @@ import (
 // collection cannot remove blobs meanwhile; concurrent exports to the same
 // dest are not coordinated.
 func (s *Store) ExportLayout(dest string, images []ExportImage) error {
-	if sameDir(dest, s.root) {
+	if sameDir(dest, s.layout.Root()) {
 		return fmt.Errorf("exporting to %s: that is the store itself", dest)
 	}
 	plan, err := s.planExport(images)
 	if err != nil {
 		return err
 	}
-	blobDir := filepath.Join(dest, "blobs", "sha256")
+	blobDir := rootdir.At(dest).Blobs()
 	if err := os.MkdirAll(blobDir, 0o755); err != nil {
 		return fmt.Errorf("exporting to %s: %w", dest, err)
 	}

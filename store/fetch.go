@@ -75,7 +75,7 @@ func (s *Store) fetchable(d digest.Digest) (ocispec.Descriptor, bool) {
 // openBlob opens blob d verified (size < 0: unknown), fetching it first
 // when it is missing and the fetcher knows it.
 func (s *Store) openBlob(d digest.Digest, size int64) (io.ReadCloser, error) {
-	rc, err := openVerified(s.root, d, size)
+	rc, err := openVerified(s.layout.Root(), d, size)
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return rc, err
 	}
@@ -85,7 +85,7 @@ func (s *Store) openBlob(d digest.Digest, size int64) (io.ReadCloser, error) {
 		}
 		return nil, ferr
 	}
-	return openVerified(s.root, d, size)
+	return openVerified(s.layout.Root(), d, size)
 }
 
 // fetch downloads blob d through the fetcher and commits it, verified.

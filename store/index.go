@@ -102,7 +102,7 @@ func (s *Store) Resolve(name string) (ocispec.Descriptor, error) {
 		return s.resolveDigest(name, ref.digest)
 	}
 	n := ref.repo() + ":" + tagOrDefault(ref.tag)
-	idx, err := readIndex(s.indexPath())
+	idx, err := readIndex(s.layout.Index())
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -115,7 +115,7 @@ func (s *Store) Resolve(name string) (ocispec.Descriptor, error) {
 }
 
 func (s *Store) resolveDigest(name string, d digest.Digest) (ocispec.Descriptor, error) {
-	idx, err := readIndex(s.indexPath())
+	idx, err := readIndex(s.layout.Index())
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -165,7 +165,7 @@ func (s *Store) resolveDigest(name string, d digest.Digest) (ocispec.Descriptor,
 
 // Images lists the tagged images, sorted by name.
 func (s *Store) Images() ([]Image, error) {
-	idx, err := readIndex(s.indexPath())
+	idx, err := readIndex(s.layout.Index())
 	if err != nil {
 		return nil, err
 	}
@@ -182,12 +182,12 @@ func (s *Store) Images() ([]Image, error) {
 // updateIndex applies fn to index.json under the index lock and writes
 // the result, sorted, atomically.
 func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
-	unlock, err := lockFile(context.Background(), s.indexLockPath(), true)
+	unlock, err := lockFile(context.Background(), s.layout.IndexLock(), true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	idx, err := readIndex(s.indexPath())
+	idx, err := readIndex(s.layout.Index())
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
 		}
 		return err
 	}
-	return writeIndex(s.indexPath(), idx)
+	return writeIndex(s.layout.Index(), idx)
 }
 
 // errUnchanged, returned by an updateIndex function, leaves index.json as

@@ -49,17 +49,17 @@ func (s *Store) layerDiffID(d digest.Digest) (digest.Digest, error) {
 // resetIndex keeps an unreadable index.json as index.json.corrupt-NANOS
 // and writes an empty index in its place, under the index lock.
 func (s *Store) resetIndex() error {
-	unlock, err := lockFile(context.Background(), s.indexLockPath(), true)
+	unlock, err := lockFile(context.Background(), s.layout.IndexLock(), true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := readIndex(s.indexPath()); err == nil {
+	if _, err := readIndex(s.layout.Index()); err == nil {
 		return nil // repaired meanwhile
 	}
-	backup := s.indexPath() + ".corrupt-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	if err := os.Rename(s.indexPath(), backup); err != nil && !os.IsNotExist(err) {
+	backup := s.layout.Index() + ".corrupt-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := os.Rename(s.layout.Index(), backup); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("keeping the unreadable index: %w", err)
 	}
-	return writeIndex(s.indexPath(), emptyIndex())
+	return writeIndex(s.layout.Index(), emptyIndex())
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/minibuild/minibuild/internal/flock"
 )
@@ -22,28 +21,25 @@ import (
 // waiter holds while it waits, so builds that start meanwhile queue
 // behind it.
 func (s *Store) Lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
-	gate, err := lockFile(ctx, s.gateLockPath(), exclusive)
+	gate, err := lockFile(ctx, s.layout.GateLock(), exclusive)
 	if err != nil {
 		return nil, err
 	}
 	defer gate()
-	return lockFile(ctx, s.storeLockPath(), exclusive)
+	return lockFile(ctx, s.layout.StoreLock(), exclusive)
 }
 
 // TryLock is Lock without waiting: ok is false, with a nil unlock, when
 // another holder keeps the lock from being taken now. Startup cleanup
 // uses it to learn whether any other process is using the store.
 func (s *Store) TryLock(exclusive bool) (unlock func(), ok bool, err error) {
-	gate, ok, err := tryLockFile(s.gateLockPath(), exclusive)
+	gate, ok, err := tryLockFile(s.layout.GateLock(), exclusive)
 	if !ok {
 		return nil, false, err
 	}
 	defer gate()
-	return tryLockFile(s.storeLockPath(), exclusive)
+	return tryLockFile(s.layout.StoreLock(), exclusive)
 }
-
-func (s *Store) storeLockPath() string { return filepath.Join(s.root, "locks", "store.lock") }
-func (s *Store) gateLockPath() string  { return filepath.Join(s.root, "locks", "gate.lock") }
 
 // lockFile takes the flock on path (created 0644 if missing), waiting as
 // flock.Acquire does, and returns an idempotent unlock function.

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootdir"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -85,7 +85,7 @@ func putImage(t *testing.T, s *Store, name string, layers []testLayer, emptyStep
 // testCache opens the store's cache.
 func testCache(t *testing.T, s *Store) *cache.Cache {
 	t.Helper()
-	c, err := cache.Open(filepath.Join(s.Root(), "cache"))
+	c, err := cache.Open(rootdir.At(s.Root()))
 	if err != nil {
 		t.Fatal(err)
 	}

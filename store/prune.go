@@ -80,7 +80,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 		}
 	}
 	p := &pruner{s: s, opts: opts, reach: r}
-	if p.cache, err = cache.Open(filepath.Join(s.root, "cache")); err != nil {
+	if p.cache, err = cache.Open(s.layout); err != nil {
 		return PruneResult{}, err
 	}
 	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.leftovers}
@@ -240,7 +240,7 @@ func (p *pruner) blobs(ctx context.Context) error {
 		if err := p.s.removeBlobFile(f.Name); err != nil {
 			return err
 		}
-		p.removed(Removal{Kind: "blob", Digest: f.Digest, What: filepath.Join(p.s.root, "blobs", "sha256", f.Name), Bytes: f.Size})
+		p.removed(Removal{Kind: "blob", Digest: f.Digest, What: filepath.Join(p.s.layout.Blobs(), f.Name), Bytes: f.Size})
 	}
 	// VerifyLayer's stamps of blobs that are gone go with them.
 	stamps, err := p.s.staleStamps()
@@ -267,7 +267,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 			live[e.DiffID] = true
 		}
 	}
-	root := filepath.Join(p.s.root, layersDir)
+	root := p.s.layout.Layers()
 	u := snapshot.NewUnpacker(root)
 	ids, err := u.Unpacked()
 	if err != nil {
@@ -292,7 +292,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 
 // bases removes the native bases of no tagged image's chain.
 func (p *pruner) bases(ctx context.Context) error {
-	state := filepath.Join(p.s.root, snapshotsDir)
+	state := p.s.layout.Snapshots()
 	ids, err := snapshot.NativeBases(state)
 	if err != nil {
 		return err

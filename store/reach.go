@@ -48,7 +48,7 @@ func (e reachedEntry) name() string {
 // walked keeps its error and what it reached up to then; only an
 // unreadable index.json is an error.
 func (s *Store) reachImages() (*reach, error) {
-	idx, err := readIndex(s.indexPath())
+	idx, err := readIndex(s.layout.Index())
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/rootdir"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -23,7 +24,7 @@ var ErrNotFound = errors.New("not found")
 // layers/ and locks/. A Store is safe for concurrent use by goroutines and,
 // through file locks, by several processes.
 type Store struct {
-	root string
+	layout rootdir.Layout
 	// lazy is the fetcher of blobs not stored yet (SetFetcher), or nil.
 	lazy atomic.Pointer[lazySource]
 }
@@ -37,11 +38,11 @@ func Open(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
-	s := &Store{root: abs}
+	s := &Store{layout: rootdir.At(abs)}
 	// blobs/sha256 belongs to the layout; the others are minibuild's own.
-	dirs := []string{filepath.Join("blobs", "sha256"), "tmp", "cache", "layers", "locks"}
+	dirs := []string{s.layout.Blobs(), s.layout.Tmp(), s.layout.Cache(), s.layout.Layers(), s.layout.Locks()}
 	for _, d := range dirs {
-		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("opening store %s: %w", root, err)
 		}
 	}
@@ -50,13 +51,13 @@ func Open(root string) (*Store, error) {
 	}
 	// index.json is created under the index lock so that a concurrent Open
 	// cannot replace an index another process has just tagged into.
-	unlock, err := lockFile(context.Background(), s.indexLockPath(), true)
+	unlock, err := lockFile(context.Background(), s.layout.IndexLock(), true)
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
 	defer unlock()
-	if _, err := os.Lstat(s.indexPath()); errors.Is(err, fs.ErrNotExist) {
-		if err := writeIndex(s.indexPath(), emptyIndex()); err != nil {
+	if _, err := os.Lstat(s.layout.Index()); errors.Is(err, fs.ErrNotExist) {
+		if err := writeIndex(s.layout.Index(), emptyIndex()); err != nil {
 			return nil, fmt.Errorf("opening store %s: %w", root, err)
 		}
 	} else if err != nil {
@@ -69,25 +70,22 @@ func Open(root string) (*Store, error) {
 }
 
 // Root returns the absolute path of the store's root directory.
-func (s *Store) Root() string { return s.root }
+func (s *Store) Root() string { return s.layout.Root() }
 
 // TempDir creates a fresh directory under ROOT/tmp, named after pattern as
 // os.MkdirTemp does, and returns its path. The caller removes it.
 func (s *Store) TempDir(pattern string) (string, error) {
-	dir, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), pattern)
+	dir, err := os.MkdirTemp(s.layout.Tmp(), pattern)
 	if err != nil {
 		return "", fmt.Errorf("creating temporary directory: %w", err)
 	}
 	return dir, nil
 }
 
-func (s *Store) indexPath() string     { return filepath.Join(s.root, ocispec.ImageIndexFile) }
-func (s *Store) indexLockPath() string { return filepath.Join(s.root, "locks", "index.lock") }
-
 // initLayout writes the oci-layout file of a layout at dir if it is missing
 // and otherwise checks its version.
 func initLayout(dir string) error {
-	path := filepath.Join(dir, ocispec.ImageLayoutFile)
+	path := rootdir.At(dir).OCILayout()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return atomicfile.WriteFile(path, layoutFileContent(), 0o644)

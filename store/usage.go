@@ -50,7 +50,7 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 		return u, err
 	}
 	u.Images = len(r.entries)
-	c, err := cache.Open(filepath.Join(s.root, "cache"))
+	c, err := cache.Open(s.layout)
 	if err != nil {
 		return u, err
 	}
@@ -83,7 +83,7 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 			u.OtherBytes += f.Size
 		}
 	}
-	layers := filepath.Join(s.root, layersDir)
+	layers := s.layout.Layers()
 	ids, err := snapshot.NewUnpacker(layers).Unpacked()
 	if err != nil {
 		return u, err
@@ -92,7 +92,7 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 		u.Unpacked++
 		u.UnpackedBytes += diskUsage(filepath.Join(layers, id.Algorithm().String(), id.Encoded()))
 	}
-	state := filepath.Join(s.root, snapshotsDir)
+	state := s.layout.Snapshots()
 	bases, err := snapshot.NativeBases(state)
 	if err != nil {
 		return u, err
@@ -101,12 +101,12 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 		u.Bases++
 		u.BasesBytes += diskUsage(filepath.Join(state, "native", id.Encoded()))
 	}
-	tmp, err := readDirNames(filepath.Join(s.root, "tmp"))
+	tmp, err := readDirNames(s.layout.Tmp())
 	if err != nil {
 		return u, err
 	}
 	for _, name := range tmp {
-		u.TempBytes += diskUsage(filepath.Join(s.root, "tmp", name))
+		u.TempBytes += diskUsage(filepath.Join(s.layout.Tmp(), name))
 	}
 	return u, nil
 }

@@ -166,7 +166,7 @@ func (v *verifier) add(p Problem) { v.res.Problems = append(v.res.Problems, p) }
 func (v *verifier) leftovers() {
 	paths, err := v.s.leftovers()
 	if err != nil {
-		v.add(Problem{Kind: "leftover", Path: filepath.Join(v.s.root, "tmp"), Detail: err.Error()})
+		v.add(Problem{Kind: "leftover", Path: v.s.layout.Tmp(), Detail: err.Error()})
 	}
 	for _, p := range paths {
 		v.add(Problem{Kind: "leftover", Path: p, Detail: "partial write left by a dead process",
@@ -180,7 +180,7 @@ func (v *verifier) blobs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(v.s.root, "blobs", "sha256")
+	dir := v.s.layout.Blobs()
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -231,7 +231,7 @@ func (v *verifier) images(context.Context) error {
 		v.unreadable = true
 		v.reach = &reach{blobs: map[digest.Digest]ocispec.Descriptor{}, layers: map[digest.Digest]digest.Digest{},
 			diffIDs: map[digest.Digest]bool{}, chains: map[digest.Digest]bool{}, history: map[string]bool{}}
-		path := v.s.indexPath()
+		path := v.s.layout.Index()
 		v.add(Problem{Kind: "index", Path: path, Detail: err.Error(), fix: v.s.resetIndex,
 			action: "kept as " + filepath.Base(path) + ".corrupt-* and replaced by an empty index"})
 		return nil
@@ -260,7 +260,7 @@ func (v *verifier) images(context.Context) error {
 			continue
 		}
 		desc := e.desc
-		v.add(Problem{Kind: "image", Path: v.s.indexPath(), Digest: desc.Digest, Detail: e.name() + ": " + detail,
+		v.add(Problem{Kind: "image", Path: v.s.layout.Index(), Digest: desc.Digest, Detail: e.name() + ": " + detail,
 			fix: func() error { return v.untag(desc) }, action: "untagged"})
 	}
 	return nil
@@ -274,7 +274,7 @@ func (v *verifier) untag(desc ocispec.Descriptor) error {
 
 // cacheEntries checks every cache entry file and its layer blob.
 func (v *verifier) cacheEntries(context.Context) error {
-	c, err := cache.Open(filepath.Join(v.s.root, "cache"))
+	c, err := cache.Open(v.s.layout)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,10 @@ func (v *verifier) cacheEntries(context.Context) error {
 			continue
 		}
 		key := e.Key
-		path := filepath.Join(v.s.root, "cache", "entries", key.Encoded()+".json")
+		path, err := c.EntryPath(key)
+		if err != nil {
+			return err
+		}
 		if why := v.state(e.Layer.Digest, e.Layer.Size); why != "" {
 			v.add(Problem{Kind: "cache entry", Path: path, Digest: key, Detail: "layer " + why,
 				fix: func() error { return c.Delete(key) }, action: "removed"})
@@ -311,7 +314,7 @@ func (v *verifier) cacheEntries(context.Context) error {
 // diffIDs decompresses every layer blob some image or entry relies on
 // and checks it against the diffIDs they claim.
 func (v *verifier) diffIDs(ctx context.Context) error {
-	c, err := cache.Open(filepath.Join(v.s.root, "cache"))
+	c, err := cache.Open(v.s.layout)
 	if err != nil {
 		return err
 	}
@@ -338,7 +341,7 @@ func (v *verifier) diffIDs(ctx context.Context) error {
 			}
 			if cl.entry != nil {
 				desc := *cl.entry
-				v.add(Problem{Kind: "image", Path: v.s.indexPath(), Digest: desc.Digest,
+				v.add(Problem{Kind: "image", Path: v.s.layout.Index(), Digest: desc.Digest,
 					Detail: reachedEntry{desc: desc}.name() + ": " + detail,
 					fix:    func() error { return v.untag(desc) }, action: "untagged"})
 				continue
@@ -353,7 +356,7 @@ func (v *verifier) diffIDs(ctx context.Context) error {
 
 // unpacked checks the unpacked layers.
 func (v *verifier) unpacked(context.Context) error {
-	u := snapshot.NewUnpacker(filepath.Join(v.s.root, layersDir))
+	u := snapshot.NewUnpacker(v.s.layout.Layers())
 	issues, err := u.Check()
 	if err != nil {
 		return err
@@ -375,7 +378,7 @@ func (v *verifier) unpacked(context.Context) error {
 
 // snapshots checks the snapshotters' state.
 func (v *verifier) snapshots(context.Context) error {
-	issues, err := snapshot.CheckState(filepath.Join(v.s.root, snapshotsDir))
+	issues, err := snapshot.CheckState(v.s.layout.Snapshots())
 	if err != nil {
 		return err
 	}

@@ -237,11 +237,11 @@ func putEntryRaw(t *testing.T, f verifyFixture, key digest.Digest, content strin
 // editIndex rewrites index.json through edit.
 func editIndex(t *testing.T, s *Store, edit func(string) string) {
 	t.Helper()
-	data, err := os.ReadFile(s.indexPath())
+	data, err := os.ReadFile(s.layout.Index())
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, s.indexPath(), edit(string(data)))
+	writeFile(t, s.layout.Index(), edit(string(data)))
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -16,10 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// verifiedDir holds one stamp per layer blob VerifyLayer checked in full:
-// the diffID it decompressed to and the identity of the file then.
-const verifiedDir = "verified"
-
 // VerifyLayer checks that layer blob desc is present, has desc.Size
 // bytes (unless negative), matches its digest and decompresses to
 // diffID: what a build must know before it reuses a cached layer without
@@ -48,7 +44,7 @@ func (s *Store) VerifyLayer(desc ocispec.Descriptor, diffID digest.Digest) error
 	if desc.Size >= 0 && id.size != desc.Size {
 		return fmt.Errorf("layer %s: blob has %d bytes, the descriptor says %d", desc.Digest, id.size, desc.Size)
 	}
-	stamp := filepath.Join(s.root, verifiedDir, desc.Digest.Encoded())
+	stamp := filepath.Join(s.layout.Verified(), desc.Digest.Encoded())
 	want := string(diffID) + " " + id.String() + "\n"
 	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
 		return nil
@@ -102,7 +98,7 @@ func fileIdentity(path string) (fileID, error) {
 
 // staleStamps lists the stamps of blobs that are gone, and stray files.
 func (s *Store) staleStamps() ([]string, error) {
-	dir := filepath.Join(s.root, verifiedDir)
+	dir := s.layout.Verified()
 	names, err := readDirNames(dir)
 	if err != nil {
 		return nil, err
@@ -133,7 +129,7 @@ func (s *Store) MarkLayerVerified(desc ocispec.Descriptor, diffID digest.Digest)
 	if err != nil {
 		return err
 	}
-	stamp := filepath.Join(s.root, verifiedDir, desc.Digest.Encoded())
+	stamp := filepath.Join(s.layout.Verified(), desc.Digest.Encoded())
 	if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err != nil {
 		return err
 	}

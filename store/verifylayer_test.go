@@ -81,7 +81,7 @@ func TestVerifyLayerStamp(t *testing.T) {
 	if err := s.VerifyLayer(l.desc, l.diffID); err != nil {
 		t.Fatal(err)
 	}
-	stamp := filepath.Join(s.Root(), verifiedDir, l.desc.Digest.Encoded())
+	stamp := filepath.Join(s.layout.Verified(), l.desc.Digest.Encoded())
 	data, err := os.ReadFile(stamp)
 	if err != nil || !strings.HasPrefix(string(data), string(l.diffID)+" ") {
 		t.Fatalf("stamp = %q, %v", data, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/results"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -113,7 +114,7 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	}
 	defer unlock()
 	t := session.Tools{Store: s, Stdout: stdout, Results: results.Dir(filepath.Join(s.Root(), "reports"))}
-	if t.Cache, err = cache.Open(filepath.Join(s.Root(), "cache")); err != nil {
+	if t.Cache, err = cache.Open(rootdir.At(s.Root())); err != nil {
 		return err
 	}
 	if t.Context, err = openContext(s, in.ctxDir, in.dfPath); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/textfmt"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
@@ -101,7 +101,7 @@ func cacheLsCommand() command {
 				if err != nil {
 					return err
 				}
-				c, err := cache.Open(filepath.Join(s.Root(), "cache"))
+				c, err := cache.Open(rootdir.At(s.Root()))
 				if err != nil {
 					return err
 				}

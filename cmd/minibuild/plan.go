@@ -10,6 +10,7 @@ import (
 	"github.com/minibuild/minibuild/buildcontext"
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/progress"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
@@ -56,7 +57,7 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 		return err
 	}
 	t := session.Tools{Store: s, Stdout: stdout}
-	if t.Cache, err = cache.Open(filepath.Join(s.Root(), "cache")); err != nil {
+	if t.Cache, err = cache.Open(rootdir.At(s.Root())); err != nil {
 		return err
 	}
 	var ctxOpts buildcontext.Options
