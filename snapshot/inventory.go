@@ -60,6 +60,10 @@ func (u *Unpacker) Unpacked() ([]digest.Digest, error) {
 	return out, nil
 }
 
+// Dir is the directory where layer diffID is kept unpacked, whether or
+// not it is, for reports about it.
+func (u *Unpacker) Dir(diffID digest.Digest) string { return u.dir(diffID) }
+
 // Remove removes the unpacked layer diffID, its short link and its lock
 // file, after waiting for its lock (an Unpack of it in progress). The
 // caller makes sure no snapshot has it mounted, by holding the store's

@@ -32,6 +32,12 @@ func NativeBases(stateDir string) ([]digest.Digest, error) {
 	return out, nil
 }
 
+// NativeBaseDir is the directory of the native base of chainID under the
+// state directory stateDir, whether or not it exists, for reports about it.
+func NativeBaseDir(stateDir string, chainID digest.Digest) string {
+	return stateDir + "/native/" + chainID.Encoded()
+}
+
 // RemoveNativeBase removes the native base of chainID under stateDir and
 // its lock file, after waiting for its lock (a base being built). The
 // caller makes sure no build copies it, by holding the store's exclusive
@@ -40,7 +46,7 @@ func RemoveNativeBase(ctx context.Context, stateDir string, chainID digest.Diges
 	if digestcheck.Validate(chainID) != nil {
 		return fmt.Errorf("removing native base: invalid chain ID %q", chainID)
 	}
-	dir := stateDir + "/native/" + chainID.Encoded()
+	dir := NativeBaseDir(stateDir, chainID)
 	if !isDirectory(stateDir + "/native") {
 		return nil
 	}
