@@ -75,12 +75,14 @@ func (s *Store) RemoveBlob(d digest.Digest) error {
 	if err != nil {
 		return err
 	}
-	return s.removeBlobFile(filepath.Base(path))
+	return s.RemoveBlobFile(filepath.Base(path))
 }
 
-// removeBlobFile removes the file name (any name, valid digest or not)
-// from ROOT/blobs/sha256, recursively if it is a directory.
-func (s *Store) removeBlobFile(name string) error {
+// RemoveBlobFile removes the file name (any name, valid digest or not, as
+// BlobFiles lists it) from ROOT/blobs/sha256, recursively if it is a
+// directory, and syncs the directory. Like RemoveBlob, only garbage
+// collection and repair call it, holding Lock exclusively.
+func (s *Store) RemoveBlobFile(name string) error {
 	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
 		return fmt.Errorf("removing blob file %q: not a file name", name)
 	}

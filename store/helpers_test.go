@@ -1,12 +1,9 @@
 package store
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"testing"
-	"time"
 
+	"github.com/minibuild/minibuild/internal/storetest"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -33,30 +30,10 @@ type testImage struct {
 // content, a config and a manifest, and stores all three.
 func writeTestImage(t *testing.T, s *Store, content string) testImage {
 	t.Helper()
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: "hello.txt", Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}
-	if err := tw.WriteHeader(hdr); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write([]byte(content)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var gzBuf bytes.Buffer
-	zw := gzip.NewWriter(&gzBuf)
-	if _, err := zw.Write(tarBuf.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var img testImage
+	gz, diffID := storetest.Layer(t, "hello.txt", content)
+	img := testImage{diffID: diffID}
 	var err error
-	img.diffID = digest.FromBytes(tarBuf.Bytes())
-	if img.layer, err = s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gzBuf.Bytes()); err != nil {
+	if img.layer, err = s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz); err != nil {
 		t.Fatal(err)
 	}
 	cfg := ocispec.Image{
@@ -77,4 +54,31 @@ func writeTestImage(t *testing.T, s *Store, content string) testImage {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// testLayer is a gzip layer blob stored in a test store.
+type testLayer struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest
+}
+
+// putLayer stores a gzip layer holding one file name with content.
+func putLayer(t *testing.T, s *Store, name, content string) testLayer {
+	t.Helper()
+	gz, diffID := storetest.Layer(t, name, content)
+	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testLayer{desc: desc, diffID: diffID}
+}
+
+// blobFile is the path of blob d in s.
+func blobFile(t *testing.T, s *Store, d digest.Digest) string {
+	t.Helper()
+	p, err := s.BlobPath(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

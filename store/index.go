@@ -10,7 +10,9 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
@@ -198,6 +200,49 @@ func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
 		return err
 	}
 	return writeIndex(s.layout.Index(), idx)
+}
+
+// UntagEntries removes from index.json every entry with the digest and
+// the ref name (or lack of one) of one of entries, in one update: how a
+// repair drops images that cannot be read whole, named or not. Blobs stay
+// until garbage collection.
+func (s *Store) UntagEntries(entries []ocispec.Descriptor) error {
+	return s.updateIndex(func(idx *ocispec.Index) error {
+		kept := idx.Manifests[:0:0]
+		for _, m := range idx.Manifests {
+			drop := false
+			for _, b := range entries {
+				if m.Digest == b.Digest && m.Annotations[ocispec.AnnotationRefName] == b.Annotations[ocispec.AnnotationRefName] {
+					drop = true
+				}
+			}
+			if !drop {
+				kept = append(kept, m)
+			}
+		}
+		idx.Manifests = kept
+		return nil
+	})
+}
+
+// ResetIndex keeps an unreadable index.json as index.json.corrupt-NANOS
+// and writes an empty index in its place, under the index lock; an
+// index.json that reads fine is left alone. It is how a repair deals with
+// an index it cannot read.
+func (s *Store) ResetIndex() error {
+	unlock, err := lockFile(context.Background(), s.layout.IndexLock(), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := readIndex(s.layout.Index()); err == nil {
+		return nil // repaired meanwhile
+	}
+	backup := s.layout.Index() + ".corrupt-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := os.Rename(s.layout.Index(), backup); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("keeping the unreadable index: %w", err)
+	}
+	return writeIndex(s.layout.Index(), emptyIndex())
 }
 
 // errUnchanged, returned by an updateIndex function, leaves index.json as

@@ -31,8 +31,9 @@ type Store struct {
 
 // Open opens the store at root, creating the layout if it is missing
 // (directories 0755, files 0644), and checks the oci-layout version when the
-// file is present. Then it removes what dead builds left (CleanStale),
-// without waiting and without disturbing running builds.
+// file is present. It removes nothing: the clean-up of what dead builds
+// left is the root's maintenance (package maintenance), run once per
+// process by its caller.
 func Open(root string) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -64,8 +65,6 @@ func Open(root string) (*Store, error) {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
 	unlock()
-	// Best effort: what cleanup cannot remove, Verify reports.
-	_, _ = s.CleanStale()
 	return s, nil
 }
 

@@ -49,7 +49,7 @@ func (s *Store) VerifyLayer(desc ocispec.Descriptor, diffID digest.Digest) error
 	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
 		return nil
 	}
-	got, err := s.layerDiffID(desc.Digest)
+	got, err := s.LayerDiffID(desc.Digest)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", desc.Digest, err)
 	}
@@ -96,21 +96,29 @@ func fileIdentity(path string) (fileID, error) {
 	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, nil
 }
 
-// staleStamps lists the stamps of blobs that are gone, and stray files.
-func (s *Store) staleStamps() ([]string, error) {
+// RemoveStaleStamps removes from ROOT/verified the VerifyLayer stamps of
+// blobs that are gone, and every other file that is no stamp (temporary
+// files of stamps being written included). Only garbage collection calls
+// it, holding Lock exclusively.
+func (s *Store) RemoveStaleStamps() error {
 	dir := s.layout.Verified()
-	names, err := readDirNames(dir)
-	if err != nil {
-		return nil, err
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	var out []string
-	for _, n := range names {
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", dir, err)
+	}
+	for _, de := range des {
+		n := de.Name()
 		d := digest.NewDigestFromEncoded(digest.SHA256, n)
 		if strings.HasPrefix(n, ".") || digestcheck.Validate(d) != nil || !s.HasBlob(d) {
-			out = append(out, filepath.Join(dir, n))
+			if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // MarkLayerVerified records that the blob desc decompresses to diffID,

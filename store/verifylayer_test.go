@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/storetest"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -21,14 +21,14 @@ func TestVerifyLayer(t *testing.T) {
 		want   string // "" for success, else part of the error
 	}{
 		{"sound", func(*testing.T, *Store, *testLayer) {}, ""},
-		{"bit flip", func(t *testing.T, s *Store, l *testLayer) { flipBit(t, blobFile(t, s, l.desc.Digest)) }, "does not match"},
+		{"bit flip", func(t *testing.T, s *Store, l *testLayer) { storetest.FlipBit(t, blobFile(t, s, l.desc.Digest)) }, "does not match"},
 		{"right size, wrong content", func(t *testing.T, s *Store, l *testLayer) {
 			other := putLayer(t, s, "f", "conTent")
 			data, err := os.ReadFile(blobFile(t, s, other.desc.Digest))
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, blobFile(t, s, l.desc.Digest), string(data))
+			storetest.WriteFile(t, blobFile(t, s, l.desc.Digest), string(data))
 		}, "does not match"},
 		{"truncated", func(t *testing.T, s *Store, l *testLayer) {
 			if err := os.Truncate(blobFile(t, s, l.desc.Digest), 5); err != nil {
@@ -105,15 +105,15 @@ func TestVerifyLayerStamp(t *testing.T) {
 	}
 	// Written in place, same size: the identity changes, the check is full.
 	time.Sleep(10 * time.Millisecond)
-	flipBit(t, p)
+	storetest.FlipBit(t, p)
 	if err := s.VerifyLayer(l.desc, l.diffID); err == nil {
 		t.Error("a blob changed after its stamp passed")
 	}
-	// Prune drops stamps of removed blobs.
+	// RemoveStaleStamps (Prune) drops stamps of removed blobs.
 	if err := s.RemoveBlob(l.desc.Digest); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Prune(context.Background(), PruneOptions{}); err != nil {
+	if err := s.RemoveStaleStamps(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stamp); !os.IsNotExist(err) {

@@ -102,7 +102,7 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(*f.root)
+	s, err := openStore(*f.root)
 	if err != nil {
 		return err
 	}

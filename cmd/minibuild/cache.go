@@ -14,8 +14,8 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/textfmt"
+	"github.com/minibuild/minibuild/maintenance"
 	"github.com/minibuild/minibuild/rootdir"
-	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
 
@@ -97,7 +97,7 @@ func cacheLsCommand() command {
 				if err := noArgs("cache ls", args); err != nil {
 					return err
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
@@ -150,11 +150,11 @@ func cacheDuCommand() command {
 				if err := noArgs("cache du", args); err != nil {
 					return err
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
-				u, err := s.Usage(ctx)
+				u, err := maintenance.Usage(ctx, s)
 				if err != nil {
 					return err
 				}
@@ -218,11 +218,11 @@ With --repair the exit status is 1 only if a repair failed.`,
 				if err := noArgs("cache verify", args); err != nil {
 					return err
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
-				res, err := s.Verify(ctx, store.VerifyOptions{Repair: *repair})
+				res, err := maintenance.Verify(ctx, s, maintenance.VerifyOptions{Repair: *repair})
 				if err != nil {
 					return err
 				}
@@ -274,7 +274,7 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 				if err := noArgs("cache prune", args); err != nil {
 					return err
 				}
-				opts := store.PruneOptions{All: *all}
+				opts := maintenance.PruneOptions{All: *all}
 				if *keep != "" {
 					n, err := parseSize(*keep)
 					if err != nil {
@@ -283,7 +283,7 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 					opts.KeepStorage = n
 				}
 				if !*quiet {
-					opts.Report = func(r store.Removal) {
+					opts.Report = func(r maintenance.Removal) {
 						line := "removed " + r.Kind
 						if r.Digest != "" {
 							line += " " + string(r.Digest)
@@ -297,11 +297,11 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 						fmt.Fprintln(stdout, line)
 					}
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
-				res, err := s.Prune(ctx, opts)
+				res, err := maintenance.Prune(ctx, s, opts)
 				if err != nil {
 					return err
 				}

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/minibuild/minibuild/report"
-	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/views"
 	"github.com/spf13/pflag"
 )
@@ -31,7 +30,7 @@ func historyCommand() command {
 				if err := checkFormat("history", *format); err != nil && *format != "svg" {
 					return err
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}

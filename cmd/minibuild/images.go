@@ -31,7 +31,7 @@ func imagesCommand() command {
 				if err := checkFormat("images", *format); err != nil {
 					return err
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
@@ -63,7 +63,7 @@ func rmiCommand() command {
 				if len(args) == 0 {
 					return usageError{errors.New("rmi: want at least one image name")}
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}

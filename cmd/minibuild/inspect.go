@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
 
@@ -24,7 +23,7 @@ func inspectCommand() command {
 				if len(args) != 1 {
 					return usageError{errors.New("inspect: want exactly one image name")}
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}

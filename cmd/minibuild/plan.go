@@ -12,7 +12,6 @@ import (
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
-	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
 
@@ -52,7 +51,7 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 		defer os.RemoveAll(tmp)
 		root = tmp
 	}
-	s, err := store.Open(root)
+	s, err := openStore(root)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func openForRegistry(ctx context.Context, root string, insecure []string) (*regi
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s, err := store.Open(root)
+	s, err := openStore(root)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -35,7 +35,7 @@ func reportCommand() command {
 				if *out == "" {
 					return usageError{errors.New("report: -o FILE.html is required (- for stdout)")}
 				}
-				s, err := store.Open(*root)
+				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}

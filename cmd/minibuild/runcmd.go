@@ -9,7 +9,6 @@ import (
 
 	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
-	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
 
@@ -99,7 +98,7 @@ func (e runFailure) Unwrap() error { return e.err }
 // runContainer runs cmd (or the image's own command) in a container of
 // image name and, with o.diff, prints what it changed.
 func runContainer(ctx context.Context, o *runOptions, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	s, err := store.Open(*o.root)
+	s, err := openStore(*o.root)
 	if err != nil {
 		return err
 	}

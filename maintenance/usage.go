@@ -1,18 +1,18 @@
-package store
+package maintenance
 
 import (
 	"context"
-	"io/fs"
 	"path/filepath"
-	"syscall"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 )
 
-// Usage is the disk space the store's parts take.
-type Usage struct {
+// DiskUsage is the disk space the parts of a root take.
+type DiskUsage struct {
 	// Images counts index.json's entries; ImageBlobs and ImageBytes the
 	// blobs they reach.
 	Images     int
@@ -36,21 +36,23 @@ type Usage struct {
 	TempBytes     int64
 }
 
-// Usage measures the store under the shared lock. Sizes of blobs are
-// their lengths; of directories, the space their files take on disk.
-func (s *Store) Usage(ctx context.Context) (Usage, error) {
-	var u Usage
+// Usage measures the root of s under the store's shared lock. Sizes of
+// blobs are their lengths; of directories, the space their files take on
+// disk.
+func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
+	var u DiskUsage
+	root := rootdir.At(s.Root())
 	unlock, err := s.Lock(ctx, false)
 	if err != nil {
 		return u, err
 	}
 	defer unlock()
-	r, err := s.reachImages()
+	r, err := reachImages(s)
 	if err != nil {
 		return u, err
 	}
 	u.Images = len(r.entries)
-	c, err := cache.Open(s.layout)
+	c, err := cache.Open(root)
 	if err != nil {
 		return u, err
 	}
@@ -83,46 +85,30 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 			u.OtherBytes += f.Size
 		}
 	}
-	layers := s.layout.Layers()
-	ids, err := snapshot.NewUnpacker(layers).Unpacked()
+	unpacker := snapshot.NewUnpacker(root.Layers())
+	ids, err := unpacker.Unpacked()
 	if err != nil {
 		return u, err
 	}
 	for _, id := range ids {
 		u.Unpacked++
-		u.UnpackedBytes += diskUsage(filepath.Join(layers, id.Algorithm().String(), id.Encoded()))
+		u.UnpackedBytes += sizeOnDisk(unpacker.Dir(id))
 	}
-	state := s.layout.Snapshots()
+	state := root.Snapshots()
 	bases, err := snapshot.NativeBases(state)
 	if err != nil {
 		return u, err
 	}
 	for _, id := range bases {
 		u.Bases++
-		u.BasesBytes += diskUsage(filepath.Join(state, "native", id.Encoded()))
+		u.BasesBytes += sizeOnDisk(snapshot.NativeBaseDir(state, id))
 	}
-	tmp, err := readDirNames(s.layout.Tmp())
+	tmp, err := readDirNames(root.Tmp())
 	if err != nil {
 		return u, err
 	}
 	for _, name := range tmp {
-		u.TempBytes += diskUsage(filepath.Join(s.layout.Tmp(), name))
+		u.TempBytes += sizeOnDisk(filepath.Join(root.Tmp(), name))
 	}
 	return u, nil
-}
-
-// devOf is the device of the file fi describes.
-func devOf(fi fs.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Dev
-	}
-	return 0
-}
-
-// allocated is the disk space of the file fi describes.
-func allocated(fi fs.FileInfo) int64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Blocks * 512
-	}
-	return fi.Size()
 }

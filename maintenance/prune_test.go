@@ -1,4 +1,4 @@
-package store
+package maintenance
 
 import (
 	"bytes"
@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/storetest"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 )
@@ -61,11 +64,11 @@ func cacheKey(step string) digest.Digest {
 	return cache.KeyInput{Instruction: step}.Key()
 }
 
-func prune(t *testing.T, s *Store, opts PruneOptions) (PruneResult, []Removal) {
+func prune(t *testing.T, s *store.Store, opts PruneOptions) (PruneResult, []Removal) {
 	t.Helper()
 	var removed []Removal
 	opts.Report = func(r Removal) { removed = append(removed, r) }
-	res, err := s.Prune(context.Background(), opts)
+	res, err := Prune(context.Background(), s, opts)
 	if err != nil {
 		t.Fatalf("Prune: %v", err)
 	}
@@ -119,6 +122,10 @@ func TestPrune(t *testing.T) {
 				// Room for the newest cache-only layer alone.
 				tt.opts.KeepStorage = f.new.desc.Size
 			}
+			if err := f.s.VerifyLayer(f.old.desc, f.old.diffID); err != nil {
+				t.Fatal(err)
+			}
+			stamp := filepath.Join(rootdir.At(f.s.Root()).Verified(), f.old.desc.Digest.Encoded())
 			before := blobFileNames(t, f.s)
 			res, removed := prune(t, f.s, tt.opts)
 			if got, want := f.keys(t), tt.wantKeys(f); !slices.Equal(got, want) {
@@ -135,6 +142,9 @@ func TestPrune(t *testing.T) {
 			}
 			if f.s.HasBlob(f.orphan) {
 				t.Error("the orphan blob was kept")
+			}
+			if _, err := os.Stat(stamp); f.s.HasBlob(f.old.desc.Digest) == os.IsNotExist(err) {
+				t.Errorf("layer blob kept %v, its VerifyLayer stamp: %v", f.s.HasBlob(f.old.desc.Digest), err)
 			}
 			after := blobFileNames(t, f.s)
 			if res.Blobs != len(before)-len(after) {
@@ -155,8 +165,8 @@ func TestPruneUnpackedAndBases(t *testing.T) {
 	}
 	f := newPruneFixture(t)
 	ctx := context.Background()
-	u := snapshot.NewUnpacker(filepath.Join(f.s.Root(), "layers"))
-	native := snapshot.NewNative(filepath.Join(f.s.Root(), "snapshots"))
+	u := snapshot.NewUnpacker(rootdir.At(f.s.Root()).Layers())
+	native := snapshot.NewNative(rootdir.At(f.s.Root()).Snapshots())
 	for _, chain := range [][]testLayer{{f.base, f.app}, {f.base, f.old}} {
 		var layers []snapshot.Layer
 		for _, l := range chain {
@@ -181,7 +191,7 @@ func TestPruneUnpackedAndBases(t *testing.T) {
 	if want := sorted(f.base.diffID, f.app.diffID); !slices.Equal(ids, want) {
 		t.Errorf("unpacked layers left: %v, want %v", ids, want)
 	}
-	bases, err := snapshot.NativeBases(filepath.Join(f.s.Root(), "snapshots"))
+	bases, err := snapshot.NativeBases(rootdir.At(f.s.Root()).Snapshots())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +221,7 @@ func (f pruneFixture) snapshotLayer(t *testing.T, l testLayer) snapshot.Layer {
 // while a build holds the shared one and removes nothing meanwhile.
 func TestPruneWaitsForBuilds(t *testing.T) {
 	f := newPruneFixture(t)
-	other, err := Open(f.s.Root())
+	other, err := store.Open(f.s.Root())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +231,7 @@ func TestPruneWaitsForBuilds(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.s.Prune(context.Background(), PruneOptions{})
+		_, err := Prune(context.Background(), f.s, PruneOptions{})
 		done <- err
 	}()
 	select {
@@ -245,9 +255,9 @@ func TestPruneWaitsForBuilds(t *testing.T) {
 // what it needs is unknown, so Prune removes nothing.
 func TestPruneRefusesDamagedImages(t *testing.T) {
 	f := newPruneFixture(t)
-	flipBit(t, blobFile(t, f.s, f.image.Digest))
+	storetest.FlipBit(t, blobFile(t, f.s, f.image.Digest))
 	before := blobFileNames(t, f.s)
-	if _, err := f.s.Prune(context.Background(), PruneOptions{}); err == nil || !strings.Contains(err.Error(), "verify --repair") {
+	if _, err := Prune(context.Background(), f.s, PruneOptions{}); err == nil || !strings.Contains(err.Error(), "verify --repair") {
 		t.Fatalf("Prune = %v, want an error pointing at verify --repair", err)
 	}
 	if after := blobFileNames(t, f.s); !slices.Equal(before, after) {
@@ -255,7 +265,7 @@ func TestPruneRefusesDamagedImages(t *testing.T) {
 	}
 }
 
-func blobFileNames(t *testing.T, s *Store) []string {
+func blobFileNames(t *testing.T, s *store.Store) []string {
 	t.Helper()
 	files, err := s.BlobFiles()
 	if err != nil {

@@ -1,19 +1,27 @@
-package store
+package maintenance
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/storetest"
 	"github.com/minibuild/minibuild/rootdir"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// openTestStore opens a store in a fresh temporary directory.
+func openTestStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
 
 // testLayer is a gzip layer blob stored in a test store.
 type testLayer struct {
@@ -22,39 +30,20 @@ type testLayer struct {
 }
 
 // putLayer stores a gzip layer holding one file name with content.
-func putLayer(t *testing.T, s *Store, name, content string) testLayer {
+func putLayer(t *testing.T, s *store.Store, name, content string) testLayer {
 	t.Helper()
-	var raw bytes.Buffer
-	tw := tar.NewWriter(&raw)
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}
-	if err := tw.WriteHeader(hdr); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write([]byte(content)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(raw.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes())
+	gz, diffID := storetest.Layer(t, name, content)
+	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testLayer{desc: desc, diffID: digest.FromBytes(raw.Bytes())}
+	return testLayer{desc: desc, diffID: diffID}
 }
 
 // putImage stores a config (with one history entry per layer plus the
 // empty-layer steps given) and a manifest of layers, and tags it name
 // unless name is "".
-func putImage(t *testing.T, s *Store, name string, layers []testLayer, emptySteps ...string) ocispec.Descriptor {
+func putImage(t *testing.T, s *store.Store, name string, layers []testLayer, emptySteps ...string) ocispec.Descriptor {
 	t.Helper()
 	img := ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}}
 	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
@@ -83,7 +72,7 @@ func putImage(t *testing.T, s *Store, name string, layers []testLayer, emptyStep
 }
 
 // testCache opens the store's cache.
-func testCache(t *testing.T, s *Store) *cache.Cache {
+func testCache(t *testing.T, s *store.Store) *cache.Cache {
 	t.Helper()
 	c, err := cache.Open(rootdir.At(s.Root()))
 	if err != nil {
@@ -108,26 +97,13 @@ func putEntry(t *testing.T, c *cache.Cache, step string, l *testLayer, lastUsed 
 }
 
 // blobFile is the path of blob d in s.
-func blobFile(t *testing.T, s *Store, d digest.Digest) string {
+func blobFile(t *testing.T, s *store.Store, d digest.Digest) string {
 	t.Helper()
 	p, err := s.BlobPath(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// flipBit flips one bit in the middle of the file at path.
-func flipBit(t *testing.T, path string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0x10
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // problemKinds lists "kind digest" of each problem, for comparisons.

@@ -1,4 +1,4 @@
-package store
+package maintenance
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/storetest"
+	"github.com/minibuild/minibuild/rootdir"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -18,7 +21,7 @@ import (
 // verifyFixture is a small store: image app:1 of layers base and app, a
 // cache entry for each, and a cache-only layer with its entry.
 type verifyFixture struct {
-	s                *Store
+	s                *store.Store
 	c                *cache.Cache
 	image            ocispec.Descriptor
 	base, app, extra testLayer
@@ -41,9 +44,9 @@ func newVerifyFixture(t *testing.T) verifyFixture {
 	return f
 }
 
-func verify(t *testing.T, s *Store, repair bool) VerifyResult {
+func verify(t *testing.T, s *store.Store, repair bool) VerifyResult {
 	t.Helper()
-	res, err := s.Verify(context.Background(), VerifyOptions{Repair: repair})
+	res, err := Verify(context.Background(), s, VerifyOptions{Repair: repair})
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -77,7 +80,7 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 		want   func(f verifyFixture) []string
 		tagged bool // app:1 is still tagged after the repair
 	}{
-		{"bit flip in an image layer", func(t *testing.T, f verifyFixture) { flipBit(t, blobFile(t, f.s, f.app.desc.Digest)) },
+		{"bit flip in an image layer", func(t *testing.T, f verifyFixture) { storetest.FlipBit(t, blobFile(t, f.s, f.app.desc.Digest)) },
 			func(f verifyFixture) []string {
 				return []string{"blob " + string(f.app.desc.Digest), "image " + string(f.image.Digest), "cache entry " + string(f.appKey)}
 			}, false},
@@ -117,7 +120,7 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 		{"cache entry that is not JSON", func(t *testing.T, f verifyFixture) { putEntryRaw(t, f, f.extraKey, "\x00garbage") },
 			func(f verifyFixture) []string { return []string{"cache entry "} }, true},
 		{"stray file among the entries", func(t *testing.T, f verifyFixture) {
-			writeFile(t, filepath.Join(f.s.Root(), "cache", "entries", "notes.txt"), "x")
+			storetest.WriteFile(t, filepath.Join(f.s.Root(), "cache", "entries", "notes.txt"), "x")
 		}, func(f verifyFixture) []string { return []string{"cache entry "} }, true},
 		{"index entry with a bad digest string", func(t *testing.T, f verifyFixture) {
 			editIndex(t, f.s, func(idx string) string {
@@ -134,15 +137,15 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 			}
 		}, func(f verifyFixture) []string { return []string{"image " + string(f.image.Digest)} }, false},
 		{"stray blob file and symlink", func(t *testing.T, f verifyFixture) {
-			writeFile(t, filepath.Join(f.s.Root(), "blobs", "sha256", "junk"), "x")
+			storetest.WriteFile(t, filepath.Join(f.s.Root(), "blobs", "sha256", "junk"), "x")
 			d := digest.FromString("link")
 			if err := os.Symlink("/etc/passwd", blobFile(t, f.s, d)); err != nil {
 				t.Fatal(err)
 			}
 		}, func(f verifyFixture) []string { return []string{"blob ", "blob " + string(digest.FromString("link"))} }, true},
 		{"partial writes of a dead build", func(t *testing.T, f verifyFixture) {
-			writeFile(t, filepath.Join(f.s.Root(), "tmp", "blob-123"), "partial")
-			writeFile(t, filepath.Join(f.s.Root(), "cache", "entries", ".tmp-9"), "{")
+			storetest.WriteFile(t, filepath.Join(f.s.Root(), "tmp", "blob-123"), "partial")
+			storetest.WriteFile(t, filepath.Join(f.s.Root(), "cache", "entries", ".tmp-9"), "{")
 		}, func(f verifyFixture) []string { return []string{"leftover ", "leftover "} }, true},
 		{"half-unpacked layer of a dead build", func(t *testing.T, f verifyFixture) {
 			if err := os.MkdirAll(filepath.Join(f.s.Root(), "layers", "tmp", "sha256-"+f.app.diffID.Encoded()+"-1", "usr"), 0o755); err != nil {
@@ -204,7 +207,7 @@ func TestVerifyRepairKeepsUnreadableIndex(t *testing.T) {
 // Verify without Repair still runs.
 func TestVerifyLeavesRunningBuildsAlone(t *testing.T) {
 	f := newVerifyFixture(t)
-	other, err := Open(f.s.Root())
+	other, err := store.Open(f.s.Root())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,13 +217,13 @@ func TestVerifyLeavesRunningBuildsAlone(t *testing.T) {
 	}
 	defer unlock()
 	tmp := filepath.Join(f.s.Root(), "tmp", "blob-live")
-	writeFile(t, tmp, "being written")
+	storetest.WriteFile(t, tmp, "being written")
 	if res := verify(t, f.s, false); len(res.Problems) != 0 {
 		t.Errorf("problems while a build runs: %v", res.Problems)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := f.s.Verify(ctx, VerifyOptions{Repair: true}); err == nil {
+	if _, err := Verify(ctx, f.s, VerifyOptions{Repair: true}); err == nil {
 		t.Error("Verify with Repair did not wait for the running build")
 	}
 	if _, err := os.Stat(tmp); err != nil {
@@ -231,27 +234,17 @@ func TestVerifyLeavesRunningBuildsAlone(t *testing.T) {
 // putEntryRaw writes an entry file for key; %K in content becomes the key.
 func putEntryRaw(t *testing.T, f verifyFixture, key digest.Digest, content string) {
 	t.Helper()
-	writeFile(t, filepath.Join(f.s.Root(), "cache", "entries", key.Encoded()+".json"), strings.ReplaceAll(content, "%K", string(key)))
+	storetest.WriteFile(t, filepath.Join(f.s.Root(), "cache", "entries", key.Encoded()+".json"), strings.ReplaceAll(content, "%K", string(key)))
 }
 
 // editIndex rewrites index.json through edit.
-func editIndex(t *testing.T, s *Store, edit func(string) string) {
+func editIndex(t *testing.T, s *store.Store, edit func(string) string) {
 	t.Helper()
-	data, err := os.ReadFile(s.layout.Index())
+	data, err := os.ReadFile(rootdir.At(s.Root()).Index())
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, s.layout.Index(), edit(string(data)))
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	storetest.WriteFile(t, rootdir.At(s.Root()).Index(), edit(string(data)))
 }
 
 func problemStrings(ps []Problem) []string {

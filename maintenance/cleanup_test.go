@@ -1,4 +1,4 @@
-package store
+package maintenance
 
 import (
 	"context"
@@ -7,12 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minibuild/minibuild/internal/storetest"
+	"github.com/minibuild/minibuild/store"
 )
 
 // deadBuildLeftovers writes what a build killed mid-way leaves in the
 // store at root and returns the paths that cleanup must remove and the
-// one it must keep (a young temporary file in ROOT, which Open itself may
-// be writing).
+// one it must keep (a young temporary file in ROOT, which opening a store
+// may be writing).
 func deadBuildLeftovers(t *testing.T, root string) (stale []string, young string) {
 	t.Helper()
 	stale = []string{
@@ -25,21 +28,21 @@ func deadBuildLeftovers(t *testing.T, root string) (stale []string, young string
 		filepath.Join(root, "layers", "tmp", "sha256-"+strings.Repeat("e", 64)+"-3", "usr", "bin"),
 	}
 	for _, p := range stale {
-		writeFile(t, p, "partial")
+		storetest.WriteFile(t, p, "partial")
 	}
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(stale[5], old, old); err != nil {
 		t.Fatal(err)
 	}
 	young = filepath.Join(root, ".oci-layout.tmp-new")
-	writeFile(t, young, "partial")
+	storetest.WriteFile(t, young, "partial")
 	return stale, young
 }
 
 func TestCleanStale(t *testing.T) {
 	s := openTestStore(t)
 	stale, young := deadBuildLeftovers(t, s.Root())
-	alone, err := s.CleanStale()
+	alone, err := CleanStale(s)
 	if err != nil || !alone {
 		t.Fatalf("CleanStale = %v, %v; want true, nil", alone, err)
 	}
@@ -58,25 +61,11 @@ func TestCleanStale(t *testing.T) {
 	}
 }
 
-// TestOpenCleansStale: the next minibuild command cleans up by itself.
-func TestOpenCleansStale(t *testing.T) {
-	root := openTestStore(t).Root()
-	stale, _ := deadBuildLeftovers(t, root)
-	if _, err := Open(root); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range stale {
-		if _, err := os.Lstat(p); !os.IsNotExist(err) {
-			t.Errorf("%s left after Open: %v", p, err)
-		}
-	}
-}
-
 // TestCleanStaleSparesRunningBuilds: while a build holds the store lock,
 // its files under ROOT/tmp and its run directory stay.
 func TestCleanStaleSparesRunningBuilds(t *testing.T) {
 	s := openTestStore(t)
-	building, err := Open(s.Root())
+	building, err := store.Open(s.Root())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +80,11 @@ func TestCleanStaleSparesRunningBuilds(t *testing.T) {
 		filepath.Join(s.Root(), "run", "run-live", "hosts"),
 	}
 	for _, p := range live {
-		writeFile(t, p, "being written")
+		storetest.WriteFile(t, p, "being written")
 	}
-	alone, err := s.CleanStale()
+	alone, err := CleanStale(s)
 	if err != nil || alone {
 		t.Fatalf("CleanStale = %v, %v; want false, nil", alone, err)
-	}
-	if _, err := Open(s.Root()); err != nil {
-		t.Fatal(err)
 	}
 	for _, p := range live {
 		if _, err := os.Lstat(p); err != nil {

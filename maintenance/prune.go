@@ -1,16 +1,16 @@
-package store
+package maintenance
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -48,8 +48,9 @@ type PruneResult struct {
 }
 
 // Prune removes build cache that no tagged image needs, then everything
-// nothing needs any more, holding Lock exclusively (it waits for running
-// builds, which hold it shared, and builds wait for it):
+// nothing needs any more, in the root of s, holding the store's Lock
+// exclusively (it waits for running builds, which hold it shared, and
+// builds wait for it):
 //
 //   - cache entries no tagged image needs: an entry is needed when its
 //     layer is one of a tagged image's layers, or, for a step without a
@@ -64,13 +65,13 @@ type PruneResult struct {
 // A tagged image that cannot be read whole stops Prune before it removes
 // anything, since what it needs cannot be known: Verify with Repair
 // deals with it.
-func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, error) {
+func Prune(ctx context.Context, s *store.Store, opts PruneOptions) (PruneResult, error) {
 	unlock, err := s.Lock(ctx, true)
 	if err != nil {
 		return PruneResult{}, err
 	}
 	defer unlock()
-	r, err := s.reachImages()
+	r, err := reachImages(s)
 	if err != nil {
 		return PruneResult{}, fmt.Errorf("pruning: %w (run minibuild cache verify --repair)", err)
 	}
@@ -79,8 +80,8 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 			return PruneResult{}, fmt.Errorf("pruning: image %s: %w (run minibuild cache verify --repair)", e.name(), e.err)
 		}
 	}
-	p := &pruner{s: s, opts: opts, reach: r}
-	if p.cache, err = cache.Open(s.layout); err != nil {
+	p := &pruner{s: s, root: rootdir.At(s.Root()), opts: opts, reach: r}
+	if p.cache, err = cache.Open(p.root); err != nil {
 		return PruneResult{}, err
 	}
 	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.leftovers}
@@ -97,7 +98,8 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 
 // pruner is the state of one Prune call.
 type pruner struct {
-	s     *Store
+	s     *store.Store
+	root  rootdir.Layout
 	opts  PruneOptions
 	reach *reach
 	cache *cache.Cache
@@ -237,22 +239,13 @@ func (p *pruner) blobs(ctx context.Context) error {
 		if f.Digest != "" && f.Regular && live[f.Digest] {
 			continue
 		}
-		if err := p.s.removeBlobFile(f.Name); err != nil {
+		if err := p.s.RemoveBlobFile(f.Name); err != nil {
 			return err
 		}
-		p.removed(Removal{Kind: "blob", Digest: f.Digest, What: filepath.Join(p.s.layout.Blobs(), f.Name), Bytes: f.Size})
+		p.removed(Removal{Kind: "blob", Digest: f.Digest, What: filepath.Join(p.root.Blobs(), f.Name), Bytes: f.Size})
 	}
 	// VerifyLayer's stamps of blobs that are gone go with them.
-	stamps, err := p.s.staleStamps()
-	if err != nil {
-		return err
-	}
-	for _, st := range stamps {
-		if err := os.Remove(st); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
+	return p.s.RemoveStaleStamps()
 }
 
 // unpacked removes the unpacked layers nothing needs, and half-unpacked
@@ -267,8 +260,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 			live[e.DiffID] = true
 		}
 	}
-	root := p.s.layout.Layers()
-	u := snapshot.NewUnpacker(root)
+	u := snapshot.NewUnpacker(p.root.Layers())
 	ids, err := u.Unpacked()
 	if err != nil {
 		return err
@@ -277,11 +269,12 @@ func (p *pruner) unpacked(ctx context.Context) error {
 		if live[id] {
 			continue
 		}
-		size := diskUsage(filepath.Join(root, id.Algorithm().String(), id.Encoded()))
+		dir := u.Dir(id)
+		size := sizeOnDisk(dir)
 		if err := u.Remove(ctx, id); err != nil {
 			return err
 		}
-		p.removed(Removal{Kind: "unpacked layer", Digest: id, What: filepath.Join(root, id.Algorithm().String(), id.Encoded()), Bytes: size})
+		p.removed(Removal{Kind: "unpacked layer", Digest: id, What: dir, Bytes: size})
 	}
 	issues, err := u.Check()
 	if err != nil {
@@ -292,7 +285,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 
 // bases removes the native bases of no tagged image's chain.
 func (p *pruner) bases(ctx context.Context) error {
-	state := p.s.layout.Snapshots()
+	state := p.root.Snapshots()
 	ids, err := snapshot.NativeBases(state)
 	if err != nil {
 		return err
@@ -301,8 +294,8 @@ func (p *pruner) bases(ctx context.Context) error {
 		if p.reach.chains[id] {
 			continue
 		}
-		dir := filepath.Join(state, "native", id.Encoded())
-		size := diskUsage(dir)
+		dir := snapshot.NativeBaseDir(state, id)
+		size := sizeOnDisk(dir)
 		if err := snapshot.RemoveNativeBase(ctx, state, id); err != nil {
 			return err
 		}
@@ -317,12 +310,12 @@ func (p *pruner) bases(ctx context.Context) error {
 
 // leftovers removes the partial writes of dead processes.
 func (p *pruner) leftovers(context.Context) error {
-	paths, err := p.s.leftovers()
+	paths, err := leftovers(p.root)
 	if err != nil {
 		return err
 	}
 	for _, path := range paths {
-		size := diskUsage(path)
+		size := sizeOnDisk(path)
 		if err := os.RemoveAll(path); err != nil {
 			return fmt.Errorf("removing %s: %w", path, err)
 		}
@@ -333,41 +326,11 @@ func (p *pruner) leftovers(context.Context) error {
 
 func (p *pruner) fixIssues(issues []snapshot.Issue) error {
 	for _, i := range issues {
-		size := diskUsage(i.Path)
+		size := sizeOnDisk(i.Path)
 		if err := i.Fix(); err != nil {
 			return err
 		}
 		p.removed(Removal{Kind: "leftover", What: i.String(), Bytes: size})
 	}
 	return nil
-}
-
-// diskUsage sums the allocated size of the files under path, not
-// following links nor crossing into other file systems; errors count as
-// nothing.
-func diskUsage(path string) int64 {
-	var total int64
-	root, err := os.Lstat(path)
-	if err != nil {
-		return 0
-	}
-	rootDev := devOf(root)
-	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() && p != path && devOf(fi) != rootDev {
-			return filepath.SkipDir
-		}
-		total += allocated(fi)
-		return nil
-	})
-	return total
 }

@@ -1,4 +1,4 @@
-package store
+package maintenance
 
 import (
 	"errors"
@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
+	"github.com/minibuild/minibuild/store"
 )
 
 // staleTempAge is how old a temporary file written without the store lock
@@ -18,19 +20,22 @@ import (
 const staleTempAge = time.Minute
 
 // CleanStale removes what builds that died (SIGKILL, power loss) left
-// behind, without waiting for anything and without disturbing a build that
-// is running. If no other process holds the store lock (TryLock
-// exclusive), it removes everything under ROOT/tmp, the temporary files of
-// atomic writes (index.json, cache entries) and the executor's run
-// directories; whatever the lock, it removes half-unpacked layers and
-// snapshots (unmounting them) whose builds are gone, each guarded by its
-// own lock. It reports whether the lock-guarded part ran. Open calls it.
-func (s *Store) CleanStale() (bool, error) {
+// behind in the root of s, without waiting for anything and without
+// disturbing a build that is running. If no other process holds the store
+// lock (TryLock exclusive), it removes everything under ROOT/tmp, the
+// temporary files of atomic writes (index.json, cache entries, stamps)
+// and the executor's run directories; whatever the lock, it removes
+// half-unpacked layers and snapshots (unmounting them) whose builds are
+// gone, each guarded by its own lock. It reports whether the lock-guarded
+// part ran. A process runs it once, before it takes the store lock; what
+// it cannot remove, Verify reports.
+func CleanStale(s *store.Store) (bool, error) {
+	root := rootdir.At(s.Root())
 	var errs []error
 	unlock, alone, err := s.TryLock(true)
 	errs = append(errs, err)
 	if alone {
-		paths, err := s.leftovers()
+		paths, err := leftovers(root)
 		errs = append(errs, err)
 		for _, p := range paths {
 			if err := os.RemoveAll(p); err != nil {
@@ -39,10 +44,10 @@ func (s *Store) CleanStale() (bool, error) {
 		}
 		unlock()
 	}
-	errs = append(errs, snapshot.NewUnpacker(s.layout.Layers()).Cleanup())
-	errs = append(errs, snapshot.Cleanup(s.layout.Snapshots()))
+	errs = append(errs, snapshot.NewUnpacker(root.Layers()).Cleanup())
+	errs = append(errs, snapshot.Cleanup(root.Snapshots()))
 	if err := errors.Join(errs...); err != nil {
-		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", s.layout.Root(), err)
+		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", root.Root(), err)
 	}
 	return alone, nil
 }
@@ -50,9 +55,9 @@ func (s *Store) CleanStale() (bool, error) {
 // leftovers lists the partial writes of dead processes: every entry of
 // ROOT/tmp, the temporary files of atomic replacements in ROOT,
 // ROOT/cache/entries and ROOT/verified, and the executor's run
-// directories. Only a caller
-// holding the exclusive store lock knows that their writers are dead.
-func (s *Store) leftovers() ([]string, error) {
+// directories. Only a caller holding the exclusive store lock knows that
+// their writers are dead.
+func leftovers(root rootdir.Layout) ([]string, error) {
 	var out []string
 	var errs []error
 	add := func(dir string, keep func(string) bool) {
@@ -64,19 +69,19 @@ func (s *Store) leftovers() ([]string, error) {
 			}
 		}
 	}
-	add(s.layout.Tmp(), func(string) bool { return true })
-	// Open writes oci-layout without the store lock: only old temporary
-	// files in ROOT are surely dead.
-	add(s.layout.Root(), func(n string) bool {
+	add(root.Tmp(), func(string) bool { return true })
+	// Opening a store writes oci-layout without the store lock: only old
+	// temporary files in ROOT are surely dead.
+	add(root.Root(), func(n string) bool {
 		if !atomicfile.IsTemp(n) {
 			return false
 		}
-		fi, err := os.Lstat(filepath.Join(s.layout.Root(), n))
+		fi, err := os.Lstat(filepath.Join(root.Root(), n))
 		return err == nil && time.Since(fi.ModTime()) > staleTempAge
 	})
-	add(s.layout.CacheEntries(), atomicfile.IsTemp)
-	add(s.layout.Verified(), atomicfile.IsTemp)
-	add(s.layout.Run(), func(n string) bool { return strings.HasPrefix(n, "run-") })
+	add(root.CacheEntries(), atomicfile.IsTemp)
+	add(root.Verified(), atomicfile.IsTemp)
+	add(root.Run(), func(n string) bool { return strings.HasPrefix(n, "run-") })
 	sort.Strings(out)
 	return out, errors.Join(errs...)
 }
