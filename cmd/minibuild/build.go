@@ -322,9 +322,6 @@ func newSnapshotter(s *store.Store, kind string) (snapshot.Snapshotter, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := snapshot.Cleanup(dir); err != nil {
-		return nil, fmt.Errorf("cleaning up after earlier builds: %w", err)
-	}
 	switch kind {
 	case "overlay":
 		if !snapshot.OverlaySupported(dir) {
