@@ -119,14 +119,11 @@ func (s *Store) walk(desc ocispec.Descriptor, seen map[digest.Digest]ocispec.Des
 	seen[desc.Digest] = ocispec.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size}
 	switch {
 	case isIndexType(desc.MediaType):
-		if depth >= maxIndexDepth {
-			return fmt.Errorf("index %s: nested more than %d deep", desc.Digest, maxIndexDepth)
-		}
-		var idx ocispec.Index
-		if err := s.readJSONBlob(desc, &idx); err != nil {
+		children, err := s.indexChildren(desc, depth)
+		if err != nil {
 			return err
 		}
-		for _, m := range idx.Manifests {
+		for _, m := range children {
 			if err := s.walk(m, seen, depth+1); err != nil {
 				return err
 			}

@@ -40,14 +40,11 @@ func (s *Store) walkImage(desc ocispec.Descriptor, depth int, blob func(ocispec.
 	blob(desc)
 	switch {
 	case isIndexType(desc.MediaType):
-		if depth >= maxIndexDepth {
-			return fmt.Errorf("index %s: nested more than %d deep", desc.Digest, maxIndexDepth)
-		}
-		var idx ocispec.Index
-		if err := s.readJSONBlob(desc, &idx); err != nil {
+		children, err := s.indexChildren(desc, depth)
+		if err != nil {
 			return err
 		}
-		for _, m := range idx.Manifests {
+		for _, m := range children {
 			if err := s.walkImage(m, depth+1, blob, image); err != nil {
 				return err
 			}
@@ -91,4 +88,17 @@ func (s *Store) walkManifest(desc ocispec.Descriptor, blob func(ocispec.Descript
 		}
 	}
 	return image(desc, m, img)
+}
+
+// indexChildren reads the image index desc, nested depth indexes deep,
+// and returns its entries; it refuses nesting past maxIndexDepth.
+func (s *Store) indexChildren(desc ocispec.Descriptor, depth int) ([]ocispec.Descriptor, error) {
+	if depth >= maxIndexDepth {
+		return nil, fmt.Errorf("index %s: nested more than %d deep", desc.Digest, maxIndexDepth)
+	}
+	var idx ocispec.Index
+	if err := s.readJSONBlob(desc, &idx); err != nil {
+		return nil, err
+	}
+	return idx.Manifests, nil
 }
