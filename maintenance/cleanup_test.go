@@ -1,7 +1,6 @@
 package maintenance
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/internal/storetest"
-	"github.com/minibuild/minibuild/store"
 )
 
 // deadBuildLeftovers writes what a build killed mid-way leaves in the
@@ -65,14 +63,7 @@ func TestCleanStale(t *testing.T) {
 // its files under ROOT/tmp and its run directory stay.
 func TestCleanStaleSparesRunningBuilds(t *testing.T) {
 	s := openTestStore(t)
-	building, err := store.Open(s.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock, err := building.Lock(context.Background(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := holdBuildLock(t, s.Root())
 	defer unlock()
 	live := []string{
 		filepath.Join(s.Root(), "tmp", "blob-live"),

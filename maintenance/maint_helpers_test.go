@@ -1,6 +1,7 @@
 package maintenance
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -23,6 +24,21 @@ func openTestStore(t *testing.T) *store.Store {
 	return s
 }
 
+// holdBuildLock opens the store at root a second time and holds its lock
+// shared, as a running build does, until the returned function is called.
+func holdBuildLock(t *testing.T, root string) (unlock func()) {
+	t.Helper()
+	building, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = building.Lock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unlock
+}
+
 // testLayer is a gzip layer blob stored in a test store.
 type testLayer struct {
 	desc   ocispec.Descriptor
@@ -32,11 +48,7 @@ type testLayer struct {
 // putLayer stores a gzip layer holding one file name with content.
 func putLayer(t *testing.T, s *store.Store, name, content string) testLayer {
 	t.Helper()
-	gz, diffID := storetest.Layer(t, name, content)
-	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz)
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc, diffID := storetest.PutLayer(t, s, name, content)
 	return testLayer{desc: desc, diffID: diffID}
 }
 

@@ -221,14 +221,7 @@ func (f pruneFixture) snapshotLayer(t *testing.T, l testLayer) snapshot.Layer {
 // while a build holds the shared one and removes nothing meanwhile.
 func TestPruneWaitsForBuilds(t *testing.T) {
 	f := newPruneFixture(t)
-	other, err := store.Open(f.s.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock, err := other.Lock(context.Background(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := holdBuildLock(t, f.s.Root())
 	done := make(chan error, 1)
 	go func() {
 		_, err := Prune(context.Background(), f.s, PruneOptions{})

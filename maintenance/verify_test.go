@@ -207,14 +207,7 @@ func TestVerifyRepairKeepsUnreadableIndex(t *testing.T) {
 // Verify without Repair still runs.
 func TestVerifyLeavesRunningBuildsAlone(t *testing.T) {
 	f := newVerifyFixture(t)
-	other, err := store.Open(f.s.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock, err := other.Lock(context.Background(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := holdBuildLock(t, f.s.Root())
 	defer unlock()
 	tmp := filepath.Join(f.s.Root(), "tmp", "blob-live")
 	storetest.WriteFile(t, tmp, "being written")

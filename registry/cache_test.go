@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/storetest"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -20,7 +21,7 @@ func cacheRecords(t *testing.T, s interface {
 	t.Helper()
 	var out []CacheRecord
 	for _, content := range []string{"first", "second"} {
-		data, diffID := gzipLayer(t, "f", content)
+		data, diffID := storetest.Layer(t, "f", content)
 		desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, data)
 		if err != nil {
 			t.Fatal(err)

@@ -1,14 +1,12 @@
 package registry
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"github.com/minibuild/minibuild/internal/testregistry"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/minibuild/minibuild/internal/storetest"
+	"github.com/minibuild/minibuild/internal/testregistry"
 
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
@@ -30,38 +28,13 @@ type testImage struct {
 	diffIDs  []digest.Digest
 }
 
-// gzipLayer returns a gzip tar layer holding one file, and its diffID.
-func gzipLayer(t *testing.T, name, content string) ([]byte, digest.Digest) {
-	t.Helper()
-	var tb bytes.Buffer
-	tw := tar.NewWriter(&tb)
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write([]byte(content)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var gb bytes.Buffer
-	zw := gzip.NewWriter(&gb)
-	if _, err := zw.Write(tb.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return gb.Bytes(), digest.FromBytes(tb.Bytes())
-}
-
 // writeImage stores an image of one layer per file (name -> content, in
 // the order of names) for platform.
 func writeImage(t *testing.T, s *store.Store, arch string, names []string, files map[string]string) testImage {
 	t.Helper()
 	var img testImage
 	for _, n := range names {
-		data, diffID := gzipLayer(t, n, files[n])
+		data, diffID := storetest.Layer(t, n, files[n])
 		desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, data)
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,10 @@ package registry
 
 import (
 	"context"
-	"github.com/minibuild/minibuild/internal/testregistry"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/internal/testregistry"
 
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minibuild/minibuild/internal/storetest"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -247,17 +248,10 @@ func TestExportDetectsCorruptBlob(t *testing.T) {
 	s := openTestStore(t)
 	img := writeTestImage(t, s, "payload")
 	path, _ := s.BlobPath(img.layer.Digest)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0x80
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	storetest.FlipBit(t, path)
 	images := []ExportImage{{"app:dev", img.manifest}}
 	dest := t.TempDir()
-	err = s.ExportLayout(dest, images)
+	err := s.ExportLayout(dest, images)
 	if err == nil || !strings.Contains(err.Error(), img.layer.Digest.String()) {
 		t.Errorf("ExportLayout of a corrupt blob: %v, want an error naming %s", err, img.layer.Digest)
 	}

@@ -65,11 +65,7 @@ type testLayer struct {
 // putLayer stores a gzip layer holding one file name with content.
 func putLayer(t *testing.T, s *Store, name, content string) testLayer {
 	t.Helper()
-	gz, diffID := storetest.Layer(t, name, content)
-	desc, err := s.WriteBlob(ocispec.MediaTypeImageLayerGzip, gz)
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc, diffID := storetest.PutLayer(t, s, name, content)
 	return testLayer{desc: desc, diffID: diffID}
 }
 

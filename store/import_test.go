@@ -2,11 +2,11 @@ package store
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/minibuild/minibuild/internal/storetest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -67,14 +67,7 @@ func TestImportLayoutRefuses(t *testing.T) {
 	t.Run("corrupt layer stores nothing", func(t *testing.T) {
 		dir, a, _ := exportedLayout(t)
 		p := filepath.Join(dir, "blobs", "sha256", a.layer.Digest.Encoded())
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data[len(data)/2] ^= 0x40
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		storetest.FlipBit(t, p)
 		s := openTestStore(t)
 		if _, err := s.ImportLayout(dir, "one", amd64); err == nil || !strings.Contains(err.Error(), a.layer.Digest.String()) {
 			t.Fatalf("err = %v, want one naming %s", err, a.layer.Digest)

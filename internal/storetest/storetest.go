@@ -10,6 +10,7 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Layer returns a gzip layer blob holding one regular file, name, with
@@ -37,6 +38,23 @@ func Layer(t testing.TB, name, content string) (blob []byte, diffID digest.Diges
 		t.Fatal(err)
 	}
 	return gz.Bytes(), digest.FromBytes(raw.Bytes())
+}
+
+// BlobWriter is the part of a *store.Store that PutLayer needs.
+type BlobWriter interface {
+	WriteBlob(mediaType string, data []byte) (ocispec.Descriptor, error)
+}
+
+// PutLayer stores the gzip layer Layer makes in w and returns its
+// descriptor and diffID.
+func PutLayer(t testing.TB, w BlobWriter, name, content string) (ocispec.Descriptor, digest.Digest) {
+	t.Helper()
+	blob, diffID := Layer(t, name, content)
+	desc, err := w.WriteBlob(ocispec.MediaTypeImageLayerGzip, blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return desc, diffID
 }
 
 // FlipBit flips one bit in the middle of the file at path.
