@@ -370,3 +370,25 @@ func TestMayHaveChild(t *testing.T) {
 		}
 	})
 }
+
+// TestEntryPath: the path EntryPath gives is the file Put writes, and
+// Scan reports the same path; an invalid key has none.
+func TestEntryPath(t *testing.T) {
+	c, entries := openTestCache(t)
+	key := KeyInput{Instruction: "RUN path"}.Key()
+	if err := c.Put(layerEntry(key)); err != nil {
+		t.Fatal(err)
+	}
+	path, err := c.EntryPath(key)
+	if err != nil || path != filepath.Join(entries, key.Encoded()+".json") {
+		t.Fatalf("EntryPath = %q, %v", path, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("no file at EntryPath: %v", err)
+	}
+	for _, bad := range []digest.Digest{"", "sha256:../../x", digest.Digest("md5:" + strings.Repeat("0", 32))} {
+		if p, err := c.EntryPath(bad); err == nil {
+			t.Errorf("EntryPath(%q) = %q, want an error", bad, p)
+		}
+	}
+}
