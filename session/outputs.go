@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/export"
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/store"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -48,7 +47,7 @@ func (s *session) writeOutputs(ctx context.Context, res *builder.Result) error {
 				}
 				continue
 			}
-			if err := writeFile(o.Dest, write); err != nil {
+			if err := atomicfile.Write(o.Dest, 0o644, write); err != nil {
 				return fmt.Errorf("exporting to %s: %w", o.Dest, err)
 			}
 		case OutputRegistry:
@@ -78,30 +77,5 @@ func (s *session) writeOCI(desc ocispec.Descriptor, o Output) error {
 	case o.Dest == "-":
 		return s.tools.Store.ExportLayoutTar(s.tools.Stdout, imgs)
 	}
-	return writeFile(o.Dest, func(w io.Writer) error { return s.tools.Store.ExportLayoutTar(w, imgs) })
-}
-
-// writeFile replaces path with what write writes, atomically.
-func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".minibuild-export-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(o.Dest, 0o644, func(w io.Writer) error { return s.tools.Store.ExportLayoutTar(w, imgs) })
 }

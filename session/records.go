@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/results"
 	"github.com/minibuild/minibuild/views"
@@ -78,7 +78,7 @@ func writeMetadata(path string, res *builder.Result, tags []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(path, func(w io.Writer) error { _, err := w.Write(append(data, '\n')); return err }); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing metadata file: %w", err)
 	}
 	return nil
@@ -109,7 +109,7 @@ func (s *session) writeReport(res *builder.Result, saved results.Build) error {
 		_, err := s.tools.Stdout.Write(page.Bytes())
 		return err
 	}
-	if err := writeFile(s.set.ReportFile, func(w io.Writer) error { _, err := w.Write(page.Bytes()); return err }); err != nil {
+	if err := atomicfile.WriteFile(s.set.ReportFile, page.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,17 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minibuild/minibuild/buildcontext"
 	"github.com/minibuild/minibuild/builder"
-	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
-	"github.com/minibuild/minibuild/results"
-	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
-	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 	"github.com/spf13/pflag"
 )
@@ -113,21 +105,19 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		return err
 	}
 	defer unlock()
-	t := session.Tools{Store: s, Stdout: stdout, Results: results.Dir(filepath.Join(s.Root(), "reports"))}
-	if t.Cache, err = cache.Open(rootdir.At(s.Root())); err != nil {
+	root, err := session.OpenRoot(s)
+	if err != nil {
 		return err
 	}
-	if t.Context, err = openContext(s, in.ctxDir, in.dfPath); err != nil {
+	t := session.Tools{Store: s, Cache: root.Cache, Results: root.Results(), Executor: root.Executor(f.runtime), Stdout: stdout}
+	if t.Context, err = root.Context(in.ctxDir, in.dfPath, true); err != nil {
 		return err
 	}
 	defer t.Context.Close()
-	if t.Snapshotter, err = newSnapshotter(s, f.snapshotter); err != nil {
+	if t.Snapshotter, err = root.Snapshotter(in.snapshotter); err != nil {
 		return err
 	}
-	// Released rootfs directories wait in a trash: deleting thousands of
-	// files mid-build slows the next file creations on ext4.
-	defer snapshot.EmptyTrash(filepath.Join(s.Root(), "snapshots"))
-	t.Executor = newExecutor(s, f.runtime)
+	defer root.EmptyTrash()
 	if t.Registry, err = registry.New(registry.Options{Insecure: f.reg.insecure}); err != nil {
 		return err
 	}
@@ -152,14 +142,6 @@ func reportWarnings(r builder.Reporter, df *dockerfile.Dockerfile) {
 	for _, w := range df.Warnings {
 		r.Report(builder.Warning{Line: w.Line, Message: w.Msg})
 	}
-}
-
-// newExecutor is the built-in executor, or the OCI runtime --runtime names.
-func newExecutor(s *store.Store, runtime string) executor.Executor {
-	if runtime != "" {
-		return executor.NewRuntime(runtime, filepath.Join(s.Root(), "run"))
-	}
-	return executor.NewBuiltin(executor.BuiltinOptions{StateDir: filepath.Join(s.Root(), "run")})
 }
 
 // parseBuildFlags turns flag values into a session's settings, checking them.
@@ -245,6 +227,7 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 type inputs struct {
 	settings       session.Settings
 	progress       progress.Mode
+	snapshotter    session.SnapshotterKind
 	ctxDir, dfPath string
 	df             *dockerfile.Dockerfile
 }
@@ -265,6 +248,9 @@ func readInputs(f *buildFlags, args []string, cmd string) (inputs, error) {
 	}
 	var err error
 	if in.settings, in.progress, err = parseBuildFlags(f); err != nil {
+		return in, usageError{err}
+	}
+	if in.snapshotter, err = session.ParseSnapshotterKind(f.snapshotter); err != nil {
 		return in, usageError{err}
 	}
 	if info, err := os.Stat(in.ctxDir); err != nil || !info.IsDir() {
@@ -291,49 +277,6 @@ func readDockerfile(path, name string) (*dockerfile.Dockerfile, error) {
 	}
 	defer fh.Close()
 	return dockerfile.Parse(fh, name)
-}
-
-// openContext opens the build context with the Dockerfile's own ignore
-// file when there is one, and a stat cache kept in the store.
-func openContext(s *store.Store, dir, dfPath string) (*buildcontext.Context, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256([]byte(abs))
-	opts := buildcontext.Options{StatCachePath: filepath.Join(s.Root(), "statcache", hex.EncodeToString(sum[:8]))}
-	if err := os.MkdirAll(filepath.Dir(opts.StatCachePath), 0o755); err != nil {
-		return nil, err
-	}
-	if ign := dfPath + ".dockerignore"; fileExists(ign) {
-		opts.DockerignorePath = ign
-	}
-	return buildcontext.Open(dir, opts)
-}
-
-func fileExists(p string) bool {
-	info, err := os.Stat(p)
-	return err == nil && info.Mode().IsRegular()
-}
-
-// newSnapshotter picks the snapshotter --snapshotter names.
-func newSnapshotter(s *store.Store, kind string) (snapshot.Snapshotter, error) {
-	dir := filepath.Join(s.Root(), "snapshots")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	switch kind {
-	case "overlay":
-		if !snapshot.OverlaySupported(dir) {
-			return nil, errors.New("--snapshotter overlay: overlayfs cannot be mounted here (try --snapshotter native)")
-		}
-		return snapshot.NewOverlay(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
-	case "native":
-		return snapshot.NewNative(dir), nil
-	case "auto", "":
-		return snapshot.NewAuto(dir, snapshot.NewUnpacker(filepath.Join(s.Root(), "layers"))), nil
-	}
-	return nil, usageError{fmt.Errorf("invalid --snapshotter %q: want overlay, native or auto", kind)}
 }
 
 // parseContexts parses --build-context NAME=oci-layout://DIR[:TAG] values.

@@ -7,10 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/minibuild/minibuild/buildcontext"
-	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/progress"
-	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
 	"github.com/spf13/pflag"
 )
@@ -55,25 +52,24 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	t := session.Tools{Store: s, Stdout: stdout}
-	if t.Cache, err = cache.Open(rootdir.At(s.Root())); err != nil {
+	r, err := session.OpenRoot(s)
+	if err != nil {
 		return err
 	}
-	var ctxOpts buildcontext.Options
-	if ign := in.dfPath + ".dockerignore"; fileExists(ign) {
-		ctxOpts.DockerignorePath = ign
-	}
-	if t.Context, err = buildcontext.Open(in.ctxDir, ctxOpts); err != nil {
+	// No stat cache: a plan writes nothing to the store.
+	ctxt, err := r.Context(in.ctxDir, in.dfPath, false)
+	if err != nil {
 		return err
 	}
-	defer t.Context.Close()
-	r := progress.NewPlan(stdout)
-	t.Reporter = r
-	reportWarnings(r, in.df)
+	defer ctxt.Close()
+	t := session.Tools{Store: s, Cache: r.Cache, Context: ctxt, Stdout: stdout}
+	p := progress.NewPlan(stdout)
+	t.Reporter = p
+	reportWarnings(p, in.df)
 	res, err := session.Plan(ctx, session.Options{Tools: t, Settings: in.settings})
 	if err != nil {
 		return err
 	}
-	r.Summary(res)
+	p.Summary(res)
 	return nil
 }

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/results"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/views"
 	"github.com/spf13/pflag"
@@ -64,7 +64,7 @@ func reportCommand() command {
 
 // resultsDir is where builds keep their step results in the store.
 func resultsDir(s *store.Store) results.Dir {
-	return results.Dir(filepath.Join(s.Root(), "reports"))
+	return results.Dir(rootdir.At(s.Root()).Reports())
 }
 
 // loadReportBuild reads image name from the store, with the cache results
@@ -92,27 +92,8 @@ func writeOut(path string, data []byte, stdout io.Writer) error {
 		_, err := stdout.Write(data)
 		return err
 	}
-	if err := writeAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".minibuild-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/session"
 	"github.com/spf13/pflag"
 )
 
@@ -108,11 +109,19 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 		return err
 	}
 	defer unlock()
-	snap, err := newSnapshotter(s, o.snapshotter)
+	kind, err := session.ParseSnapshotterKind(o.snapshotter)
+	if err != nil {
+		return usageError{err}
+	}
+	root, err := session.OpenRoot(s)
 	if err != nil {
 		return err
 	}
-	c := container.Options{Store: s, Snapshotter: snap, Executor: newExecutor(s, o.runtime), Image: name, Cmd: cmd,
+	snap, err := root.Snapshotter(kind)
+	if err != nil {
+		return err
+	}
+	c := container.Options{Store: s, Snapshotter: snap, Executor: root.Executor(o.runtime), Image: name, Cmd: cmd,
 		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.network,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if o.entrypointSet {
