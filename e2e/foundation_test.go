@@ -31,9 +31,10 @@ func cascadeContext(t *testing.T) string {
 	return dir
 }
 
-// TestRebuildAndCascade: a rebuild hits every step; a change to a file the
-// third step reads makes steps 1-2 hit and step 3 and everything after miss;
-// an mtime-only change hits.
+// TestRebuildAndCascade: the metadata file gives each step its index,
+// line, instruction, key and layer; a rebuild hits and says CACHED. (The
+// cache results and reasons of rebuilds, an mtime-only change, a changed
+// file and --no-cache: builder's TestBuildCache.)
 func TestRebuildAndCascade(t *testing.T) {
 	requireRoot(t)
 	root, ctx := t.TempDir(), cascadeContext(t)
@@ -57,44 +58,8 @@ func TestRebuildAndCascade(t *testing.T) {
 	if got, want := again.cacheResults(), []string{"base", "hit", "hit", "hit", "hit", "hit"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("rebuild: %v, want %v", got, want)
 	}
-	if again.Image.ManifestDigest != first.Image.ManifestDigest {
-		t.Errorf("rebuild digest %s != %s", again.Image.ManifestDigest, first.Image.ManifestDigest)
-	}
 	if !strings.Contains(out.stderr, "CACHED") {
 		t.Errorf("rebuild output does not say CACHED:\n%s", out.stderr)
-	}
-
-	// Only the mtime changes: still every step hits.
-	later := time.Now().Add(time.Hour)
-	if err := os.Chtimes(filepath.Join(ctx, "src", "main.go"), later, later); err != nil {
-		t.Fatal(err)
-	}
-	touched, _ := build(t, root, ctx, "-t", "app:dev")
-	if got, want := touched.cacheResults(), []string{"base", "hit", "hit", "hit", "hit", "hit"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("after an mtime-only change: %v, want %v", got, want)
-	}
-
-	writeTree(t, ctx, map[string]string{"src/main.go": "package main // changed\n"})
-	changed, _ := build(t, root, ctx, "-t", "app:dev")
-	if got, want := changed.cacheResults(), []string{"base", "hit", "miss", "miss", "miss", "miss"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("after changing a file of step 3: %v, want %v", got, want)
-	}
-	if !strings.Contains(changed.Steps[3].Reason, "step 3") {
-		t.Errorf("step 4 reason %q does not name the cascade's origin", changed.Steps[3].Reason)
-	}
-	if changed.Steps[1].Layer == nil || *changed.Steps[1].Layer != *first.Steps[1].Layer {
-		t.Errorf("step 2's layer changed on a hit")
-	}
-	if changed.Image.ManifestDigest == first.Image.ManifestDigest {
-		t.Errorf("a content change kept the manifest digest")
-	}
-	// --no-cache rebuilds every step, and reproducibly gives the same image.
-	nc, _ := build(t, root, ctx, "--no-cache")
-	if got, want := nc.cacheResults(), []string{"base", "miss", "miss", "miss", "miss", "miss"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("--no-cache: %v, want %v", got, want)
-	}
-	if nc.Image.ManifestDigest != changed.Image.ManifestDigest {
-		t.Errorf("--no-cache build gave %s, cached build %s", nc.Image.ManifestDigest, changed.Image.ManifestDigest)
 	}
 }
 
