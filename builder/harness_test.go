@@ -14,6 +14,7 @@ import (
 	"github.com/minibuild/minibuild/buildcontext"
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -47,10 +48,11 @@ func newHarness(t *testing.T) *harness {
 	if h.store, err = store.Open(h.root); err != nil {
 		t.Fatal(err)
 	}
-	if h.cache, err = cache.Open(filepath.Join(h.root, "cache")); err != nil {
+	layout := rootdir.At(h.root)
+	if h.cache, err = cache.Open(layout); err != nil {
 		t.Fatal(err)
 	}
-	h.snaps = snapshot.NewNative(filepath.Join(h.root, "snapshots"))
+	h.snaps = snapshot.NewNative(layout.Snapshots())
 	h.exec = &fakeExecutor{step: h.events.current}
 	return h
 }
