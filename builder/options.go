@@ -64,7 +64,7 @@ type Settings struct {
 	BuildArgs map[string]string
 	// Network is the network of RUN steps: executor.NetworkHost (when
 	// empty) or executor.NetworkNone.
-	Network string
+	Network executor.NetworkMode
 	// Layer holds the compression settings for new layers.
 	Layer tarutil.LayerOptions
 	// Contexts are the --build-context images: FROM NAME takes the image

@@ -55,7 +55,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		k, v, _ := strings.Cut(kv, "=")
 		p.vars[k] = v
 	}
-	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + b.set.Network}
+	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + string(b.set.Network)}
 	p.createdBy = "RUN " + strings.Join(args, " ")
 	p.clamp = true
 	text := clipBytes(in.Text(), 80)

@@ -33,7 +33,7 @@ type Options struct {
 	// User and Workdir replace the image's USER and WORKDIR when set.
 	User, Workdir string
 	// Network is executor.NetworkHost (when empty) or executor.NetworkNone.
-	Network string
+	Network executor.NetworkMode
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer

@@ -24,7 +24,7 @@ func hostsContent(hostname string) []byte {
 
 // resolvConfContent is the /etc/resolv.conf a run sees: the host's with the host
 // network, an empty one without a network.
-func resolvConfContent(network string) ([]byte, error) {
+func resolvConfContent(network NetworkMode) ([]byte, error) {
 	if network == NetworkNone {
 		return nil, nil
 	}

@@ -12,11 +12,16 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // DefaultHostname is the hostname a process gets when Process.Hostname is empty.
 const DefaultHostname = "minibuild"
 
-// NetworkHost shares the host's network namespace (Docker's default for builds).
-const NetworkHost = "host"
+// NetworkMode is the network a process gets.
+type NetworkMode string
 
-// NetworkNone gives the process a new network namespace with only the loopback interface up.
-const NetworkNone = "none"
+// Network modes.
+const (
+	// NetworkHost shares the host's network namespace (Docker's default for builds).
+	NetworkHost NetworkMode = "host"
+	// NetworkNone gives the process a new network namespace with only the loopback interface up.
+	NetworkNone NetworkMode = "none"
+)
 
 // Process describes the one command an Executor runs.
 type Process struct {
@@ -37,7 +42,7 @@ type Process struct {
 	// Stdout and Stderr receive the command's output; nil means /dev/null.
 	Stdout, Stderr io.Writer
 	// Network is NetworkHost (the default when empty) or NetworkNone.
-	Network string
+	Network NetworkMode
 	// Hostname is the UTS hostname; DefaultHostname when empty.
 	Hostname string
 }

@@ -188,13 +188,8 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 	if err != nil {
 		return set, "", err
 	}
-	switch f.network {
-	case executor.NetworkHost, executor.NetworkNone:
-		b.Network = f.network
-	case "default":
-		b.Network = executor.NetworkHost
-	default:
-		return set, "", fmt.Errorf("invalid --network %q: want host or none", f.network)
+	if b.Network, err = parseNetwork(f.network); err != nil {
+		return set, "", err
 	}
 	b.NoCache, b.Target = f.noCache, f.target
 	if f.maxUnpack < 0 {
@@ -277,6 +272,18 @@ func readDockerfile(path, name string) (*dockerfile.Dockerfile, error) {
 	}
 	defer fh.Close()
 	return dockerfile.Parse(fh, name)
+}
+
+// parseNetwork parses --network: host, none, or default (host, Docker's
+// default for builds).
+func parseNetwork(s string) (executor.NetworkMode, error) {
+	switch m := executor.NetworkMode(s); m {
+	case executor.NetworkHost, executor.NetworkNone:
+		return m, nil
+	case "default":
+		return executor.NetworkHost, nil
+	}
+	return "", fmt.Errorf("invalid --network %q: want host or none", s)
 }
 
 // parseContexts parses --build-context NAME=oci-layout://DIR[:TAG] values.

@@ -19,6 +19,7 @@ type runOptions struct {
 	remove        bool
 	diff          bool
 	network       string
+	networkMode   executor.NetworkMode // network, checked
 	user          string
 	workdir       string
 	env           []string
@@ -62,14 +63,15 @@ command's exit code (128+N after signal N), or 125 when it cannot run it.`,
 				if len(args) == 0 {
 					return usageError{errors.New("run: want an image name")}
 				}
-				if o.network != "host" && o.network != "none" {
-					return usageError{fmt.Errorf("run: invalid --network %q: want host or none", o.network)}
+				var err error
+				if o.networkMode, err = parseNetwork(o.network); err != nil {
+					return usageError{fmt.Errorf("run: %w", err)}
 				}
 				name, cmd := args[0], args[1:]
 				if len(cmd) > 0 && cmd[0] == "--" {
 					cmd = cmd[1:]
 				}
-				err := runContainer(ctx, o, name, cmd, os.Stdin, stdout, stderr)
+				err = runContainer(ctx, o, name, cmd, os.Stdin, stdout, stderr)
 				var exit containerExit
 				var usage usageError
 				if err != nil && !errors.As(err, &exit) && !errors.As(err, &usage) {
@@ -122,7 +124,7 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 		return err
 	}
 	c := container.Options{Store: s, Snapshotter: snap, Executor: root.Executor(o.runtime), Image: name, Cmd: cmd,
-		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.network,
+		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.networkMode,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if o.entrypointSet {
 		c.Entrypoint = &o.entrypoint
