@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/dockerfile"
-	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/session"
@@ -148,7 +148,7 @@ func reportWarnings(r builder.Reporter, df *dockerfile.Dockerfile) {
 func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 	var set session.Settings
 	b := &set.Build
-	plat, err := parsePlatform(f.platform)
+	plat, err := buildflags.ParsePlatform(f.platform)
 	if err != nil {
 		return set, "", err
 	}
@@ -188,7 +188,7 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 	if err != nil {
 		return set, "", err
 	}
-	if b.Network, err = parseNetwork(f.network); err != nil {
+	if b.Network, err = buildflags.ParseNetwork(f.network); err != nil {
 		return set, "", err
 	}
 	b.NoCache, b.Target = f.noCache, f.target
@@ -199,11 +199,11 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 	if b.CacheMode, err = builder.ParseCacheMode(f.cacheMode); err != nil {
 		return set, "", fmt.Errorf("invalid --cache-mode %q: want cascade or content", f.cacheMode)
 	}
-	if b.Contexts, err = parseContexts(f.contexts); err != nil {
+	if b.Contexts, err = buildflags.ParseContexts(f.contexts); err != nil {
 		return set, "", err
 	}
 	for _, out := range f.outputs {
-		o, err := parseOutput(out)
+		o, err := buildflags.ParseOutput(out)
 		if err != nil {
 			return set, "", err
 		}
@@ -272,43 +272,4 @@ func readDockerfile(path, name string) (*dockerfile.Dockerfile, error) {
 	}
 	defer fh.Close()
 	return dockerfile.Parse(fh, name)
-}
-
-// parseNetwork parses --network: host, none, or default (host, Docker's
-// default for builds).
-func parseNetwork(s string) (executor.NetworkMode, error) {
-	switch m := executor.NetworkMode(s); m {
-	case executor.NetworkHost, executor.NetworkNone:
-		return m, nil
-	case "default":
-		return executor.NetworkHost, nil
-	}
-	return "", fmt.Errorf("invalid --network %q: want host or none", s)
-}
-
-// parseContexts parses --build-context NAME=oci-layout://DIR[:TAG] values.
-func parseContexts(values []string) (map[string]builder.LayoutContext, error) {
-	out := map[string]builder.LayoutContext{}
-	for _, v := range values {
-		name, src, ok := strings.Cut(v, "=")
-		if !ok || name == "" || src == "" {
-			return nil, fmt.Errorf("invalid --build-context %q: want NAME=oci-layout://DIR[:TAG]", v)
-		}
-		rest, ok := strings.CutPrefix(src, "oci-layout://")
-		if !ok {
-			return nil, fmt.Errorf("invalid --build-context %q: only oci-layout://DIR[:TAG] is supported", v)
-		}
-		lc := builder.LayoutContext{Dir: rest}
-		if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i+1:], "/") {
-			lc.Dir, lc.Tag = rest[:i], rest[i+1:]
-		}
-		if lc.Dir == "" {
-			return nil, fmt.Errorf("invalid --build-context %q: no directory", v)
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("invalid --build-context %q: %s given twice", v, name)
-		}
-		out[name] = lc
-	}
-	return out, nil
 }

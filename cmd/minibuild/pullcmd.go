@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/session"
@@ -31,7 +32,7 @@ func pullCommand() command {
 				if len(args) != 1 {
 					return usageError{errors.New("pull: want exactly one image name")}
 				}
-				plat, err := parsePlatform(*platform)
+				plat, err := buildflags.ParsePlatform(*platform)
 				if err != nil {
 					return usageError{err}
 				}

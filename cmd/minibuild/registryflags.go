@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-
+	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/session"
-	"github.com/minibuild/minibuild/tarutil"
 	"github.com/spf13/pflag"
 )
 
@@ -34,51 +31,25 @@ func registerRegistryFlags(fs *pflag.FlagSet) *registryFlags {
 
 // apply checks the flags and puts them into set.
 func (f *registryFlags) apply(set *session.Settings) error {
-	lo, err := f.layerOptions()
+	lo, err := buildflags.ParseCompression(f.compression, f.level)
 	if err != nil {
 		return err
 	}
 	set.Build.Layer.Compression, set.Build.Layer.Level = lo.Compression, lo.Level
 	set.Push = f.push
 	for _, v := range f.cacheTo {
-		spec, err := parseCacheSpec("--cache-to", v, true)
+		spec, err := buildflags.ParseCache("--cache-to", v, true)
 		if err != nil {
 			return err
 		}
 		set.CacheTo = append(set.CacheTo, spec)
 	}
 	for _, v := range f.cacheFrom {
-		spec, err := parseCacheSpec("--cache-from", v, false)
+		spec, err := buildflags.ParseCache("--cache-from", v, false)
 		if err != nil {
 			return err
 		}
 		set.CacheFrom = append(set.CacheFrom, spec.Location)
 	}
 	return nil
-}
-
-// layerOptions checks --compression and --compression-level.
-func (f *registryFlags) layerOptions() (tarutil.LayerOptions, error) {
-	var lo tarutil.LayerOptions
-	switch f.compression {
-	case "gzip", "":
-		lo.Compression = tarutil.Gzip
-		if f.level != 0 && (f.level < 1 || f.level > 9) {
-			return lo, fmt.Errorf("invalid --compression-level %d: gzip takes 1-9", f.level)
-		}
-	case "zstd":
-		lo.Compression = tarutil.Zstd
-		if f.level != 0 && (f.level < 1 || f.level > 22) {
-			return lo, fmt.Errorf("invalid --compression-level %d: zstd takes 1-22", f.level)
-		}
-	case "uncompressed":
-		lo.Compression = tarutil.Uncompressed
-		if f.level != 0 {
-			return lo, errors.New("invalid --compression-level: an uncompressed layer has no level")
-		}
-	default:
-		return lo, fmt.Errorf("invalid --compression %q: want gzip, zstd or uncompressed", f.compression)
-	}
-	lo.Level = f.level
-	return lo, nil
 }

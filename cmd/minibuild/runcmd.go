@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/session"
@@ -64,7 +65,7 @@ command's exit code (128+N after signal N), or 125 when it cannot run it.`,
 					return usageError{errors.New("run: want an image name")}
 				}
 				var err error
-				if o.networkMode, err = parseNetwork(o.network); err != nil {
+				if o.networkMode, err = buildflags.ParseNetwork(o.network); err != nil {
 					return usageError{fmt.Errorf("run: %w", err)}
 				}
 				name, cmd := args[0], args[1:]

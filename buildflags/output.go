@@ -1,4 +1,4 @@
-package main
+package buildflags
 
 import (
 	"encoding/csv"
@@ -10,7 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// parseOutput parses one -o/--output value, as buildx reads it: one CSV
+// ParseOutput parses one -o/--output value, as buildx reads it: one CSV
 // record (so a path with a comma can be quoted: -o 'type=local,"dest=a,b"')
 // of KEY=VALUE fields, or a bare DIR (type=local, as docker build -o DIR):
 //
@@ -20,7 +20,7 @@ import (
 //	type=registry[,name=N]
 //
 // name= may list several names, quoted as one field: "name=a,b".
-func parseOutput(s string) (session.Output, error) {
+func ParseOutput(s string) (session.Output, error) {
 	if !strings.Contains(s, "=") {
 		return session.Output{Kind: session.OutputLocal, Dest: s}, nil
 	}
@@ -96,8 +96,8 @@ func parseOutput(s string) (session.Output, error) {
 	return o, nil
 }
 
-// parsePlatform parses os/arch[/variant].
-func parsePlatform(s string) (ocispec.Platform, error) {
+// ParsePlatform parses --platform os/arch[/variant]; only linux is built.
+func ParsePlatform(s string) (ocispec.Platform, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
 		return ocispec.Platform{}, fmt.Errorf("invalid --platform %q: want os/arch[/variant]", s)

@@ -1,4 +1,4 @@
-package main
+package buildflags
 
 import (
 	"encoding/csv"
@@ -9,12 +9,13 @@ import (
 	"github.com/minibuild/minibuild/session"
 )
 
-// parseCacheSpec parses a --cache-to (to) or --cache-from value:
+// ParseCache parses a --cache-to (to) or --cache-from value, flag naming
+// which in errors:
 // "type=registry,ref=REF[,mode=min|max]" or "type=local,dest=DIR" (to) /
 // "type=local,src=DIR" (from), with an optional tag=T for a directory. A
 // value without "=" is a registry ref, as buildx reads it. mode is for
 // --cache-to only.
-func parseCacheSpec(flag, s string, to bool) (session.CacheExport, error) {
+func ParseCache(flag, s string, to bool) (session.CacheExport, error) {
 	spec := session.CacheExport{Mode: session.CacheMin}
 	if !strings.Contains(s, "=") {
 		spec.Location.Ref = s

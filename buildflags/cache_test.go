@@ -1,4 +1,4 @@
-package main
+package buildflags
 
 import (
 	"strings"
@@ -32,7 +32,7 @@ func TestParseCacheSpec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseCacheSpec("--cache-x", tt.in, tt.to)
+			got, err := ParseCache("--cache-x", tt.in, tt.to)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)
@@ -46,7 +46,7 @@ func TestParseCacheSpec(t *testing.T) {
 	}
 }
 
-func TestLayerOptions(t *testing.T) {
+func TestParseCompression(t *testing.T) {
 	tests := []struct {
 		compression string
 		level       int
@@ -63,8 +63,7 @@ func TestLayerOptions(t *testing.T) {
 		{"brotli", 0, 0, "want gzip, zstd or uncompressed"},
 	}
 	for _, tt := range tests {
-		f := &registryFlags{compression: tt.compression, level: tt.level}
-		lo, err := f.layerOptions()
+		lo, err := ParseCompression(tt.compression, tt.level)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%s/%d: error %v, want %q", tt.compression, tt.level, err, tt.err)

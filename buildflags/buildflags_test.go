@@ -1,4 +1,4 @@
-package main
+package buildflags
 
 import (
 	"reflect"
@@ -42,15 +42,15 @@ func TestParseOutput(t *testing.T) {
 		{in: "type=registry,name=Bad Name", err: "invalid"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseOutput(tc.in)
+			got, err := ParseOutput(tc.in)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("parseOutput(%q) = %+v, %v; want an error with %q", tc.in, got, err, tc.err)
+					t.Fatalf("ParseOutput(%q) = %+v, %v; want an error with %q", tc.in, got, err, tc.err)
 				}
 				return
 			}
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("parseOutput(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+				t.Errorf("ParseOutput(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 			}
 		})
 	}
@@ -58,14 +58,14 @@ func TestParseOutput(t *testing.T) {
 
 func TestParsePlatform(t *testing.T) {
 	for in, ok := range map[string]bool{"linux/amd64": true, "linux/arm64/v8": true, "linux": false, "windows/amd64": false, "linux//": false, "a/b/c/d": false} {
-		if _, err := parsePlatform(in); (err == nil) != ok {
-			t.Errorf("parsePlatform(%q): %v, want ok=%v", in, err, ok)
+		if _, err := ParsePlatform(in); (err == nil) != ok {
+			t.Errorf("ParsePlatform(%q): %v, want ok=%v", in, err, ok)
 		}
 	}
 }
 
 func TestParseContexts(t *testing.T) {
-	got, err := parseContexts([]string{"base=oci-layout:///tmp/l:v1", "other=oci-layout://rel/dir", "p=oci-layout:///a:b/c"})
+	got, err := ParseContexts([]string{"base=oci-layout:///tmp/l:v1", "other=oci-layout://rel/dir", "p=oci-layout:///a:b/c"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +82,8 @@ func TestParseContexts(t *testing.T) {
 		if bad == "x=oci-layout://a,x=oci-layout://b" {
 			vals = []string{"x=oci-layout://a", "x=oci-layout://b"}
 		}
-		if _, err := parseContexts(vals); err == nil {
-			t.Errorf("parseContexts(%q): no error", bad)
+		if _, err := ParseContexts(vals); err == nil {
+			t.Errorf("ParseContexts(%q): no error", bad)
 		}
 	}
 }
