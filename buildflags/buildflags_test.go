@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/session"
@@ -85,5 +86,37 @@ func TestParseContexts(t *testing.T) {
 		if _, err := ParseContexts(vals); err == nil {
 			t.Errorf("ParseContexts(%q): no error", bad)
 		}
+	}
+}
+
+func TestParseEpoch(t *testing.T) {
+	for _, tc := range []struct {
+		flag, env string
+		want      int64
+		err       bool
+	}{
+		{"", "", 0, false},
+		{"", "1700000000", 1700000000, false},
+		{"5", "1700000000", 5, false},
+		{"-1", "", 0, true},
+		{"", "yesterday", 0, true},
+	} {
+		got, err := ParseEpoch(tc.flag, tc.env)
+		if (err != nil) != tc.err || (!tc.err && (got.Unix() != tc.want || got.Location() != time.UTC)) {
+			t.Errorf("ParseEpoch(%q, %q) = %v, %v; want %d, error %v", tc.flag, tc.env, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseBuildArgs(t *testing.T) {
+	env := map[string]string{"FROM_ENV": "e", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	got, err := ParseBuildArgs([]string{"A=1", "B=x=y", "C=", "FROM_ENV", "EMPTY", "UNSET"}, lookup)
+	want := map[string]string{"A": "1", "B": "x=y", "C": "", "FROM_ENV": "e", "EMPTY": ""}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseBuildArgs = %v, %v; want %v", got, err, want)
+	}
+	if _, err := ParseBuildArgs([]string{"=v"}, lookup); err == nil {
+		t.Error("an empty name was accepted")
 	}
 }

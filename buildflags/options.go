@@ -3,7 +3,9 @@ package buildflags
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/executor"
@@ -74,4 +76,41 @@ func ParseCompression(compression string, level int) (tarutil.LayerOptions, erro
 	}
 	lo.Level = level
 	return lo, nil
+}
+
+// ParseEpoch reads SOURCE_DATE_EPOCH: flag (--source-date-epoch), else
+// env (the variable), in Unix seconds; neither is 0.
+func ParseEpoch(flag, env string) (time.Time, error) {
+	text := flag
+	if text == "" {
+		text = env
+	}
+	if text == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	sec, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, fmt.Errorf("invalid source date epoch %q: want Unix seconds", text)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// ParseBuildArgs reads --build-arg values: KEY=VALUE, or KEY to take the
+// value lookup gives (os.LookupEnv: the environment's), left out when it
+// has none.
+func ParseBuildArgs(values []string, lookup func(string) (string, bool)) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range values {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return nil, fmt.Errorf("invalid --build-arg %q: want KEY=VALUE or KEY", a)
+		}
+		if !ok {
+			if v, ok = lookup(k); !ok {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
 }

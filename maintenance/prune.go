@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -38,6 +39,21 @@ type Removal struct {
 	What string
 	// Bytes is the disk space it held, as far as known.
 	Bytes int64
+}
+
+// String is the removal as one line: "removed KIND DIGEST: WHAT (SIZE)".
+func (r Removal) String() string {
+	line := "removed " + r.Kind
+	if r.Digest != "" {
+		line += " " + string(r.Digest)
+	}
+	if r.What != "" {
+		line += ": " + textfmt.Clip(r.What, 100)
+	}
+	if r.Bytes > 0 {
+		line += " (" + textfmt.Size(r.Bytes) + ")"
+	}
+	return line
 }
 
 // PruneResult sums up a Prune.

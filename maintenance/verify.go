@@ -24,6 +24,8 @@ type Problem struct {
 	Detail string
 	// Repaired says what a repair did about it; "" when nothing was done.
 	Repaired string
+	// repairFailed is set when the repair was tried and failed.
+	repairFailed bool
 
 	fix    func() error
 	action string
@@ -73,6 +75,18 @@ type VerifyResult struct {
 	UnreferencedBlobs    int
 	UnreferencedBytes    int64
 	UnreferencedUnpacked int
+}
+
+// Unrepaired counts the problems a repair did not fix: it failed, or
+// there is no repair for them.
+func (r VerifyResult) Unrepaired() int {
+	n := 0
+	for _, p := range r.Problems {
+		if p.Repaired == "" || p.repairFailed {
+			n++
+		}
+	}
+	return n
 }
 
 // Verify checks the whole root of s: every blob is re-hashed against its name;
@@ -181,7 +195,7 @@ func (v *verifier) repair() {
 			continue
 		}
 		if err := p.fix(); err != nil {
-			p.Repaired = "repair failed: " + err.Error()
+			p.Repaired, p.repairFailed = "repair failed: "+err.Error(), true
 			continue
 		}
 		p.Repaired = p.action
@@ -193,7 +207,7 @@ func (v *verifier) repair() {
 	if err != nil {
 		for i := range v.res.Problems {
 			if p := &v.res.Problems[i]; p.Kind == "image" && p.Repaired == "untagged" {
-				p.Repaired = "repair failed: " + err.Error()
+				p.Repaired, p.repairFailed = "repair failed: "+err.Error(), true
 			}
 		}
 	}

@@ -86,23 +86,19 @@ func writeMetadata(path string, res *builder.Result, tags []string) error {
 
 // writeReport draws the finished build as an HTML page.
 func (s *session) writeReport(res *builder.Result, saved results.Build) error {
-	m, cfg, err := s.tools.Store.Manifest(res.Manifest)
+	st, err := views.Load(s.tools.Store, res.Manifest.Digest.String())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	imgs, unreadable, err := views.Images(s.tools.Store)
-	if err != nil {
-		return err
-	}
-	for _, err := range unreadable {
+	for _, err := range st.Unreadable {
 		s.warn("%v (minibuild cache verify tells more)", err)
 	}
-	name := res.Manifest.Digest.String()
+	title := res.Manifest.Digest.String()
 	if len(s.set.Tags) > 0 {
-		name = s.set.Tags[0]
+		title = s.set.Tags[0]
 	}
 	var page bytes.Buffer
-	if err := report.HTML(&page, views.ReportBuild(name, res.Manifest.Digest, m, cfg, imgs, saved)); err != nil {
+	if err := report.HTML(&page, st.Report(title, saved)); err != nil {
 		return err
 	}
 	if s.set.ReportFile == "-" {

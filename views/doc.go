@@ -1,2 +1,2 @@
-// Package views gathers what minibuild shows about the images in a store: the list, their histories, the layers they share, and the report's picture of a build.
+// Package views gathers and prints what minibuild shows about a store: its images, their histories and shared layers, the report's picture of a build, the cache's entries, disk use and verify findings.
 package views

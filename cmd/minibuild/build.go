@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/minibuild/minibuild/builder"
@@ -153,17 +151,8 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 		return set, "", err
 	}
 	b.Platform = plat
-	epochText := f.epoch
-	if epochText == "" {
-		epochText = os.Getenv("SOURCE_DATE_EPOCH")
-	}
-	b.Epoch = time.Unix(0, 0).UTC()
-	if epochText != "" {
-		sec, err := strconv.ParseInt(epochText, 10, 64)
-		if err != nil || sec < 0 {
-			return set, "", fmt.Errorf("invalid source date epoch %q: want Unix seconds", epochText)
-		}
-		b.Epoch = time.Unix(sec, 0).UTC()
+	if b.Epoch, err = buildflags.ParseEpoch(f.epoch, os.Getenv("SOURCE_DATE_EPOCH")); err != nil {
+		return set, "", err
 	}
 	for _, t := range f.tags {
 		if _, err := store.NormalizeName(t); err != nil {
@@ -171,18 +160,8 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 		}
 	}
 	set.Tags = f.tags
-	b.BuildArgs = map[string]string{}
-	for _, a := range f.buildArgs {
-		k, v, ok := strings.Cut(a, "=")
-		if k == "" {
-			return set, "", fmt.Errorf("invalid --build-arg %q: want KEY=VALUE or KEY", a)
-		}
-		if !ok {
-			if v, ok = os.LookupEnv(k); !ok {
-				continue
-			}
-		}
-		b.BuildArgs[k] = v
+	if b.BuildArgs, err = buildflags.ParseBuildArgs(f.buildArgs, os.LookupEnv); err != nil {
+		return set, "", err
 	}
 	mode, err := progress.ParseMode(f.progress)
 	if err != nil {

@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/maintenance"
 	"github.com/minibuild/minibuild/rootdir"
+	"github.com/minibuild/minibuild/views"
 	"github.com/spf13/pflag"
 )
 
@@ -40,29 +35,18 @@ func cacheCommand() command {
 				if len(args) == 0 {
 					return usageError{errors.New("cache: want a subcommand: ls, du, verify or prune (see 'minibuild cache --help')")}
 				}
-				for _, sub := range cacheSubcommands() {
-					if sub.name != "cache "+args[0] {
-						continue
-					}
-					sfs := pflag.NewFlagSet("minibuild "+sub.name, pflag.ContinueOnError)
-					sfs.SetOutput(io.Discard)
-					sfs.SortFlags = false
-					do := sub.setup(sfs)
-					if err := sfs.Parse(args[1:]); err != nil {
-						if errors.Is(err, pflag.ErrHelp) {
-							printUsage(stdout, sub, sfs, false)
-							return nil
-						}
-						return usageError{fmt.Errorf("%s: %w (see 'minibuild %s --help')", sub.name, err, sub.name)}
-					}
-					// --root given before the subcommand counts unless
-					// given again after it.
+				// --root given before the subcommand counts unless given
+				// again after it.
+				inherit := func(sfs *pflag.FlagSet) error {
 					if fs.Changed("root") && !sfs.Changed("root") {
-						if err := sfs.Set("root", *root); err != nil {
-							return err
-						}
+						return sfs.Set("root", *root)
 					}
-					return do(ctx, sfs.Args(), stdout, stderr)
+					return nil
+				}
+				for _, sub := range cacheSubcommands() {
+					if sub.name == "cache "+args[0] {
+						return runOne(ctx, sub, args[1:], stdout, stderr, false, inherit)
+					}
 				}
 				return usageError{fmt.Errorf("cache: unknown subcommand %q: want ls, du, verify or prune", args[0])}
 			}
@@ -112,26 +96,14 @@ func cacheLsCommand() command {
 				for _, ce := range corrupt {
 					fmt.Fprintf(stderr, "minibuild: warning: %v (minibuild cache verify --repair removes it)\n", ce)
 				}
-				sort.SliceStable(entries, func(i, j int) bool { return entries[i].LastUsed.After(entries[j].LastUsed) })
+				views.SortEntries(entries)
 				if *asJSON {
 					if entries == nil {
 						entries = []cache.Entry{}
 					}
-					enc := json.NewEncoder(stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(entries)
+					return writeJSON(stdout, entries)
 				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY\tSIZE\tLAST USED\tCREATED BY")
-				for _, e := range entries {
-					size := "-"
-					if e.Layer != nil {
-						size = textfmt.Size(e.Layer.Size)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Key.Encoded()[:12], size,
-						e.LastUsed.Local().Format(time.DateTime), textfmt.Clip(e.CreatedBy, 80))
-				}
-				return tw.Flush()
+				return views.PrintEntries(stdout, entries)
 			}
 		},
 	}
@@ -158,36 +130,7 @@ func cacheDuCommand() command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "PART\tCOUNT\tSIZE\tPRUNE")
-				rows := []struct {
-					part  string
-					count int
-					size  int64
-					prune string
-				}{
-					{"tagged images (their blobs)", u.ImageBlobs, u.ImageBytes, "kept"},
-					{"cache-only layers", u.CacheBlobs, u.CacheBytes, "least recently used first"},
-					{"unreferenced blobs", u.OtherBlobs, u.OtherBytes, "removed"},
-					{"unpacked layers", u.Unpacked, u.UnpackedBytes, "those of removed layers"},
-					{"native bases", u.Bases, u.BasesBytes, "those of no tagged image"},
-					{"partial writes (tmp)", -1, u.TempBytes, "removed"},
-				}
-				var total int64
-				for _, r := range rows {
-					count := strconv.Itoa(r.count)
-					if r.count < 0 {
-						count = "-"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.part, count, textfmt.Size(r.size), r.prune)
-					total += r.size
-				}
-				fmt.Fprintf(tw, "total\t\t%s\t\n", textfmt.Size(total))
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(stdout, "%d images tagged, %d cache entries\n", u.Images, u.Entries)
-				return err
+				return views.PrintUsage(stdout, u)
 			}
 		},
 	}
@@ -226,18 +169,8 @@ With --repair the exit status is 1 only if a repair failed.`,
 				if err != nil {
 					return err
 				}
-				failed := 0
-				for _, p := range res.Problems {
-					fmt.Fprintln(stdout, "problem:", p)
-					if *repair && (p.Repaired == "" || strings.HasPrefix(p.Repaired, "repair failed")) {
-						failed++
-					}
-				}
-				fmt.Fprintf(stdout, "checked %d blobs (%s), %d images, %d cache entries, %d layers decompressed\n",
-					res.Blobs, textfmt.Size(res.BlobBytes), res.Images, res.Entries, res.Layers)
-				if res.UnreferencedBlobs > 0 || res.UnreferencedUnpacked > 0 {
-					fmt.Fprintf(stdout, "unreferenced: %d blobs (%s), %d unpacked layers ('minibuild cache prune' removes them)\n",
-						res.UnreferencedBlobs, textfmt.Size(res.UnreferencedBytes), res.UnreferencedUnpacked)
+				if err := views.PrintVerify(stdout, res); err != nil {
+					return err
 				}
 				switch n := len(res.Problems); {
 				case n == 0:
@@ -245,8 +178,8 @@ With --repair the exit status is 1 only if a repair failed.`,
 					return nil
 				case !*repair:
 					return problemsFound{fmt.Sprintf("%d problems found in the store %s (minibuild cache verify --repair removes what is bad)", n, s.Root())}
-				case failed > 0:
-					return problemsFound{fmt.Sprintf("%d problems found, %d could not be repaired", n, failed)}
+				case res.Unrepaired() > 0:
+					return problemsFound{fmt.Sprintf("%d problems found, %d could not be repaired", n, res.Unrepaired())}
 				}
 				fmt.Fprintf(stdout, "%d problems found and repaired\n", len(res.Problems))
 				return nil
@@ -276,26 +209,14 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 				}
 				opts := maintenance.PruneOptions{All: *all}
 				if *keep != "" {
-					n, err := parseSize(*keep)
+					n, err := textfmt.ParseSize(*keep)
 					if err != nil {
 						return usageError{fmt.Errorf("cache prune: --keep-storage: %w", err)}
 					}
 					opts.KeepStorage = n
 				}
 				if !*quiet {
-					opts.Report = func(r maintenance.Removal) {
-						line := "removed " + r.Kind
-						if r.Digest != "" {
-							line += " " + string(r.Digest)
-						}
-						if r.What != "" {
-							line += ": " + textfmt.Clip(r.What, 100)
-						}
-						if r.Bytes > 0 {
-							line += " (" + textfmt.Size(r.Bytes) + ")"
-						}
-						fmt.Fprintln(stdout, line)
-					}
+					opts.Report = func(r maintenance.Removal) { fmt.Fprintln(stdout, r) }
 				}
 				s, err := openStore(*root)
 				if err != nil {
@@ -311,32 +232,4 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 			}
 		},
 	}
-}
-
-// parseSize reads a size: bytes, or a number with a unit k, m, g or t
-// (powers of 1024; "B", "iB" suffixes allowed), e.g. "10GB", "1.5GiB".
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	mult := float64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || v < 0 || v*mult > 1<<62 {
-		return 0, fmt.Errorf("invalid size %q: want bytes or a number with k, m, g or t, e.g. 10GB", s)
-	}
-	return int64(v * mult), nil
 }

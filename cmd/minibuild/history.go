@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/minibuild/minibuild/report"
@@ -34,23 +33,15 @@ func historyCommand() command {
 				if err != nil {
 					return err
 				}
-				desc, err := s.Resolve(args[0])
-				if err != nil {
-					return err
-				}
-				m, cfg, err := s.Manifest(desc)
-				if err != nil {
-					return fmt.Errorf("image %s: %w", args[0], err)
-				}
-				imgs, err := storedImages(s, stderr)
+				st, err := loadImage(s, args[0], stderr)
 				if err != nil {
 					return err
 				}
 				if *format == "svg" {
-					saved, _ := resultsDir(s).Load(args[0], desc.Digest)
-					return report.SVG(stdout, views.ReportBuild(args[0], desc.Digest, m, cfg, imgs, saved))
+					saved, _ := resultsDir(s).Load(args[0], st.Descriptor.Digest)
+					return report.SVG(stdout, st.Report(args[0], saved))
 				}
-				rows := views.History(m, cfg, imgs, desc.Digest)
+				rows := st.History()
 				if *format == "json" {
 					return writeJSON(stdout, rows)
 				}

@@ -92,10 +92,24 @@ func rmiCommand() command {
 // those it cannot read.
 func storedImages(s *store.Store, stderr io.Writer) ([]views.Image, error) {
 	imgs, unreadable, err := views.Images(s)
+	warnUnreadable(stderr, unreadable)
+	return imgs, err
+}
+
+// loadImage reads image name from the store, warning on stderr about the
+// other images it cannot read.
+func loadImage(s *store.Store, name string, stderr io.Writer) (*views.Stored, error) {
+	st, err := views.Load(s, name)
+	if err == nil {
+		warnUnreadable(stderr, st.Unreadable)
+	}
+	return st, err
+}
+
+func warnUnreadable(stderr io.Writer, unreadable []error) {
 	for _, err := range unreadable {
 		fmt.Fprintf(stderr, "minibuild: warning: %v (minibuild cache verify tells more)\n", err)
 	}
-	return imgs, err
 }
 
 func checkFormat(cmd, format string) error {

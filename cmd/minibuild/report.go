@@ -12,7 +12,6 @@ import (
 	"github.com/minibuild/minibuild/results"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/store"
-	"github.com/minibuild/minibuild/views"
 	"github.com/spf13/pflag"
 )
 
@@ -70,20 +69,12 @@ func resultsDir(s *store.Store) results.Dir {
 // loadReportBuild reads image name from the store, with the cache results
 // its build saved when there are any.
 func loadReportBuild(s *store.Store, name string, stderr io.Writer) (report.Build, error) {
-	desc, err := s.Resolve(name)
+	st, err := loadImage(s, name, stderr)
 	if err != nil {
 		return report.Build{}, err
 	}
-	m, cfg, err := s.Manifest(desc)
-	if err != nil {
-		return report.Build{}, fmt.Errorf("image %s: %w", name, err)
-	}
-	imgs, err := storedImages(s, stderr)
-	if err != nil {
-		return report.Build{}, err
-	}
-	saved, _ := resultsDir(s).Load(name, desc.Digest)
-	return views.ReportBuild(name, desc.Digest, m, cfg, imgs, saved), nil
+	saved, _ := resultsDir(s).Load(name, st.Descriptor.Digest)
+	return st.Report(name, saved), nil
 }
 
 // writeOut writes data to path atomically, or to stdout for "-".

@@ -73,23 +73,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	for _, c := range cmds {
-		if c.name != name {
-			continue
+		if c.name == name {
+			return runOne(ctx, c, args, stdout, stderr, name == "build" && len(args) > 0 && args[0] == "--help", nil)
 		}
-		fs := pflag.NewFlagSet("minibuild "+c.name, pflag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		fs.SortFlags = false
-		do := c.setup(fs)
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, pflag.ErrHelp) {
-				printUsage(stdout, c, fs, name == "build" && len(args) > 0 && args[0] == "--help")
-				return nil
-			}
-			return usageError{fmt.Errorf("%s: %w (see 'minibuild %s --help')", c.name, err, c.name)}
-		}
-		return do(ctx, fs.Args(), stdout, stderr)
 	}
 	return usageError{fmt.Errorf("unknown command %q", name)}
+}
+
+// runOne parses args with c's flags and runs c; --help prints its usage
+// (after the list of commands with topHelp). inherit, when set, sees c's
+// parsed flags before c runs.
+func runOne(ctx context.Context, c command, args []string, stdout, stderr io.Writer, topHelp bool, inherit func(*pflag.FlagSet) error) error {
+	fs := pflag.NewFlagSet("minibuild "+c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	do := c.setup(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printUsage(stdout, c, fs, topHelp)
+			return nil
+		}
+		return usageError{fmt.Errorf("%s: %w (see 'minibuild %s --help')", c.name, err, c.name)}
+	}
+	if inherit != nil {
+		if err := inherit(fs); err != nil {
+			return err
+		}
+	}
+	return do(ctx, fs.Args(), stdout, stderr)
 }
 
 const version = "0.1.0-dev"

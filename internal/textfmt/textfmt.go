@@ -2,6 +2,7 @@ package textfmt
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -70,4 +71,24 @@ func Plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// ParseSize reads a size as people write it: bytes, or a number with a
+// unit k, m, g or t (powers of 1024; a "B" or "iB" after it is allowed),
+// e.g. "10GB", "1.5GiB", "512m".
+func ParseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
+	mult := float64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("kmgt", t[n-1]); i >= 0 {
+			mult = float64(int64(1) << (10 * (i + 1)))
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q: want bytes or a number with k, m, g or t, e.g. 10GB", s)
+	}
+	return int64(v * mult), nil
 }

@@ -52,3 +52,28 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"0", 0, false},
+		{"512", 512, false},
+		{"10GB", 10 << 30, false},
+		{"1.5GiB", 3 << 29, false},
+		{"512m", 512 << 20, false},
+		{" 2 k ", 2 << 10, false},
+		{"1t", 1 << 40, false},
+		{"-1", 0, true},
+		{"ten", 0, true},
+		{"", 0, true},
+		{"5000000000t", 0, true},
+	} {
+		got, err := ParseSize(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
