@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -62,8 +63,8 @@ func (b *build) urlSource(ctx context.Context, rawURL, checksum string) ([]copyS
 func (b *build) download(ctx context.Context, rawURL, checksum string) (digest.Digest, error) {
 	var want digest.Digest
 	if checksum != "" {
-		var err error
-		if want, err = digest.Parse(checksum); err != nil || want.Algorithm() != digest.SHA256 {
+		want = digest.Digest(checksum)
+		if digestcheck.Validate(want) != nil {
 			return "", fmt.Errorf("invalid --checksum=%s: want sha256:<64 hex digits>", checksum)
 		}
 		if b.tools.Store.HasBlob(want) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -64,7 +65,7 @@ func (r CacheRecord) entry() cache.Entry {
 
 // validate checks the digests and the layer descriptor of r.
 func (r CacheRecord) validate() error {
-	if err := checkDigest(r.Key); err != nil {
+	if err := digestcheck.Validate(r.Key); err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
 	if r.Layer == nil {
@@ -73,23 +74,16 @@ func (r CacheRecord) validate() error {
 		}
 		return nil
 	}
-	if err := checkDigest(r.Layer.Digest); err != nil {
+	if err := digestcheck.Validate(r.Layer.Digest); err != nil {
 		return fmt.Errorf("entry %s: layer: %w", r.Key, err)
 	}
 	if r.Layer.Size < 0 || r.Layer.MediaType == "" {
 		return fmt.Errorf("entry %s: layer %s: invalid size or media type", r.Key, r.Layer.Digest)
 	}
-	if err := checkDigest(r.DiffID); err != nil {
+	if err := digestcheck.Validate(r.DiffID); err != nil {
 		return fmt.Errorf("entry %s: diffID: %w", r.Key, err)
 	}
 	return nil
-}
-
-func checkDigest(d digest.Digest) error {
-	if d.Algorithm() != digest.SHA256 {
-		return fmt.Errorf("invalid digest %q: want sha256", d)
-	}
-	return d.Validate()
 }
 
 // plain keeps a descriptor's media type, digest and size only.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/internal/digestcheck"
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -114,7 +115,7 @@ func (d Dir) byName(name string) string {
 
 // byDigest is the file of manifest m, or "" for an invalid digest.
 func (d Dir) byDigest(m digest.Digest) string {
-	if m.Validate() != nil {
+	if digestcheck.Validate(m) != nil {
 		return ""
 	}
 	return filepath.Join(string(d), "by-digest", m.Encoded()+".json")
