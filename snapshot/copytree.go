@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -190,18 +191,18 @@ func (c *copier) stamp(dst, rel string) error {
 // copyXattrs copies every xattr of src but overlayfs metadata to dst,
 // neither followed.
 func copyXattrs(src, dst string) error {
-	names, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(src, b) })
+	names, err := unixfs.Llistxattr(src)
 	if errors.Is(err, unix.ENOTSUP) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("listing xattrs of %q: %w", src, err)
 	}
-	for key := range strings.SplitSeq(string(names), "\x00") {
+	for _, key := range names {
 		if key == "" || strings.HasPrefix(key, "trusted.overlay.") || strings.HasPrefix(key, "user.overlay.") {
 			continue
 		}
-		val, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(src, key, b) })
+		val, err := unixfs.Lgetxattr(src, key)
 		if errors.Is(err, unix.ENODATA) {
 			continue
 		}

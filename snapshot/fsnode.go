@@ -122,29 +122,6 @@ func readXattrs(path string) (map[string]string, error) {
 	return x, nil
 }
 
-// xattrBuf calls f with a buffer large enough for its answer.
-func xattrBuf(f func([]byte) (int, error)) ([]byte, error) {
-	for range 8 {
-		size, err := f(nil)
-		if err != nil {
-			return nil, err
-		}
-		if size == 0 {
-			return nil, nil
-		}
-		buf := make([]byte, size)
-		n, err := f(buf)
-		if errors.Is(err, unix.ERANGE) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
-	return nil, unix.ERANGE
-}
-
 // readlink returns the target of the symlink at path.
 func readlink(path string) (string, error) {
 	t, err := os.Readlink(path)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	"golang.org/x/sys/unix"
 )
@@ -224,17 +225,17 @@ func (n *normalizer) impliedDir(p, rel string) (bool, error) {
 // holds one a layer cannot carry, a different set, or an opaque marker
 // that does not match.
 func (n *normalizer) xattrs(p string, want map[string]string, strip, opaque bool) (bool, error) {
-	list, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(p, b) })
+	list, err := unixfs.Llistxattr(p)
 	if err != nil {
 		return false, fmt.Errorf("listing xattrs of %q: %w", p, err)
 	}
 	got := map[string]string{}
 	sawOpaque := false
-	for key := range strings.SplitSeq(string(list), "\x00") {
+	for _, key := range list {
 		if key == "" {
 			continue
 		}
-		val, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(p, key, b) })
+		val, err := unixfs.Lgetxattr(p, key)
 		if err != nil {
 			return false, fmt.Errorf("reading xattr %s of %q: %w", key, p, err)
 		}

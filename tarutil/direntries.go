@@ -231,7 +231,7 @@ func KeepXattr(key string) bool {
 // ImageXattrs returns the xattrs of p (not following a final symlink)
 // that KeepXattr accepts, or nil.
 func ImageXattrs(p string) (map[string]string, error) {
-	names, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(p, b) })
+	names, err := unixfs.Llistxattr(p)
 	if errors.Is(err, unix.ENOTSUP) {
 		return nil, nil
 	}
@@ -239,11 +239,11 @@ func ImageXattrs(p string) (map[string]string, error) {
 		return nil, err
 	}
 	var out map[string]string
-	for key := range strings.SplitSeq(string(names), "\x00") {
+	for _, key := range names {
 		if key == "" || !KeepXattr(key) {
 			continue
 		}
-		val, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(p, key, b) })
+		val, err := unixfs.Lgetxattr(p, key)
 		if errors.Is(err, unix.ENODATA) {
 			continue // removed meanwhile
 		}
@@ -256,27 +256,4 @@ func ImageXattrs(p string) (map[string]string, error) {
 		out[key] = string(val)
 	}
 	return out, nil
-}
-
-// xattrBuf calls f with a buffer large enough for its answer.
-func xattrBuf(f func([]byte) (int, error)) ([]byte, error) {
-	for range 8 {
-		size, err := f(nil)
-		if err != nil {
-			return nil, err
-		}
-		if size == 0 {
-			return nil, nil
-		}
-		buf := make([]byte, size)
-		n, err := f(buf)
-		if errors.Is(err, unix.ERANGE) {
-			continue // grew meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
-	return nil, unix.ERANGE
 }
