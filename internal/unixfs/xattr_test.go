@@ -34,7 +34,7 @@ func TestXattrs(t *testing.T) {
 	if _, err := Lgetxattr(p, "user.none"); !errors.Is(err, unix.ENODATA) {
 		t.Errorf("a missing xattr: %v, want ENODATA", err)
 	}
-	if names, err := Llistxattr(filepath.Join(t.TempDir())); err != nil || len(names) != 0 {
-		t.Errorf("a directory without xattrs: %q, %v", names, err)
+	if names, err := Llistxattr(t.TempDir()); err != nil || slices.Contains(names, "user.a") {
+		t.Errorf("a directory without user xattrs: %q, %v", names, err)
 	}
 }
