@@ -26,6 +26,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if set.Network == "" {
 		set.Network = executor.NetworkHost
 	}
+	if set.Epoch.IsZero() {
+		set.Epoch = time.Unix(0, 0).UTC()
+	}
+	if set.Platform.OS == "" && set.Platform.Architecture == "" {
+		set.Platform = ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	}
 	var err error
 	if set.CacheMode, err = ParseCacheMode(string(set.CacheMode)); err != nil {
 		return nil, err

@@ -54,9 +54,12 @@ type Settings struct {
 	// build's misses. "" keeps no record.
 	DockerfilePath string
 	// Target is the stage to build; "" is the last one.
-	Target   string
+	Target string
+	// Platform is the image's platform; zero is linux/amd64, as the CLI's
+	// --platform default.
 	Platform ocispec.Platform
-	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from it.
+	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from
+	// it; zero is the Unix epoch.
 	Epoch time.Time
 	// NoCache rebuilds every step.
 	NoCache bool
