@@ -101,3 +101,43 @@ func checkSignal(sig string) error {
 	}
 	return nil
 }
+
+// env returns the environment variable expansion sees. ARG and ENV of
+// one name apply in instruction order, as in BuildKit: an ENV overrides an
+// earlier ARG, and an ARG declared after the ENV overrides it again.
+func (s *stage) env() []string {
+	var env []string
+	for _, a := range s.args {
+		if a.set && !s.argWins(a) {
+			env = append(env, a.name+"="+a.value)
+		}
+	}
+	env = append(env, s.img.Config.Env...)
+	return append(env, s.argEnv()...)
+}
+
+// argEnv returns the ARG values in scope that no later ENV overrides.
+func (s *stage) argEnv() []string {
+	var env []string
+	for _, a := range s.args {
+		if a.set && s.argWins(a) {
+			env = append(env, a.name+"="+a.value)
+		}
+	}
+	return env
+}
+
+// argWins reports whether an ARG was declared after the last ENV of its
+// name in this stage (the base image's environment comes before both).
+func (s *stage) argWins(a buildArg) bool {
+	return a.seq > s.envSeq[a.name]
+}
+
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			return true
+		}
+	}
+	return false
+}

@@ -142,46 +142,6 @@ type buildArg struct {
 	seq   int // when it was declared, against stage.envSeq
 }
 
-// env returns the environment variable expansion sees. ARG and ENV of
-// one name apply in instruction order, as in BuildKit: an ENV overrides an
-// earlier ARG, and an ARG declared after the ENV overrides it again.
-func (s *stage) env() []string {
-	var env []string
-	for _, a := range s.args {
-		if a.set && !s.argWins(a) {
-			env = append(env, a.name+"="+a.value)
-		}
-	}
-	env = append(env, s.img.Config.Env...)
-	return append(env, s.argEnv()...)
-}
-
-// argEnv returns the ARG values in scope that no later ENV overrides.
-func (s *stage) argEnv() []string {
-	var env []string
-	for _, a := range s.args {
-		if a.set && s.argWins(a) {
-			env = append(env, a.name+"="+a.value)
-		}
-	}
-	return env
-}
-
-// argWins reports whether an ARG was declared after the last ENV of its
-// name in this stage (the base image's environment comes before both).
-func (s *stage) argWins(a buildArg) bool {
-	return a.seq > s.envSeq[a.name]
-}
-
-func hasEnv(env []string, name string) bool {
-	for _, kv := range env {
-		if k, _, _ := strings.Cut(kv, "="); k == name {
-			return true
-		}
-	}
-	return false
-}
-
 // runStage runs the FROM of st and then each of its instructions.
 func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, error) {
 	s := &stage{index: st.Index, name: stageName(st)}
@@ -354,17 +314,6 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	return nil
 }
 
-// sureMiss reports whether a step whose key chains on parent cannot hit,
-// whatever else its key holds: the cache has no entry of that parent and
-// no remote cache may have one. A dry run never executes, so it is never
-// sure.
-func (b *build) sureMiss(parent digest.Digest) bool {
-	if b.set.DryRun || b.tools.RemoteCache != nil {
-		return false
-	}
-	return b.set.NoCache || !b.tools.Cache.MayHaveChild(parent)
-}
-
 // predictMiss notes, in a dry run, what a missed step leaves unknown: in
 // content mode every later key; in cascade mode only its layer.
 func (b *build) predictMiss(s *stage, p *stepPlan, r StepResult) {
@@ -391,47 +340,4 @@ func firstNonNil(a, b *StepResult) *StepResult {
 	}
 	c := *b
 	return &c
-}
-
-// lookup returns the cache entry for key when it can be reused: the entry
-// exists (in the local cache, else in the remote one, which is then copied
-// into the local cache), --no-cache is off, and its layer blob is in the
-// store or fetchable (Store.CanGet).
-func (b *build) lookup(ctx context.Context, key digest.Digest) (cache.Entry, bool, error) {
-	if b.set.NoCache {
-		return cache.Entry{}, false, nil
-	}
-	e, ok, err := b.tools.Cache.Get(key)
-	if err != nil {
-		b.warn(0, "cache entry %s unreadable, rebuilding: %v", key, err)
-		ok = false
-	}
-	// A stored layer is reused without being read: check it first (a stat
-	// for a blob checked before and unchanged since). A damaged one is
-	// dropped with its entry and rebuilt; the rebuild's commit replaces
-	// the damaged file when it gives the same layer.
-	if ok && e.Layer != nil && b.tools.Store.HasBlob(e.Layer.Digest) {
-		if err := b.tools.Store.VerifyLayer(*e.Layer, e.DiffID); err != nil {
-			b.warn(0, "cache entry %s: %v: rebuilding", key, err)
-			if !b.set.DryRun {
-				_ = b.tools.Cache.Delete(key)
-			}
-			ok = false
-		}
-	}
-	if ok && (e.Layer == nil || b.tools.Store.CanGet(e.Layer.Digest)) {
-		return e, true, nil
-	}
-	if b.tools.RemoteCache == nil {
-		return cache.Entry{}, false, nil
-	}
-	if e, ok = b.tools.RemoteCache.Lookup(ctx, key); !ok || (e.Layer != nil && !b.tools.Store.CanGet(e.Layer.Digest)) {
-		return cache.Entry{}, false, nil
-	}
-	if !b.set.DryRun {
-		if err := b.tools.Cache.Put(e); err != nil {
-			b.warn(0, "recording remote cache entry %s: %v", key, err)
-		}
-	}
-	return e, true, nil
 }
