@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// TestHardeningConcurrentBuildsAndPrune runs four builds at once in one
+// TestConcurrentBuildsAndPrune runs four builds at once in one
 // store, two of them building the same layer, with "cache prune" run
 // beside them: every build and prune succeeds, "cache verify" is clean,
 // the shared layer is stored once, what a build needed was not pruned
 // from under it, and the cache of an older untagged build was pruned.
-func TestHardeningConcurrentBuildsAndPrune(t *testing.T) {
+func TestConcurrentBuildsAndPrune(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)
