@@ -128,3 +128,43 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestUserDatabase: USER and --chown read the image's
+// /etc/passwd in pure Go, bounded, inside the rootfs: a FIFO, a huge file
+// or a link to /dev/zero or to a host file there cannot hang the build or
+// read the host (where user "hostuser" exists: it must not be found).
+func TestUserDatabase(t *testing.T) {
+	requireRoot(t)
+	root := t.TempDir()
+	busyboxBase(t, root)
+	sentinel, unchanged := sentinelDir(t)
+	cases := []struct {
+		name  string
+		setup string
+	}{
+		{"a FIFO", "mkfifo /etc/passwd"},
+		{"a huge file", "head -c 3000000 /dev/zero > /etc/passwd"},
+		{"a link to /dev/zero", "ln -s /dev/zero /etc/passwd"},
+		{"a link to a host passwd", "ln -s " + sentinel + "/sub/passwd /etc/passwd"},
+		{"a link climbing to a host passwd", "ln -s ../../../../../../" + strings.TrimPrefix(sentinel, "/") + "/sub/passwd /etc/passwd"},
+	}
+	for _, tc := range cases {
+		for _, use := range []struct{ name, lines, line string }{
+			{"USER", "USER hostuser\nRUN true\n", "Dockerfile:4:"},
+			{"COPY --chown", "COPY --chown=hostuser Dockerfile /x\n", "Dockerfile:3:"},
+		} {
+			t.Run(tc.name+"/"+use.name, func(t *testing.T) {
+				defer unchanged(t)
+				ctx := t.TempDir()
+				writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nRUN mkdir -p /etc && " + tc.setup + "\n" + use.lines})
+				r := mbWithin(t, 30*time.Second, "build", "--root", root, ctx)
+				if r.code == 0 {
+					t.Fatalf("user hostuser was found through %s", tc.name)
+				}
+				if !strings.Contains(r.stderr, use.line) {
+					t.Errorf("the error does not name %s:\n%s", use.line, r.stderr)
+				}
+			})
+		}
+	}
+}
