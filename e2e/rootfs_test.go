@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -109,24 +107,6 @@ func TestInterruptTearsDown(t *testing.T) {
 	}
 	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nRUN echo ok\n"})
 	build(t, root, ctx)
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestUserDatabase: USER and --chown read the image's

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,24 +121,4 @@ func TestConcurrentBuildsAndPrune(t *testing.T) {
 			t.Errorf("conc-%s unpacked without its base: %v", name, err)
 		}
 	}
-}
-
-// runMB runs minibuild from any goroutine (it never calls t.Fatal); the
-// error says why it could not run or that it panicked.
-func runMB(args ...string) (result, error) {
-	cmd := exec.Command(bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		return r, err
-	}
-	if strings.Contains(r.stderr, "panic:") {
-		return r, errors.New("minibuild panicked")
-	}
-	return r, nil
 }
