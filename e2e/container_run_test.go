@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// TestViewsRun: minibuild run runs the image's command (or another) in a
+// TestContainerRun: minibuild run runs the image's command (or another) in a
 // container over the image's layers with the same executor as RUN, passes
 // the exit code on, prints what the container changed with --diff, and
 // never changes the image: the writable layer is thrown away.
-func TestViewsRun(t *testing.T) {
+func TestContainerRun(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)

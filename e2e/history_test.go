@@ -17,10 +17,10 @@ type historyJSON struct {
 	SharedImages int      `json:"sharedImages"`
 }
 
-// TestViewsHistory: one row per history entry, newest first, with the
+// TestHistory: one row per history entry, newest first, with the
 // layer's digest and size, "<empty layer>" for config-only steps, and the
 // layers other images in the store hold marked as shared.
-func TestViewsHistory(t *testing.T) {
+func TestHistory(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	base := busyboxBase(t, root)
