@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,75 +35,6 @@ func TestThroughBaseSymlinks(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", path, tree[path], want)
 		}
 	}
-}
-
-// TestCachedStepsUnpackNothing: when every step hits, no layer is unpacked.
-func TestCachedStepsUnpackNothing(t *testing.T) {
-	requireRoot(t)
-	root := t.TempDir()
-	busyboxBase(t, root)
-	ctx := t.TempDir()
-	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nRUN echo a > /a\nCOPY Dockerfile /\nRUN echo b > /b\n"})
-	build(t, root, ctx)
-	layers := filepath.Join(root, "layers")
-	if err := os.RemoveAll(layers); err != nil {
-		t.Fatal(err)
-	}
-	md, _ := build(t, root, ctx)
-	for _, s := range md.Steps[1:] {
-		if s.Cache != "hit" {
-			t.Fatalf("step %d: %s", s.Index, s.Cache)
-		}
-	}
-	var unpacked []string
-	_ = filepath.Walk(layers, func(p string, info os.FileInfo, err error) error {
-		if err == nil && p != layers && info.IsDir() {
-			unpacked = append(unpacked, p)
-		}
-		return nil
-	})
-	if len(unpacked) > 0 {
-		t.Errorf("a fully cached build unpacked layers: %v", unpacked)
-	}
-}
-
-// TestInterruptTearsDown: SIGINT during a RUN stops the build within a
-// couple of seconds, non-zero, with nothing left mounted; the next build works.
-func TestInterruptTearsDown(t *testing.T) {
-	requireRoot(t)
-	root := t.TempDir()
-	busyboxBase(t, root)
-	ctx := t.TempDir()
-	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nRUN echo started && sleep 60\n"})
-	cmd := exec.Command(bin, "build", "--root", root, "--progress", "plain", ctx)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stderr.String(), "| started") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(mountsUnder(t, root)) == 0 {
-		t.Fatalf("the RUN was not running with its rootfs mounted:\n%s", stderr.String())
-	}
-	began := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	if took := time.Since(began); took > 3*time.Second {
-		t.Errorf("took %v to stop after SIGINT", took)
-	}
-	if err == nil {
-		t.Errorf("an interrupted build exited 0")
-	}
-	if m := mountsUnder(t, root); len(m) > 0 {
-		t.Errorf("mounts left after SIGINT: %v", m)
-	}
-	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nRUN echo ok\n"})
-	build(t, root, ctx)
 }
 
 // TestUserDatabase: USER and --chown read the image's
