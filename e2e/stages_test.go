@@ -9,10 +9,9 @@ import (
 	"testing"
 )
 
-// TestMultiStageStaticBinary: the "multi-stage builds" lesson — a final
-// FROM scratch stage gets a static binary from the first stage, and only
-// that binary, which runs. (Which stages are built: builder's
-// TestBuildStages.)
+// TestMultiStageStaticBinary: a final FROM scratch stage gets a static
+// binary from the first stage, and only that binary, which runs. (Which
+// stages are built: builder's TestBuildStages.)
 func TestMultiStageStaticBinary(t *testing.T) {
 	requireRoot(t)
 	umoci := requireTool(t, "umoci")
