@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBadInput: each bad input exits non-zero with a clear one-line error
@@ -66,15 +67,44 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestSubcommandHelp: every command has --help with examples, and --root.
-func TestSubcommandHelp(t *testing.T) {
-	for _, c := range []string{"build", "inspect"} {
-		r := mustMB(t, c, "--help")
-		if !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--root") {
-			t.Errorf("%s --help lacks examples or --root:\n%s", c, r.stdout)
-		}
+// TestDockerfileCorners: malformed Dockerfiles fail at once with
+// an error naming the line, and write nothing to the store.
+func TestDockerfileCorners(t *testing.T) {
+	requireRoot(t)
+	root := t.TempDir()
+	busyboxBase(t, root)
+	long := strings.Repeat("x", 2<<20)
+	cases := []struct {
+		name, dockerfile, want string
+	}{
+		{"a line over 1 MiB", "FROM busybox:test\nLABEL a=" + long + "\n", "Dockerfile:2:"},
+		{"a continued line over 1 MiB", "FROM busybox:test\nLABEL a=\\\n" + long + "\n", "Dockerfile:3:"},
+		{"a NUL byte", "FROM busybox:test\nRUN echo a\x00b\n", "Dockerfile:2:"},
+		{"an unterminated heredoc", "FROM busybox:test\nRUN <<EOF\necho hi\n", "Dockerfile:2:"},
+		{"FROM without an image", "FROM\n", "Dockerfile:1:"},
+		{"an invalid escape directive", "# escape=x\nFROM busybox:test\n", "Dockerfile:1:"},
+		{"a duplicate stage name", "FROM busybox:test AS a\nFROM a AS b\nFROM b AS a\n", "Dockerfile:3:"},
+		{"a uid out of range", "FROM busybox:test\nUSER 99999999999999999999\nRUN id\n", "Dockerfile:3:"},
+		{"an invalid port", "FROM busybox:test\nEXPOSE 99999\n", "Dockerfile:2:"},
+		{"an invalid chmod", "FROM busybox:test\nCOPY --chmod=77777 Dockerfile /x\n", "Dockerfile:2:"},
+		{"an empty image tag from an ARG", "ARG X=${X}\nFROM busybox:$X\n", "Dockerfile:2:"},
+		{"COPY --from an unknown image", "FROM busybox:test\nCOPY --from=nope /x /y\n", "Dockerfile:2:"},
 	}
-	if r := mustMB(t, "--help"); !strings.Contains(r.stdout, "inspect") {
-		t.Errorf("top-level help does not list commands:\n%s", r.stdout)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.TempDir()
+			writeTree(t, ctx, map[string]string{"Dockerfile": tc.dockerfile})
+			before := blobCount(t, root)
+			r := mbWithin(t, 30*time.Second, "build", "--root", root, ctx)
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, want an error naming %q:\n%.2000s", r.code, tc.want, r.stderr)
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 && len(r.stderr) > 4096 {
+				t.Errorf("the error is %d bytes long", len(r.stderr))
+			}
+			if after := blobCount(t, root); after != before {
+				t.Errorf("a failed build wrote %d blobs", after-before)
+			}
+		})
 	}
 }

@@ -20,13 +20,12 @@ COPY extra.txt /app/extra.txt
 RUN ls /app > /app/list.txt
 `
 
-// TestRegistryRemoteCache (issue 4, must-show 2): a build on root A
-// exports its cache with --cache-to (mode=max) to a registry; builds on
-// empty roots with --cache-from hit on every step. Without an output (no
-// -t, no -o) no cached layer is downloaded at all; with -t and -o
-// type=oci exactly the final image's cached layers are, once each, and
-// never the build stage's; either way "cache verify" finds the store
-// clean. With
+// TestRegistryRemoteCache: a build on root A exports its cache with
+// --cache-to (mode=max) to a registry; builds on empty roots with
+// --cache-from hit on every step. Without an output (no -t, no -o) no
+// cached layer is downloaded at all; with -t and -o type=oci exactly the
+// final image's cached layers are, once each, and never the build
+// stage's; either way "cache verify" finds the store clean. With
 // mode=min (and a local directory) only the final stage's steps are
 // exported, so the build stage is rebuilt and the final stage hits.
 func TestRegistryRemoteCache(t *testing.T) {

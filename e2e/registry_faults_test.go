@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// TestRegistryFaults (issue 4, must-show 4), with a test proxy in front of
-// the real registry: a blob that fails with a 500 once is retried and the
-// pull succeeds; a blob whose content does not match its digest is
-// refused and leaves nothing in the store (no blob, no manifest, no tag,
-// no temporary file); a registry with basic auth takes the credentials
-// of the Docker config file, and without them, or with wrong ones, the
-// error names the registry and the cause.
+// TestRegistryFaults, with a test proxy in front of the real registry: a
+// blob that fails with a 500 once is retried and the pull succeeds; a blob
+// whose content does not match its digest is refused and leaves nothing in
+// the store (no blob, no manifest, no tag, no temporary file); a registry
+// with basic auth takes the credentials of the Docker config file, and
+// without them, or with wrong ones, the error names the registry and the
+// cause.
 func TestRegistryFaults(t *testing.T) {
 	requireRoot(t)
 	dockerConfig := emptyDockerConfig(t)

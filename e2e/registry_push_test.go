@@ -10,13 +10,13 @@ import (
 	"testing"
 )
 
-// TestRegistryPullBuildPush (issue 4, must-show 1): against a real
-// registry, a build FROM a registry image pulls it (each layer
-// "downloaded"; a second pull says "already exists"), --push sends only
-// what the registry lacks (the base layers are mounted across
-// repositories, only the new layers and the config are uploaded) and
-// prints the digest; skopeo inspects the pushed image, and skopeo copy of
-// it gives an OCI layout umoci unpacks with the expected files.
+// TestRegistryPullBuildPush: against a real registry, a build FROM a
+// registry image pulls it (each layer "downloaded"; a second pull says
+// "already exists"), --push sends only what the registry lacks (the base
+// layers are mounted across repositories, only the new layers and the
+// config are uploaded) and prints the digest; skopeo inspects the pushed
+// image, and skopeo copy of it gives an OCI layout umoci unpacks with the
+// expected files.
 func TestRegistryPullBuildPush(t *testing.T) {
 	requireRoot(t)
 	skopeo, umoci := requireTool(t, "skopeo"), requireTool(t, "umoci")

@@ -11,11 +11,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// TestDockerArchiveAndZstd (issue 4, must-show 3): -o type=docker writes
-// an archive skopeo inspects (by itself and by its RepoTag), with the
-// image's layers; a busybox image built with --compression zstd and
-// pushed is copied by skopeo, its layers carry the OCI zstd media type,
-// and the zstd tool decompresses each into a tar that lists the files.
+// TestDockerArchiveAndZstd: -o type=docker writes an archive skopeo
+// inspects (by itself and by its RepoTag), with the image's layers; a
+// busybox image built with --compression zstd and pushed is copied by
+// skopeo, its layers carry the OCI zstd media type, and the zstd tool
+// decompresses each into a tar that lists the files.
 func TestDockerArchiveAndZstd(t *testing.T) {
 	requireRoot(t)
 	skopeo, zstd := requireTool(t, "skopeo"), requireTool(t, "zstd")

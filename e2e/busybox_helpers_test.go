@@ -51,20 +51,3 @@ func busyboxBase(t *testing.T, root string, extra ...string) metadata {
 	md, _ := build(t, root, busyboxContext(t), append([]string{"-t", "busybox:test"}, extra...)...)
 	return md
 }
-
-// mountsUnder lists the mounts whose mount point is under dir.
-func mountsUnder(t *testing.T, dir string) []string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir) {
-			out = append(out, f[4])
-		}
-	}
-	return out
-}

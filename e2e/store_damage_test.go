@@ -163,12 +163,12 @@ func corruptCases() []corruptCase {
 	}
 }
 
-// TestHardeningCorruptStore: whatever is damaged in the store, the next
+// TestCorruptStore: whatever is damaged in the store, the next
 // build never panics, never tags an image that is not whole, and never
 // touches anything outside: either it warns, drops what is damaged and
 // rebuilds it, or it stops with an error naming what is damaged, after
 // which "cache verify --repair" and a rebuild restore a clean store.
-func TestHardeningCorruptStore(t *testing.T) {
+func TestCorruptStore(t *testing.T) {
 	requireRoot(t)
 	for _, tc := range corruptCases() {
 		t.Run(tc.name, func(t *testing.T) {

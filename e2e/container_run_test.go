@@ -1,37 +1,16 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
 
-// mbStdin runs minibuild with stdin as its standard input.
-func mbStdin(t *testing.T, stdin string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// TestViewsRun: minibuild run runs the image's command (or another) in a
+// TestContainerRun: minibuild run runs the image's command (or another) in a
 // container over the image's layers with the same executor as RUN, passes
 // the exit code on, prints what the container changed with --diff, and
 // never changes the image: the writable layer is thrown away.
-func TestViewsRun(t *testing.T) {
+func TestContainerRun(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)

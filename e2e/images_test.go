@@ -27,10 +27,10 @@ func listImages(t *testing.T, root string) []imageJSON {
 	return rows
 }
 
-// TestViewsImagesRmi: images lists each tag with its manifest digest, the
+// TestImagesRmi: images lists each tag with its manifest digest, the
 // sum of its layer sizes and its layer count; rmi removes tags only, and
 // the blobs stay until cache prune finds nothing needs them.
-func TestViewsImagesRmi(t *testing.T) {
+func TestImagesRmi(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	base := busyboxBase(t, root)

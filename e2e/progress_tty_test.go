@@ -69,11 +69,11 @@ func inPTY(t *testing.T, env []string, args ...string) (string, int) {
 
 var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
-// TestViewsTTYProgress: on a terminal the default --progress auto draws
+// TestTTYProgress: on a terminal the default --progress auto draws
 // the live view (a spinner that turns, elapsed time, the running step's
 // output) and ends with the cascade summary, coloured unless NO_COLOR is
 // set, with text marks either way; TERM=dumb gets plain output.
-func TestViewsTTYProgress(t *testing.T) {
+func TestTTYProgress(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)

@@ -2,34 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
-
-// storeManifest reads the manifest a tag points at straight from the
-// store's OCI layout: the layer digests and sizes an independent reader sees.
-type storeManifest struct {
-	Layers []struct {
-		Digest string `json:"digest"`
-		Size   int64  `json:"size"`
-	} `json:"layers"`
-}
-
-func readStoreManifest(t *testing.T, root, digest string) storeManifest {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m storeManifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // historyJSON is a row of `minibuild history --format json`.
 type historyJSON struct {
@@ -41,10 +17,10 @@ type historyJSON struct {
 	SharedImages int      `json:"sharedImages"`
 }
 
-// TestViewsHistory: one row per history entry, newest first, with the
+// TestHistory: one row per history entry, newest first, with the
 // layer's digest and size, "<empty layer>" for config-only steps, and the
 // layers other images in the store hold marked as shared.
-func TestViewsHistory(t *testing.T) {
+func TestHistory(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	base := busyboxBase(t, root)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +10,12 @@ import (
 	"time"
 )
 
-// TestHardeningConcurrentBuildsAndPrune runs four builds at once in one
+// TestConcurrentBuildsAndPrune runs four builds at once in one
 // store, two of them building the same layer, with "cache prune" run
 // beside them: every build and prune succeeds, "cache verify" is clean,
 // the shared layer is stored once, what a build needed was not pruned
 // from under it, and the cache of an older untagged build was pruned.
-func TestHardeningConcurrentBuildsAndPrune(t *testing.T) {
+func TestConcurrentBuildsAndPrune(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)
@@ -123,24 +121,4 @@ func TestHardeningConcurrentBuildsAndPrune(t *testing.T) {
 			t.Errorf("conc-%s unpacked without its base: %v", name, err)
 		}
 	}
-}
-
-// runMB runs minibuild from any goroutine (it never calls t.Fatal); the
-// error says why it could not run or that it panicked.
-func runMB(args ...string) (result, error) {
-	cmd := exec.Command(bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		return r, err
-	}
-	if strings.Contains(r.stderr, "panic:") {
-		return r, errors.New("minibuild panicked")
-	}
-	return r, nil
 }

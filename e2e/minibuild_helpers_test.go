@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,8 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // bin is the minibuild binary built once for the whole test run.
@@ -240,3 +244,85 @@ func blobCount(t *testing.T, root string) int {
 func sortStrings(s []string) { sort.Strings(s) }
 
 func removeFile(dir, rel string) error { return os.Remove(filepath.Join(dir, rel)) }
+
+// mbWithin runs minibuild like mb, but kills it after limit and reports
+// that as a failure: a hostile input must not hang a build.
+func mbWithin(t *testing.T, limit time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("minibuild %s did not finish within %v\nstderr:\n%s", strings.Join(args, " "), limit, errb.String())
+	}
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running minibuild: %v", err)
+	}
+	if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
+		t.Fatalf("minibuild panicked:\n%s", r.stderr)
+	}
+	return r
+}
+
+// runMB runs minibuild from any goroutine (it never calls t.Fatal); the
+// error says why it could not run or that it panicked.
+func runMB(args ...string) (result, error) {
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		return r, err
+	}
+	if strings.Contains(r.stderr, "panic:") {
+		return r, errors.New("minibuild panicked")
+	}
+	return r, nil
+}
+
+// mbStdin runs minibuild with stdin as its standard input.
+func mbStdin(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

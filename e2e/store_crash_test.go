@@ -26,11 +26,11 @@ ENV N=$N
 RUN sha256sum /combined > /sum
 `
 
-// TestHardeningCrash kills 20 builds with SIGKILL at random moments (the
+// TestCrashRecovery kills 20 builds with SIGKILL at random moments (the
 // seed and each delay are logged; MINIBUILD_CRASH_SEED replays a run). After
 // each, the same build must succeed, "cache verify" must report nothing
 // wrong, and nothing may stay mounted under the store.
-func TestHardeningCrash(t *testing.T) {
+func TestCrashRecovery(t *testing.T) {
 	requireRoot(t)
 	root := t.TempDir()
 	busyboxBase(t, root)

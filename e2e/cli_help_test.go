@@ -1,0 +1,36 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSubcommandHelp: every command has --help with examples, and --root.
+func TestSubcommandHelp(t *testing.T) {
+	for _, c := range []string{"build", "inspect"} {
+		r := mustMB(t, c, "--help")
+		if !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--root") {
+			t.Errorf("%s --help lacks examples or --root:\n%s", c, r.stdout)
+		}
+	}
+	if r := mustMB(t, "--help"); !strings.Contains(r.stdout, "inspect") {
+		t.Errorf("top-level help does not list commands:\n%s", r.stdout)
+	}
+}
+
+// TestCacheCommandsHelp: every cache subcommand has --help with
+// examples and --root, and bad use is a usage error.
+func TestCacheCommandsHelp(t *testing.T) {
+	for _, args := range [][]string{{"cache", "--help"}, {"cache", "ls", "--help"}, {"cache", "du", "--help"},
+		{"cache", "verify", "--help"}, {"cache", "prune", "--help"}, {"help", "cache"}} {
+		r := mustMB(t, args...)
+		if !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--root") {
+			t.Errorf("%v lacks examples or --root:\n%s", args, r.stdout)
+		}
+	}
+	for _, args := range [][]string{{"cache"}, {"cache", "bogus"}, {"cache", "prune", "--keep-storage", "lots"}, {"cache", "ls", "extra"}} {
+		if r := mb(t, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
+		}
+	}
+}
