@@ -2,7 +2,7 @@
 # run.sh: minibuild against BuildKit and Buildah, side by side (issue 5).
 #
 #   bench/run.sh [--rounds N] [--only W1,W2,W3] [--skip-peers]
-#                [--minibuild BIN] [--profile DIR] [--keep]
+#                [--minibuild BIN] [--baseline BIN] [--profile DIR] [--keep]
 #
 # Generates the workloads (see lib/workloads.sh) in a temporary directory,
 # installs what is missing (pigz, zstd, GNU time, busybox-static, Buildah,
@@ -19,6 +19,10 @@
 #   --only LIST       workloads to run, comma-separated (default W1,W2,W3)
 #   --skip-peers      minibuild only (no BuildKit, no Buildah)
 #   --minibuild BIN   measure this binary instead of building ./cmd/minibuild
+#   --baseline BIN    also measure another minibuild binary (an earlier
+#                     commit's) as a peer in the same rounds, "previous",
+#                     so a change is compared with what it changed under the
+#                     same load (the machine's disk speed drifts between runs)
 #   --profile DIR     write a CPU profile of every minibuild build to DIR
 #                     (W-scenario-round.pprof; read with go tool pprof -top)
 #   --keep            keep the temporary directory (contexts, stores, log)
@@ -26,7 +30,7 @@
 # Needs root (buildkitd, overlay mounts, namespaces) and about 2 GB in $TMPDIR.
 set -euo pipefail
 
-ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB='' PROFILE_DIR='' KEEP=0
+ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB='' BASE_MB='' PROFILE_DIR='' KEEP=0
 BK_VERSION=v0.34.2
 BK_BIN=${MINIBUILD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minibuild-bench}/buildkit-$BK_VERSION
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--only=*) ONLY=${1#*=} ;;
 	--skip-peers) SKIP_PEERS=1 ;;
 	--minibuild) MB=$(realpath "${2:?--minibuild needs a path}"); shift ;;
+	--baseline) BASE_MB=$(realpath "${2:?--baseline needs a path}"); shift ;;
 	--profile) PROFILE_DIR=${2:?--profile needs a directory}; shift ;;
 	--keep) KEEP=1 ;;
 	-h | --help) usage 0 ;;
@@ -95,6 +100,10 @@ if [ "$SKIP_PEERS" = 0 ]; then
 	install_buildkit
 	start_buildkitd
 	BUILDERS=$BUILDERS_ALL
+fi
+if [ -n "$BASE_MB" ]; then
+	[ -x "$BASE_MB" ] || die "--baseline $BASE_MB: not an executable"
+	BUILDERS="$BUILDERS previous"
 fi
 make_base
 

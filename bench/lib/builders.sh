@@ -46,6 +46,15 @@ build_minibuild_W() {
 		--progress plain --build-context "busybox=oci-layout://$T/base:1" "${prof[@]}" "$T/work/$1"
 }
 
+# --- previous: another minibuild binary (--baseline) -------------------------
+
+reset_previous() { trash "$T/state/base-$1"; }
+
+build_previous_W() {
+	"$BASE_MB" --root "$T/state/base-$1" -t "$(tag_of "$1")" \
+		--progress plain --build-context "busybox=oci-layout://$T/base:1" "$T/work/$1"
+}
+
 # --- BuildKit ----------------------------------------------------------------
 
 bkctl() { "$BK_BIN/buildctl" --addr "$BK_SOCK" "$@"; }
