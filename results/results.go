@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -45,7 +46,8 @@ type Dir string
 
 // Save keeps b under each name of tags and under its manifest digest, so
 // that two builds that made one image in different cache modes keep
-// their own, and an untagged build can be found.
+// their own, and an untagged build can be found. A file that already
+// holds the same is left as it is.
 func (d Dir) Save(b Build, tags []string) error {
 	f := file{Manifest: b.Manifest, Mode: string(b.Mode)}
 	for _, st := range b.Steps {
@@ -56,6 +58,9 @@ func (d Dir) Save(b Build, tags []string) error {
 		return err
 	}
 	for _, p := range d.paths(tags, b.Manifest) {
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+			continue // a rebuild that changed nothing: no write, no fsync
+		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
