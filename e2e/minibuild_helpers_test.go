@@ -70,21 +70,33 @@ type result struct {
 // mb runs the minibuild binary.
 func mb(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	r, err := runBin(exec.Command(bin, args...))
+	if err != nil {
+		t.Fatalf("minibuild %s: %v\n%s", strings.Join(args, " "), err, r.stderr)
+	}
+	return r
+}
+
+// runBin runs cmd, a minibuild command, with SOURCE_DATE_EPOCH unset and
+// its output captured. The error says why it could not run, or that it
+// panicked; an exit code is the result's.
+func runBin(cmd *exec.Cmd) (result, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running minibuild: %v", err)
+	case err != nil:
+		return r, fmt.Errorf("running minibuild: %w", err)
 	}
 	if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
-		t.Fatalf("minibuild panicked:\n%s", r.stderr)
+		return r, errors.New("minibuild panicked")
 	}
-	return r
+	return r, nil
 }
 
 // mustMB runs minibuild and fails the test on a non-zero exit.
@@ -251,22 +263,12 @@ func mbWithin(t *testing.T, limit time.Duration, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
-	err := cmd.Run()
+	r, err := runBin(exec.CommandContext(ctx, bin, args...))
 	if ctx.Err() != nil {
-		t.Fatalf("minibuild %s did not finish within %v\nstderr:\n%s", strings.Join(args, " "), limit, errb.String())
+		t.Fatalf("minibuild %s did not finish within %v\nstderr:\n%s", strings.Join(args, " "), limit, r.stderr)
 	}
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running minibuild: %v", err)
-	}
-	if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
-		t.Fatalf("minibuild panicked:\n%s", r.stderr)
+	if err != nil {
+		t.Fatalf("minibuild %s: %v\n%s", strings.Join(args, " "), err, r.stderr)
 	}
 	return r
 }
@@ -274,21 +276,7 @@ func mbWithin(t *testing.T, limit time.Duration, args ...string) result {
 // runMB runs minibuild from any goroutine (it never calls t.Fatal); the
 // error says why it could not run or that it panicked.
 func runMB(args ...string) (result, error) {
-	cmd := exec.Command(bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		return r, err
-	}
-	if strings.Contains(r.stderr, "panic:") {
-		return r, errors.New("minibuild panicked")
-	}
-	return r, nil
+	return runBin(exec.Command(bin, args...))
 }
 
 // mbStdin runs minibuild with stdin as its standard input.
@@ -296,15 +284,9 @@ func mbStdin(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	r, err := runBin(cmd)
+	if err != nil {
+		t.Fatalf("minibuild %s: %v\n%s", strings.Join(args, " "), err, r.stderr)
 	}
 	return r
 }
