@@ -45,6 +45,8 @@ type Process struct {
 	Network NetworkMode
 	// Hostname is the UTS hostname; DefaultHostname when empty.
 	Hostname string
+	// Mounts are the file systems the process sees beyond its rootfs, in order.
+	Mounts []Mount
 }
 
 // Executor runs a process with a directory as its root filesystem.
