@@ -83,6 +83,14 @@ func (l Layout) StatCache() string { return l.join("statcache") }
 // Reports holds the saved build reports: ROOT/reports.
 func (l Layout) Reports() string { return l.join("reports") }
 
+// CacheMounts holds the directories of RUN --mount=type=cache, one folder
+// per cache id: ROOT/mounts.
+func (l Layout) CacheMounts() string { return l.join("mounts") }
+
+// Volumes holds the named volumes of minibuild run -v NAME:/path, one
+// folder per volume: ROOT/volumes.
+func (l Layout) Volumes() string { return l.join("volumes") }
+
 func (l Layout) join(elem ...string) string {
 	return filepath.Join(append([]string{l.root}, elem...)...)
 }

@@ -33,6 +33,8 @@ func TestLayout(t *testing.T) {
 		{"Run", l.Run(), "run"},
 		{"StatCache", l.StatCache(), "statcache"},
 		{"Reports", l.Reports(), "reports"},
+		{"CacheMounts", l.CacheMounts(), "mounts"},
+		{"Volumes", l.Volumes(), "volumes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
