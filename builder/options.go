@@ -8,6 +8,7 @@ import (
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/secrets"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/tarutil"
@@ -44,6 +45,9 @@ type Tools struct {
 	// Puller, when set, pulls a FROM image that is neither a stage, a
 	// --build-context nor in the store, into the store.
 	Puller Puller
+	// Secrets holds the values of RUN --mount=type=secret and the agent
+	// sockets of type=ssh; nil holds none.
+	Secrets *secrets.Store
 }
 
 // Settings say what to build and how. Dockerfile is required.

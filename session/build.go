@@ -3,9 +3,11 @@ package session
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/registry"
+	"github.com/minibuild/minibuild/secrets"
 )
 
 // Build runs one whole build, in phases: import the remote caches, run
@@ -18,6 +20,9 @@ func Build(ctx context.Context, o Options) (*builder.Result, error) {
 		return nil, err
 	}
 	if err := s.importCaches(ctx); err != nil {
+		return nil, err
+	}
+	if s.secrets, err = secrets.Load(s.set.Secrets, s.set.SSH, os.LookupEnv); err != nil {
 		return nil, err
 	}
 	res, err := builder.Build(ctx, s.builderOptions(ctx))
@@ -69,6 +74,8 @@ type session struct {
 	set   Settings
 	// remote is the imported caches' lookup, nil without any.
 	remote *registry.RemoteCache
+	// secrets holds the loaded --secret values and --ssh sockets.
+	secrets *secrets.Store
 }
 
 func newSession(o Options) (*session, error) {
@@ -86,7 +93,8 @@ func newSession(o Options) (*session, error) {
 // cache when one was imported.
 func (s *session) builderOptions(ctx context.Context) builder.Options {
 	t := builder.Tools{Store: s.tools.Store, Cache: s.tools.Cache, Context: s.tools.Context,
-		Snapshotter: s.tools.Snapshotter, Executor: s.tools.Executor, Reporter: s.tools.Reporter}
+		Snapshotter: s.tools.Snapshotter, Executor: s.tools.Executor, Reporter: s.tools.Reporter,
+		Secrets: s.secrets}
 	if s.tools.Registry != nil {
 		t.Puller = &puller{ctx: ctx, s: s}
 	}

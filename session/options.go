@@ -10,6 +10,7 @@ import (
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/results"
+	"github.com/minibuild/minibuild/secrets"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 )
@@ -66,6 +67,12 @@ type Settings struct {
 	// ReportFile, when set, receives the build's layer stack and cascade
 	// as an HTML page ("-": Tools.Stdout).
 	ReportFile string
+	// Secrets are the --secret values RUN --mount=type=secret reads, and
+	// SSH the --ssh agents type=ssh forwards. Build reads them when it
+	// starts (a missing file or variable fails it, naming it) and keeps the
+	// values in memory only.
+	Secrets []secrets.Source
+	SSH     []secrets.SSHSource
 }
 
 // OutputKind is what an Output writes.

@@ -38,6 +38,8 @@ type buildFlags struct {
 	contexts     []string
 	cacheMode    string
 	maxUnpack    int64
+	secrets      []string
+	ssh          []string
 	reg          *registryFlags // registries, remote cache, compression (build only)
 }
 
@@ -82,6 +84,8 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 	fs.StringVar(&f.network, "network", "host", "network for RUN steps: host or none")
 	fs.StringArrayVar(&f.contexts, "build-context", nil, "NAME=oci-layout://DIR[:TAG]: FROM NAME uses that OCI image layout (repeatable)")
 	fs.Int64Var(&f.maxUnpack, "max-unpack-bytes", 0, "stop a layer or ADD archive that expands past this many bytes (decompression bombs); 0: 16 GiB")
+	fs.StringArrayVar(&f.secrets, "secret", nil, "a secret for RUN --mount=type=secret: id=ID[,src=FILE|env=VAR] (repeatable; never stored)")
+	fs.StringArrayVar(&f.ssh, "ssh", nil, "an ssh agent for RUN --mount=type=ssh: default|ID[=SOCKET] (default: $SSH_AUTH_SOCK; repeatable)")
 	fs.StringVar(&f.cacheMode, "cache-mode", "cascade", "cascade: a miss invalidates every later step (Docker's rule); content: a rebuilt step that changed nothing lets later steps hit again")
 	return f
 }
@@ -189,6 +193,20 @@ func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 		set.Outputs = append(set.Outputs, o)
 	}
 	set.MetadataFile, set.ReportFile = f.metadataFile, f.report
+	for _, v := range f.secrets {
+		src, err := buildflags.ParseSecret(v)
+		if err != nil {
+			return set, "", err
+		}
+		set.Secrets = append(set.Secrets, src)
+	}
+	for _, v := range f.ssh {
+		src, err := buildflags.ParseSSH(v, os.LookupEnv)
+		if err != nil {
+			return set, "", err
+		}
+		set.SSH = append(set.SSH, src)
+	}
 	if f.reg != nil {
 		if err := f.reg.apply(&set); err != nil {
 			return set, "", err
