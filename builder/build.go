@@ -283,6 +283,9 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		}
 	}
 	r.Layer = entry.Layer
+	if p != nil {
+		r.Mounts = p.mounts
+	}
 	if r.Cache == CacheMiss {
 		s.firstMiss = firstNonNil(s.firstMiss, &r)
 		s.lastMiss = firstNonNil(nil, &r)

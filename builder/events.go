@@ -85,6 +85,8 @@ type StepResult struct {
 	Reason Reason
 	Key    digest.Digest
 	Layer  *ocispec.Descriptor
+	// Mounts are a RUN's --mount flags as resolved (secrets by id only).
+	Mounts []StepMount
 }
 
 // StepJSON is a StepResult as JSON: the shape of a metadata file's step.
@@ -99,12 +101,13 @@ type StepJSON struct {
 	Reason      string        `json:"reason"`
 	Why         *Reason       `json:"why,omitempty"`
 	Key         digest.Digest `json:"key"`
+	Mounts      []StepMount   `json:"mounts,omitempty"`
 }
 
 // JSON returns r in its JSON shape (without its layer).
 func (r StepResult) JSON() StepJSON {
 	j := StepJSON{Index: r.Index, Line: r.Line, Stage: r.Stage, Instruction: r.Instruction,
-		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key}
+		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key, Mounts: r.Mounts}
 	if !r.Reason.IsZero() {
 		why := r.Reason
 		j.Why = &why
@@ -115,7 +118,7 @@ func (r StepResult) JSON() StepJSON {
 // Result returns the StepResult j describes (without its layer). A step
 // written before reasons had fields keeps its reason's text.
 func (j StepJSON) Result() StepResult {
-	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key}
+	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key, Mounts: j.Mounts}
 	switch {
 	case j.Why != nil:
 		r.Reason = *j.Why

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/minibuild/minibuild/buildcontext"
@@ -48,6 +49,29 @@ type Tools struct {
 	// Secrets holds the values of RUN --mount=type=secret and the agent
 	// sockets of type=ssh; nil holds none.
 	Secrets *secrets.Store
+	// CacheMounts keeps the directories of RUN --mount=type=cache; without
+	// it, a step with a cache mount fails.
+	CacheMounts CacheMounts
+}
+
+// CacheMounts keeps the persistent directories of RUN --mount=type=cache.
+type CacheMounts interface {
+	// Acquire returns the directory of the cache mount r asks for, held as
+	// r.Sharing says until release is called.
+	Acquire(ctx context.Context, r CacheMountRequest) (dir string, release func() error, err error)
+}
+
+// CacheMountRequest is one cache mount a step uses.
+type CacheMountRequest struct {
+	// ID names the directory (by default the mount's target).
+	ID string
+	// Sharing is how concurrent builds share it: shared, private or locked.
+	Sharing dockerfile.Sharing
+	// Mode, UID and GID are given to a directory made new.
+	Mode     os.FileMode
+	UID, GID int
+	// Seed, when set, fills a directory made new (from= and source=).
+	Seed func(ctx context.Context, dir string) error
 }
 
 // Settings say what to build and how. Dockerfile is required.

@@ -36,8 +36,11 @@ type stepPlan struct {
 	// leave the digests of what it copied, so the files are read once.
 	keyLater         func(ctx context.Context) error
 	hashWhileCopying func()
-	// from is the identity of the filesystem a COPY --from reads.
+	// from is the identity of the filesystem a COPY --from reads (or of
+	// those a RUN's bind mounts read).
 	from digest.Digest
+	// mounts are a RUN's mounts as resolved, for the step's result.
+	mounts []StepMount
 }
 
 // canonical is the text of an expanded instruction that goes into its key:
