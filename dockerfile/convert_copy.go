@@ -106,8 +106,8 @@ func convertRun(r *rawInstruction) (Instruction, error) {
 		PrependShell: !r.json,
 		Heredocs:     heredocs(r.node.Heredocs),
 		Mounts:       fl.strings["mount"],
-		Network:      fl.strings["network"],
-		Security:     fl.strings["security"],
+		Network:      fl.str("network"),
+		Security:     fl.str("security"),
 	}
 	if len(in.Command) == 0 {
 		return nil, errors.New("RUN requires a command")

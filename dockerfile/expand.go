@@ -218,7 +218,7 @@ func (w *walk) instruction(inst Instruction) (Instruction, error) {
 	case *RunInstruction:
 		c := *v
 		c.Command, c.Heredocs = slices.Clone(v.Command), slices.Clone(v.Heredocs)
-		c.Mounts, c.Network, c.Security = slices.Clone(v.Mounts), slices.Clone(v.Network), slices.Clone(v.Security)
+		c.Mounts = slices.Clone(v.Mounts)
 		return &c, nil
 	case *CmdInstruction:
 		c := *v

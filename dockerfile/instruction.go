@@ -128,8 +128,8 @@ type RunInstruction struct {
 	PrependShell bool
 	Heredocs     []Heredoc
 	Mounts       []string // raw --mount values
-	Network      []string // raw --network value (at most one)
-	Security     []string // raw --security value (at most one)
+	Network      string   // --network: "" when not given, else "default", "none" or "host"
+	Security     string   // --security: "" when not given, else "sandbox" or "insecure"
 }
 
 // CmdInstruction is CMD.
