@@ -8,8 +8,6 @@ import (
 
 func u32(n uint32) *uint32 { return &n }
 
-func strp(s string) *string { return &s }
-
 func TestParseMount(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -69,8 +67,8 @@ func TestParseMount(t *testing.T) {
 		{"secret required=true", "type=secret,id=s,required=true", Mount{Type: MountSecret, ID: "s", ReadOnly: true, Required: true}},
 		{"secret required=false", "type=secret,id=s,required=false", Mount{Type: MountSecret, ID: "s", ReadOnly: true}},
 		{"required before type", "required,type=secret,id=s", Mount{Type: MountSecret, ID: "s", ReadOnly: true, Required: true}},
-		{"secret env", "type=secret,id=tok,env=TOKEN", Mount{Type: MountSecret, ID: "tok", ReadOnly: true, Env: strp("TOKEN")}},
-		{"secret empty env", "type=secret,id=tok,env=", Mount{Type: MountSecret, ID: "tok", ReadOnly: true, Env: strp("")}},
+		{"secret env", "type=secret,id=tok,env=TOKEN", Mount{Type: MountSecret, ID: "tok", ReadOnly: true, Env: ptr("TOKEN")}},
+		{"secret empty env", "type=secret,id=tok,env=", Mount{Type: MountSecret, ID: "tok", ReadOnly: true, Env: ptr("")}},
 		{"secret by source", "type=secret,source=tok,target=/t", Mount{Type: MountSecret, Source: "tok", Target: "/t", ReadOnly: true}},
 		{"secret by target", "type=secret,target=/run/secrets/x", Mount{Type: MountSecret, Target: "/run/secrets/x", ReadOnly: true}},
 		{"secret with file info", "type=secret,id=s,mode=0400,uid=1,gid=2",
