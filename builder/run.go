@@ -19,9 +19,9 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 	switch {
 	case len(in.Mounts) > 0:
 		return nil, errors.New("RUN --mount is BuildKit-only and not supported by minibuild")
-	case len(in.Network) > 0:
+	case in.Network != "":
 		return nil, errors.New("RUN --network is BuildKit-only and not supported by minibuild")
-	case len(in.Security) > 0:
+	case in.Security != "":
 		return nil, errors.New("RUN --security is BuildKit-only and not supported by minibuild")
 	case b.tools.Executor == nil && !b.set.DryRun:
 		return nil, errors.New("RUN needs an executor, and none is configured")

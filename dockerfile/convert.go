@@ -11,17 +11,20 @@ import (
 
 // rawInstruction is a parser node prepared for conversion to a typed instruction.
 type rawInstruction struct {
-	node *parser.Node
-	base base
-	args []string
-	json bool
+	node   *parser.Node
+	base   base
+	args   []string
+	json   bool
+	escape rune // the Dockerfile's escape token
 }
 
-// convertNode turns one top-level parser node into a typed instruction.
-// Errors carry no location; the caller adds the node's line.
-func convertNode(n *parser.Node) (Instruction, error) {
+// convertNode turns one top-level parser node into a typed instruction;
+// escape is the Dockerfile's escape token. Errors carry no location; the
+// caller adds the node's line.
+func convertNode(n *parser.Node, escape rune) (Instruction, error) {
 	r := &rawInstruction{
-		node: n,
+		escape: escape,
+		node:   n,
 		base: base{
 			keyword: strings.ToUpper(n.Value),
 			line:    n.StartLine,

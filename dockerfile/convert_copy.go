@@ -105,9 +105,9 @@ func convertRun(r *rawInstruction) (Instruction, error) {
 		Command:      commandLine(r),
 		PrependShell: !r.json,
 		Heredocs:     heredocs(r.node.Heredocs),
-		Mounts:       fl.strings["mount"],
-		Network:      fl.strings["network"],
-		Security:     fl.strings["security"],
+		MountFlags:   fl.strings["mount"],
+		Network:      fl.str("network"),
+		Security:     fl.str("security"),
 	}
 	if len(in.Command) == 0 {
 		return nil, errors.New("RUN requires a command")
@@ -117,6 +117,9 @@ func convertRun(r *rawInstruction) (Instruction, error) {
 	}
 	if v := fl.str("security"); fl.has("security") && v != "sandbox" && v != "insecure" {
 		return nil, fmt.Errorf("security %q is not valid (want sandbox or insecure)", v)
+	}
+	if err := checkMounts(in.MountFlags, r.escape); err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -57,3 +57,35 @@ func ExampleError() {
 	fmt.Println(err)
 	// Output: Dockerfile:2: unknown flag: foo
 }
+
+func ExampleParseMount() {
+	m, err := dockerfile.ParseMount("type=cache,target=/root/.cache,sharing=locked,uid=1000")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.Type, m.Target, m.Sharing, *m.UID, "read-only:", m.ReadOnly)
+	_, err = dockerfile.ParseMount("type=cache,tagret=/c")
+	fmt.Println(err)
+	// Output:
+	// cache /root/.cache locked 1000 read-only: false
+	// unexpected key 'tagret' in 'tagret=/c' (did you mean target?)
+}
+
+func ExampleExpander_Expand_runMount() {
+	src := "FROM alpine\nARG ID=apk\nRUN --mount=type=cache,id=$ID,target=/var/cache/apk apk add git\n"
+	df, err := dockerfile.Parse(strings.NewReader(src), "Dockerfile")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	run := df.Stages[0].Instructions[1]
+	out, names, err := dockerfile.NewExpander(df.Escape).Expand(run, df.File, []string{"ID=apk"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m := out.(*dockerfile.RunInstruction).Mounts[0]
+	fmt.Println(m.Type, m.ID, m.Target, names)
+	// Output: cache apk /var/cache/apk [ID]
+}

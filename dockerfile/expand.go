@@ -139,11 +139,13 @@ func (w *walk) referenced() []string {
 // Expanded are ADD and COPY (sources, destination, --chown, --chmod, --from,
 // --checksum and the bodies of unquoted heredoc sources), ENV and LABEL keys
 // and values, EXPOSE (split into words), FROM image and --platform (use the
-// meta ARGs as env), STOPSIGNAL, USER, VOLUME, WORKDIR and ARG defaults.
+// meta ARGs as env), STOPSIGNAL, USER, VOLUME, WORKDIR and ARG defaults;
+// RUN's --mount values are expanded (the value of each key=value, as
+// BuildKit does) and parsed into Mounts, its command is left as written.
 // Unlike ENV, each ARG default sees the defaults before it in the same
 // instruction; a builder applying --build-arg overrides should instead
 // expand each default with Word, in order, with the values it chose.
-// RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and MAINTAINER are copied
+// CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and MAINTAINER are copied
 // unchanged. It also returns the sorted names of the variables referenced.
 // Errors are *Error at the instruction's line, file naming the Dockerfile.
 func (x *Expander) Expand(inst Instruction, file string, env []string) (Instruction, []string, error) {
@@ -218,8 +220,10 @@ func (w *walk) instruction(inst Instruction) (Instruction, error) {
 	case *RunInstruction:
 		c := *v
 		c.Command, c.Heredocs = slices.Clone(v.Command), slices.Clone(v.Heredocs)
-		c.Mounts, c.Network, c.Security = slices.Clone(v.Mounts), slices.Clone(v.Network), slices.Clone(v.Security)
-		return &c, nil
+		c.MountFlags = slices.Clone(v.MountFlags)
+		mounts, err := w.mounts(v.MountFlags)
+		c.Mounts = mounts
+		return &c, err
 	case *CmdInstruction:
 		c := *v
 		c.Command = slices.Clone(v.Command)

@@ -248,11 +248,11 @@ func TestExpandInstructions(t *testing.T) {
 			names: []string{"SUM"},
 		},
 		{
-			name:  "RUN is not expanded",
+			name:  "RUN command is not expanded, its mounts are",
 			src:   "FROM a\nRUN --mount=type=cache,target=$T echo $HOME",
 			env:   []string{"HOME=/root", "T=/c"},
 			want:  []string{"echo $HOME"},
-			names: []string{},
+			names: []string{"T"},
 		},
 		{
 			name:  "CMD is not expanded",

@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzParse checks that no input makes Parse or Expand panic, that errors
-// are *Error, and that every instruction has a sane line range.
+// are *Error, that every instruction has a sane line range, and that an
+// expanded RUN has one Mount per --mount value.
 func FuzzParse(f *testing.F) {
 	for _, dir := range []string{"parse", "errors"} {
 		cases, _ := os.ReadDir(filepath.Join("testdata", dir))
@@ -53,6 +54,9 @@ func FuzzParse(f *testing.F) {
 				}
 				if out.Keyword() != inst.Keyword() || out.Line() != inst.Line() {
 					t.Fatalf("Expand changed %s:%d into %s:%d", inst.Keyword(), inst.Line(), out.Keyword(), out.Line())
+				}
+				if run, ok := out.(*RunInstruction); ok && len(run.Mounts) != len(run.MountFlags) {
+					t.Fatalf("RUN at line %d: %d --mount values gave %d mounts", inst.Line(), len(run.MountFlags), len(run.Mounts))
 				}
 			}
 		}

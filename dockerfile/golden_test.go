@@ -20,6 +20,7 @@ type goldenInstruction struct {
 	Text    string          `json:"text"`
 	Fields  json.RawMessage `json:"fields"`
 	Heredoc []int           `json:"heredocSources,omitempty"`
+	Mounts  json.RawMessage `json:"expandedMounts,omitempty"` // RUN's Mounts, expanded without variables
 }
 
 type goldenStage struct {
@@ -69,7 +70,15 @@ func toGolden(t *testing.T, df *Dockerfile) []byte {
 	for _, st := range df.Stages {
 		gs := goldenStage{Index: st.Index, Name: st.Name, From: toGoldenInstruction(t, st.From)}
 		for _, inst := range st.Instructions {
-			gs.Instructions = append(gs.Instructions, toGoldenInstruction(t, inst))
+			gi := toGoldenInstruction(t, inst)
+			if run, ok := inst.(*RunInstruction); ok && len(run.MountFlags) > 0 {
+				out, _, err := NewExpander(df.Escape).Expand(run, df.File, nil)
+				if err != nil {
+					t.Fatalf("expanding line %d: %v", run.Line(), err)
+				}
+				gi.Mounts = marshal(t, out.(*RunInstruction).Mounts, "")
+			}
+			gs.Instructions = append(gs.Instructions, gi)
 		}
 		g.Stages = append(g.Stages, gs)
 	}

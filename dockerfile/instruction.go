@@ -121,15 +121,19 @@ func (c *CopyInstruction) HeredocByName(name string) (Heredoc, bool) {
 }
 
 // RunInstruction is RUN. In shell form (PrependShell) Command holds one
-// string, the command line after the flags.
+// string, the command line after the flags. MountFlags holds the --mount
+// values as written (Parse checks those without variables); Mounts holds
+// them parsed, in the same order, once an Expander has expanded the
+// instruction (Parse leaves it nil).
 type RunInstruction struct {
 	base
 	Command      []string
 	PrependShell bool
 	Heredocs     []Heredoc
-	Mounts       []string // raw --mount values
-	Network      []string // raw --network value (at most one)
-	Security     []string // raw --security value (at most one)
+	MountFlags   []string // --mount values as written
+	Mounts       []Mount  // --mount values expanded and parsed; nil until expanded
+	Network      string   // --network: "" when not given, else "default", "none" or "host"
+	Security     string   // --security: "" when not given, else "sandbox" or "insecure"
 }
 
 // CmdInstruction is CMD.

@@ -27,7 +27,8 @@ const (
 
 // Mount is one RUN --mount, after expansion, as written: defaults that
 // depend on the stage (a relative target, a cache id that defaults to the
-// target, a secret's default path) are the builder's to fill in.
+// target, a secret's default path) are the builder's to fill in. ParseMount
+// makes one; an Expander fills RunInstruction.Mounts with them.
 type Mount struct {
 	Type     MountType
 	From     string // from=: a stage name or index, or an image

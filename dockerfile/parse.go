@@ -60,7 +60,7 @@ func Parse(r io.Reader, file string) (*Dockerfile, error) {
 func (df *Dockerfile) addInstructions(nodes []*parser.Node) error {
 	stageLines := map[string]int{}
 	for _, n := range nodes {
-		inst, err := convertNode(n)
+		inst, err := convertNode(n, df.Escape)
 		if err != nil {
 			return &Error{File: df.File, Line: n.StartLine, Err: err}
 		}
