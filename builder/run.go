@@ -16,15 +16,21 @@ import (
 
 // planRun works out a RUN step: its argv, environment and key.
 func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*stepPlan, error) {
-	switch {
-	case len(in.Mounts) > 0:
-		return nil, errors.New("RUN --mount is BuildKit-only and not supported by minibuild")
-	case in.Network != "":
-		return nil, errors.New("RUN --network is BuildKit-only and not supported by minibuild")
-	case in.Security != "":
-		return nil, errors.New("RUN --security is BuildKit-only and not supported by minibuild")
-	case b.tools.Executor == nil && !b.set.DryRun:
+	if in.Security == "insecure" {
+		return nil, errors.New("RUN --security=insecure is not allowed: minibuild grants no security.insecure entitlement (the step would run with every capability)")
+	}
+	if b.tools.Executor == nil && !b.set.DryRun {
 		return nil, errors.New("RUN needs an executor, and none is configured")
+	}
+	network := b.set.Network
+	switch in.Network {
+	case "none":
+		network = executor.NetworkNone
+	case "host":
+		network = executor.NetworkHost
+	}
+	if network == "" {
+		network = executor.NetworkHost
 	}
 	args, stdin := runArgs(s, in)
 	env := append([]string(nil), s.img.Config.Env...)
@@ -55,7 +61,11 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		k, v, _ := strings.Cut(kv, "=")
 		p.vars[k] = v
 	}
-	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + string(b.set.Network)}
+	p.key.Extra = []string{"shell=" + string(shell), "user=" + user, "workdir=" + wd, "network=" + string(keyNetwork(b.set.Network, network))}
+	mounts, err := b.planMounts(s, in.Mounts, wd, p)
+	if err != nil {
+		return nil, err
+	}
 	p.createdBy = "RUN " + strings.Join(args, " ")
 	p.clamp = true
 	text := clipBytes(in.Text(), 80)
@@ -73,6 +83,16 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		}
 		gids := supplementaryGroups(u)
 		idx := b.index
+		md, err := b.mountAll(ctx, mounts)
+		if err != nil {
+			return err
+		}
+		defer md.release()
+		env := append([]string(nil), env...)
+		for _, kv := range md.env {
+			k, v, _ := strings.Cut(kv, "=")
+			env = setEnv(env, k, v)
+		}
 		var in io.Reader
 		if stdin != "" {
 			in = strings.NewReader(stdin)
@@ -82,7 +102,8 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 			UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids,
 			Stdout:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stdout"},
 			Stderr:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stderr"},
-			Network: b.set.Network,
+			Network: network,
+			Mounts:  md.mounts,
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", text, err)
@@ -90,6 +111,16 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		return nil
 	}
 	return p, nil
+}
+
+// keyNetwork is the network a RUN's key records: as the build's setting
+// spelled it when the step did not choose another (so keys made before RUN
+// --network existed stay the same).
+func keyNetwork(setting, step executor.NetworkMode) executor.NetworkMode {
+	if step == executor.NetworkHost && setting == "" {
+		return ""
+	}
+	return step
 }
 
 // supplementaryGroups are the process's groups: the primary group first,

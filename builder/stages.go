@@ -34,7 +34,7 @@ func (b *build) stageRef(name string, before int) int {
 }
 
 // neededStages lists, in Dockerfile order, the stages target depends on
-// (through FROM and COPY --from) and target itself: only those are built.
+// (through FROM, COPY --from and RUN --mount from=) and target itself: only those are built.
 func (b *build) neededStages(target *dockerfile.Stage) []int {
 	need := map[int]bool{}
 	var visit func(i int)
@@ -48,6 +48,11 @@ func (b *build) neededStages(target *dockerfile.Stage) []int {
 			visit(dep)
 		}
 		for _, inst := range st.Instructions {
+			for _, from := range b.mountFroms(inst) {
+				if dep := b.stageRef(from, i); dep >= 0 {
+					visit(dep)
+				}
+			}
 			if c, ok := inst.(*dockerfile.CopyInstruction); ok && c.From != "" {
 				from, _, err := b.expander.Word(c.From, b.metaEnv())
 				if err != nil {
@@ -65,6 +70,27 @@ func (b *build) neededStages(target *dockerfile.Stage) []int {
 		out = append(out, i)
 	}
 	sort.Ints(out)
+	return out
+}
+
+// mountFroms are the from= of a RUN's mounts (which cannot hold
+// variables), or none when its mounts do not parse yet (the step itself
+// reports that).
+func (b *build) mountFroms(inst dockerfile.Instruction) []string {
+	run, ok := inst.(*dockerfile.RunInstruction)
+	if !ok || len(run.MountFlags) == 0 {
+		return nil
+	}
+	expanded, _, err := b.expander.Expand(run, b.file, b.metaEnv())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range expanded.(*dockerfile.RunInstruction).Mounts {
+		if m.From != "" {
+			out = append(out, m.From)
+		}
+	}
 	return out
 }
 

@@ -39,7 +39,12 @@ cascade() {
 	echo
 	echo "--- $title"
 	local md="$work/md.json"
-	mb --progress quiet --metadata-file "$md" "$@" >/dev/null
+	# With $cascade_log set, the build's plain output is kept there.
+	if [ -n "${cascade_log:-}" ]; then
+		mb --progress plain --metadata-file "$md" "$@" >"$cascade_log" 2>&1
+	else
+		mb --progress quiet --metadata-file "$md" "$@" >/dev/null
+	fi
 	python3 - "$md" <<'PY'
 import json, sys
 for s in json.load(open(sys.argv[1]))["steps"]:
