@@ -236,7 +236,8 @@ RUN --mount=type=bind,from=busybox:test,target=/bb test -x /bb/bin/busybox && ec
 }
 
 // TestRunMountTmpfsAndNetwork: a tmpfs is fresh, sized and left out of
-// the layer; RUN --network=none cannot reach a server on the host's
+// the layer; RUN --network=none cannot reach (busybox's nc: its wget
+// crashes on Go's HTTP replies) a server on the host's
 // loopback, while the default network can.
 func TestRunMountTmpfsAndNetwork(t *testing.T) {
 	requireRoot(t)
@@ -249,13 +250,13 @@ func TestRunMountTmpfsAndNetwork(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "from-host") })}
 	go srv.Serve(l)
 	defer srv.Close()
-	addr := l.Addr().String()
+	host, port, _ := net.SplitHostPort(l.Addr().String())
 	ctx := t.TempDir()
 	writeTree(t, ctx, map[string]string{"Dockerfile": `FROM busybox:test
 RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'echo hi > /scratch/f && df -k /scratch | tail -1 | awk "{print \$2}" > /tmpfs.size; dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null && echo fit > /tmpfs.full || echo full > /tmpfs.full'
-RUN --network=none sh -c 'wget -q -T 3 -O - http://` + addr + `/ > /none.out 2>&1 && echo reached > /none || echo unreachable > /none'
-RUN --network=default wget -q -T 5 -O /default.out http://` + addr + `/
-RUN --network=host wget -q -T 5 -O /host.out http://` + addr + `/
+RUN --network=none sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc ` + host + ` ` + port + ` > /none.out 2>&1; grep -q from-host /none.out && echo reached > /none || echo unreachable > /none'
+RUN --network=default sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc ` + host + ` ` + port + ` > /default.out'
+RUN --network=host sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc ` + host + ` ` + port + ` > /host.out'
 `})
 	out := filepath.Join(t.TempDir(), "rootfs")
 	build(t, root, ctx, "-o", "type=local,dest="+out)
@@ -276,7 +277,7 @@ RUN --network=host wget -q -T 5 -O /host.out http://` + addr + `/
 		t.Errorf("--network=none reached the host's loopback: %q", got)
 	}
 	for _, f := range []string{"default.out", "host.out"} {
-		if got := read(f); got != "from-host" {
+		if got := read(f); !strings.HasSuffix(got, "from-host") {
 			t.Errorf("%s = %q", f, got)
 		}
 	}
