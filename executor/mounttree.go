@@ -149,8 +149,8 @@ func (t *mountTree) lookup(dir, name string) (vnode, error) {
 }
 
 // create makes name in the resolved directory dir: now, in a host directory, or at
-// setup time, in a virtual layer.
-func (t *mountTree) create(dir, name string, kind entryKind) error {
+// setup time, in a virtual layer. A host entry gets mode when it is not 0.
+func (t *mountTree) create(dir, name string, kind entryKind, mode uint32) error {
 	child := childPath(dir, name)
 	l := t.covering(child)
 	switch {
@@ -177,6 +177,11 @@ func (t *mountTree) create(dir, name string, kind entryKind) error {
 	if err := createEntry(dirfd, name, kind); err != nil {
 		return err
 	}
+	if mode != 0 {
+		if err := unix.Fchmodat(dirfd, name, mode, 0); err != nil {
+			return err
+		}
+	}
 	if l.stubs != nil {
 		l.stubs.created(relTo(child, l.target), kind)
 	}
@@ -188,6 +193,12 @@ func (t *mountTree) create(dir, name string, kind entryKind) error {
 // and, when leaf is kindFile, an empty 0644 file for the last one, all owned by root.
 // It returns the resolved absolute path, which holds no symbolic links.
 func (t *mountTree) resolve(unsafePath string, leaf entryKind) (string, error) {
+	return t.resolveMode(unsafePath, leaf, 0)
+}
+
+// resolveMode is resolve, giving a last component it creates in a host directory
+// mode instead of the default when mode is not 0.
+func (t *mountTree) resolveMode(unsafePath string, leaf entryKind, mode uint32) (string, error) {
 	pending := splitPath(unsafePath)
 	var resolved []string
 	links := 0
@@ -213,7 +224,11 @@ func (t *mountTree) resolve(unsafePath string, leaf entryKind) (string, error) {
 			if last && leaf == kindFile {
 				kind = kindFile
 			}
-			err = t.create(dir, name, kind)
+			m := uint32(0)
+			if last {
+				m = mode
+			}
+			err = t.create(dir, name, kind, m)
 			resolved = append(resolved, name)
 		case n.kind == nodeLink:
 			links++
