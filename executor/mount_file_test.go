@@ -100,3 +100,43 @@ func mountinfoLines(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestCancelWithMounts cancels a run with every kind of mount: afterwards nothing is
+// mounted, and the rootfs and the bind's source are as before.
+func TestCancelWithMounts(t *testing.T) {
+	requireRoot(t)
+	for _, ne := range executors(t) {
+		t.Run(ne.name, func(t *testing.T) {
+			rootfs := newRootfs(t)
+			src := filepath.Join(t.TempDir(), "src")
+			mustMkdir(t, src)
+			beforeRoot, beforeSrc := listing(t, rootfs), listing(t, src)
+			p := sh("echo running; exec sleep 4713")
+			p.Mounts = []executor.Mount{
+				{Type: executor.MountBind, Target: "/src", Source: src},
+				{Type: executor.MountTmpfs, Target: "/src/tmp"},
+				{Type: executor.MountFile, Target: "/run/secrets/s", Data: []byte("x")},
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- ne.e.Run(ctx, rootfs, p) }()
+			for deadline := time.Now().Add(20 * time.Second); !processWithArgs(t, "sleep", "4713"); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the command never started")
+				}
+			}
+			cancel()
+			if err := <-done; err == nil {
+				t.Error("Run = nil after cancellation")
+			}
+			assertNotMounted(t, rootfs)
+			if diff := diffListings(beforeRoot, listing(t, rootfs)); len(diff) > 0 {
+				t.Errorf("rootfs changes = %q, want none", diff)
+			}
+			if diff := diffListings(beforeSrc, listing(t, src)); len(diff) > 0 {
+				t.Errorf("source changes = %q, want none", diff)
+			}
+		})
+	}
+}
