@@ -328,7 +328,10 @@ func TestRunMountSSH(t *testing.T) {
 	writeTree(t, ctx, map[string]string{"Dockerfile": `FROM busybox:test
 COPY agentlist /usr/bin/agentlist
 RUN --mount=type=ssh sh -c 'echo $SSH_AUTH_SOCK > /sock && stat -c "%a %u" $SSH_AUTH_SOCK > /sock.mode && agentlist > /keys'
-RUN --mount=type=ssh,id=default,uid=1000,mode=0600 adduser -D -u 1000 dev && su dev -c 'agentlist > /tmp/dev.keys' && cp /tmp/dev.keys /dev.keys
+RUN mkdir -m 1777 /out
+USER 1000
+RUN --mount=type=ssh,id=default,uid=1000,mode=0600 agentlist > /out/dev.keys
+RUN agentlist > /out/denied.keys 2>&1; echo $? > /out/denied.code
 `})
 	out := filepath.Join(t.TempDir(), "rootfs")
 	t.Setenv("SSH_AUTH_SOCK", sock)
@@ -343,7 +346,10 @@ RUN --mount=type=ssh,id=default,uid=1000,mode=0600 adduser -D -u 1000 dev && su 
 	if got := read("sock.mode"); got != "600 0\n" {
 		t.Errorf("socket mode and owner = %q, want 600 0", got)
 	}
-	for _, f := range []string{"keys", "dev.keys"} {
+	if got := read("out/denied.code"); got == "0\n" {
+		t.Errorf("a step without the ssh mount reached an agent: %q", read("out/denied.keys"))
+	}
+	for _, f := range []string{"keys", "out/dev.keys"} {
 		if got := read(f); got != "1 keys\nminibuild-test-key\n" {
 			t.Errorf("/%s = %q, want the host agent's key", f, got)
 		}
