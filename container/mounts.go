@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/minibuild/minibuild/executor"
@@ -35,7 +37,9 @@ func (a *attached) release() error {
 // attach turns specs into the executor's mounts: a bind's host path must
 // exist; a volume is created when missing and, unless NoCopy, filled with
 // what the container's rootfs (dir, the image) holds at its target when
-// it is new or empty. On error nothing stays held.
+// it is new or empty. The mounts are ordered as Docker orders them,
+// shallower targets first, so that /data comes before /data/sub whatever
+// the order of the flags. On error nothing stays held.
 func attach(ctx context.Context, vols *volume.Store, dir string, specs []MountSpec) (*attached, error) {
 	a := &attached{}
 	if len(specs) == 0 {
@@ -44,6 +48,10 @@ func attach(ctx context.Context, vols *volume.Store, dir string, specs []MountSp
 	if err := checkTargets(specs); err != nil {
 		return nil, err
 	}
+	specs = slices.Clone(specs)
+	slices.SortStableFunc(specs, func(x, y MountSpec) int {
+		return strings.Count(x.Target, "/") - strings.Count(y.Target, "/")
+	})
 	root, err := rootfs.Open(dir)
 	if err != nil {
 		return nil, err

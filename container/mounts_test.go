@@ -67,9 +67,9 @@ func TestAttach(t *testing.T) {
 	vols := volume.At(rootdir.At(t.TempDir()))
 	host := t.TempDir()
 	a, err := attach(context.Background(), vols, img, []MountSpec{
-		{Kind: MountVolume, Source: "filled", Target: "/data"},
+		{Kind: MountVolume, Source: "nocopy", Target: "/data/sub", NoCopy: true}, // after /data, given first
 		{Kind: MountVolume, Source: "empty", Target: "/nothing/here", ReadOnly: true},
-		{Kind: MountVolume, Source: "nocopy", Target: "/data/sub", NoCopy: true},
+		{Kind: MountVolume, Source: "filled", Target: "/data"},
 		{Kind: MountVolume, Source: "linked", Target: "/etc-link"},
 		{Kind: MountBind, Source: host, Target: "/host", ReadOnly: true},
 	})
@@ -86,10 +86,10 @@ func TestAttach(t *testing.T) {
 	}
 	want := []executor.Mount{
 		{Type: executor.MountBind, Source: mp("filled"), Target: "/data"},
-		{Type: executor.MountBind, Source: mp("empty"), Target: "/nothing/here", ReadOnly: true},
-		{Type: executor.MountBind, Source: mp("nocopy"), Target: "/data/sub"},
 		{Type: executor.MountBind, Source: mp("linked"), Target: "/etc-link"},
 		{Type: executor.MountBind, Source: host, Target: "/host", ReadOnly: true},
+		{Type: executor.MountBind, Source: mp("nocopy"), Target: "/data/sub"},
+		{Type: executor.MountBind, Source: mp("empty"), Target: "/nothing/here", ReadOnly: true},
 	}
 	if !reflect.DeepEqual(a.mounts, want) {
 		t.Errorf("mounts\n%+v\nwant\n%+v", a.mounts, want)
