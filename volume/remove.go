@@ -164,3 +164,13 @@ func (s *Store) cleanAllLeftovers() error {
 	}
 	return errors.Join(errs...)
 }
+
+// InUse reports whether a container uses the volume name (or it is being
+// created, filled or removed right now).
+func (s *Store) InUse(name string) (bool, error) {
+	if err := CheckName(name); err != nil {
+		return false, err
+	}
+	free, err := flock.Free(s.lockPath(name))
+	return !free, err
+}

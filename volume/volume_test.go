@@ -161,6 +161,11 @@ func TestRemove(t *testing.T) {
 			}
 		})
 	}
+	for name, want := range map[string]bool{"busy": true, "idle": false, "never": false} {
+		if got, err := s.InUse(name); got != want || err != nil {
+			t.Errorf("InUse(%s) = %v, %v; want %v", name, got, err, want)
+		}
+	}
 	if _, err := s.Remove("a"); err == nil {
 		t.Error("Remove of an invalid name succeeded")
 	}
