@@ -45,7 +45,7 @@ func attach(ctx context.Context, vols *volume.Store, dir string, specs []MountSp
 	if len(specs) == 0 {
 		return a, nil
 	}
-	if err := checkTargets(specs); err != nil {
+	if err := CheckTargets(specs); err != nil {
 		return nil, err
 	}
 	specs = slices.Clone(specs)

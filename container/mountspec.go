@@ -189,8 +189,9 @@ func (m *MountSpec) setTarget(t string) error {
 	return nil
 }
 
-// checkTargets refuses two mounts on one target, as Docker does.
-func checkTargets(specs []MountSpec) error {
+// CheckTargets refuses two mounts on one target, as Docker does, with an
+// *ArgumentError.
+func CheckTargets(specs []MountSpec) error {
 	seen := map[string]bool{}
 	for _, m := range specs {
 		if seen[m.Target] {

@@ -109,8 +109,8 @@ func TestCheckTargets(t *testing.T) {
 			for _, target := range tc.targets {
 				specs = append(specs, MountSpec{Kind: MountVolume, Source: "v1", Target: target})
 			}
-			if err := checkTargets(specs); (err == nil) != tc.ok {
-				t.Errorf("checkTargets(%q) = %v, want ok %v", tc.targets, err, tc.ok)
+			if err := CheckTargets(specs); (err == nil) != tc.ok {
+				t.Errorf("CheckTargets(%q) = %v, want ok %v", tc.targets, err, tc.ok)
 			}
 		})
 	}
