@@ -61,6 +61,7 @@ func (b *builtinExecutor) Run(ctx context.Context, rootfs string, p Process) (er
 		Hostname:   pl.proc.Hostname,
 		NewNetwork: pl.proc.Network == NetworkNone,
 		Nofile:     nofileLimit(),
+		UserMounts: pl.userMounts,
 	}
 	return b.start(ctx, cfg, pl.proc)
 }

@@ -49,7 +49,7 @@ func newRootfs(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(root, "bin", "busybox"), src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	applets := []string{"sh", "echo", "cat", "id", "ls", "touch", "hostname", "sleep", "pwd", "true", "env", "mkdir", "grep", "wc", "readlink", "tr", "rm", "head", "tail", "cut", "test"}
+	applets := []string{"sh", "echo", "cat", "id", "ls", "touch", "hostname", "sleep", "pwd", "true", "env", "mkdir", "grep", "wc", "readlink", "tr", "rm", "head", "tail", "cut", "test", "stat", "df"}
 	for _, a := range applets {
 		if err := os.Symlink("busybox", filepath.Join(root, "bin", a)); err != nil {
 			t.Fatal(err)

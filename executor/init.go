@@ -35,6 +35,8 @@ type initConfig struct {
 	Hostname   string      `json:"hostname"`
 	NewNetwork bool        `json:"newNetwork"`
 	Nofile     uint64      `json:"nofile"`
+	// UserMounts are the process's mounts, mounted after the standard ones.
+	UserMounts []plannedMount `json:"userMounts,omitempty"`
 }
 
 // Init is the re-exec hook of the built-in executor; call it first thing in main (and in

@@ -85,6 +85,9 @@ func setupRootfs(cfg *initConfig) error {
 	if err := bindReadOnly(rootfd, m.ResolvConf, cfg.ResolvFile); err != nil {
 		return err
 	}
+	if err := mountUserMounts(rootfd, cfg.UserMounts); err != nil {
+		return err
+	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return fmt.Errorf("setting hostname: %w", err)
 	}
@@ -107,26 +110,12 @@ func setupDev(rootfd int, dev string) error {
 		return fmt.Errorf("opening %s: %w", dev, err)
 	}
 	defer unix.Close(devfd)
-	nodes := []struct {
-		name         string
-		major, minor uint32
-	}{{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}}
-	for _, n := range nodes {
+	for _, n := range devNodes() {
 		if err := deviceNode(rootfd, devfd, dev, n.name, n.major, n.minor); err != nil {
 			return err
 		}
 	}
-	subMounts := []struct {
-		name, fstype string
-		mode         uint32
-		flags        uintptr
-		data         string
-	}{
-		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"shm", "tmpfs", 0o1777, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},
-		{"mqueue", "mqueue", 0o755, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-	}
-	for _, s := range subMounts {
+	for _, s := range devSubMounts() {
 		if err := unix.Mkdirat(devfd, s.name, s.mode); err != nil {
 			return fmt.Errorf("creating /dev/%s: %w", s.name, err)
 		}
@@ -134,7 +123,45 @@ func setupDev(rootfd int, dev string) error {
 			return err
 		}
 	}
-	links := [][2]string{
+	for _, l := range devLinks() {
+		if err := unix.Symlinkat(l[0], devfd, l[1]); err != nil {
+			return fmt.Errorf("creating /dev/%s: %w", l[1], err)
+		}
+	}
+	return nil
+}
+
+// devNode is a device node of the container's /dev.
+type devNode struct {
+	name         string
+	major, minor uint32
+}
+
+// devNodes are the device nodes of the container's /dev.
+func devNodes() []devNode {
+	return []devNode{{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}}
+}
+
+// devSubMount is a file system mounted in the container's /dev.
+type devSubMount struct {
+	name, fstype string
+	mode         uint32
+	flags        uintptr
+	data         string
+}
+
+// devSubMounts are the file systems mounted in the container's /dev.
+func devSubMounts() []devSubMount {
+	return []devSubMount{
+		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"shm", "tmpfs", 0o1777, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},
+		{"mqueue", "mqueue", 0o755, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	}
+}
+
+// devLinks are the symbolic links of the container's /dev, as {target, name}.
+func devLinks() [][2]string {
+	return [][2]string{
 		{"pts/ptmx", "ptmx"},
 		{"/proc/self/fd", "fd"},
 		{"/proc/self/fd/0", "stdin"},
@@ -142,12 +169,6 @@ func setupDev(rootfd int, dev string) error {
 		{"/proc/self/fd/2", "stderr"},
 		{"/proc/kcore", "core"},
 	}
-	for _, l := range links {
-		if err := unix.Symlinkat(l[0], devfd, l[1]); err != nil {
-			return fmt.Errorf("creating /dev/%s: %w", l[1], err)
-		}
-	}
-	return nil
 }
 
 // deviceNode binds the host's /dev/name onto a new file in the container's /dev, or

@@ -31,6 +31,10 @@ type plan struct {
 	hostsFile  string
 	resolvFile string
 	stubs      *stubSet
+	// userMounts are the process's mounts as planned, in order.
+	userMounts []plannedMount
+	// sources are the bind mounts' source directories mount points were created in.
+	sources []*layer
 }
 
 // defaultStateDir is where generated files go when the caller names no state directory.
@@ -61,6 +65,9 @@ func newPlan(rootfs, stateDir string, p Process) (pl *plan, err error) {
 	}
 	if !path.IsAbs(p.Cwd) {
 		return nil, fmt.Errorf("working directory %q is not absolute", p.Cwd)
+	}
+	if err := checkMounts(p.Mounts); err != nil {
+		return nil, err
 	}
 	if stateDir == "" {
 		stateDir = defaultStateDir()
@@ -123,7 +130,8 @@ func isHostRoot(fd int) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
-// createMountPoints resolves, and creates where missing, every mount point of a run.
+// createMountPoints resolves, and creates where missing, every mount point of a run:
+// the standard ones, then the process's mounts across them.
 func (pl *plan) createMountPoints() error {
 	targets := []struct {
 		dst  *string
@@ -137,9 +145,10 @@ func (pl *plan) createMountPoints() error {
 		{&pl.mounts.ResolvConf, "/etc/resolv.conf", kindFile},
 	}
 	// Sealed also on failure, so close restores the parents' times either way.
-	defer pl.stubs.seal()
+	defer pl.sealStubs()
+	tree := newMountTree(pl.rootfd, pl.stubs)
 	for _, t := range targets {
-		resolved, err := ensurePath(pl.rootfd, t.path, t.kind, pl.stubs)
+		resolved, err := tree.resolve(t.path, t.kind)
 		if err != nil {
 			return fmt.Errorf("creating mount point: %w", err)
 		}
@@ -150,7 +159,8 @@ func (pl *plan) createMountPoints() error {
 		}
 		*t.dst = resolved
 	}
-	return nil
+	pl.standardLayers(tree)
+	return pl.planUserMounts(tree)
 }
 
 // writeEtcFiles writes the run's hosts and resolv.conf into a new directory under stateDir.
@@ -190,6 +200,7 @@ func (pl *plan) close() error {
 	if pl.stubs != nil {
 		errs = append(errs, pl.stubs.remove())
 	}
+	errs = append(errs, pl.removeSourceStubs())
 	if pl.runDir != "" {
 		if err := os.RemoveAll(pl.runDir); err != nil {
 			errs = append(errs, fmt.Errorf("removing run directory: %w", err))

@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -69,76 +68,7 @@ func onlyDots(parts []string) bool {
 // Each creation is reported to rec when rec is not nil. It returns the resolved
 // absolute path, which holds no symbolic links.
 func ensurePath(rootfd int, unsafePath string, leaf entryKind, rec *stubSet) (string, error) {
-	pending := splitPath(unsafePath)
-	var resolved []string
-	links := 0
-	for len(pending) > 0 {
-		name := pending[0]
-		pending = pending[1:]
-		switch name {
-		case "", ".":
-			continue
-		case "..":
-			if len(resolved) > 0 {
-				resolved = resolved[:len(resolved)-1]
-			}
-			continue
-		}
-		last := onlyDots(pending)
-		dir := joinAbs(resolved)
-		dirfd, err := openInRoot(rootfd, dir, unix.O_PATH|unix.O_DIRECTORY)
-		if err != nil {
-			return "", fmt.Errorf("resolving %s: opening %s: %w", unsafePath, dir, err)
-		}
-		var st unix.Stat_t
-		err = unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-		switch {
-		case errors.Is(err, unix.ENOENT):
-			kind := kindDir
-			if last && leaf == kindFile {
-				kind = kindFile
-			}
-			if rec != nil {
-				rec.beforeCreate(dirfd, dir)
-			}
-			err = createEntry(dirfd, name, kind)
-			if err == nil && rec != nil {
-				rec.created(joinAbs(append(resolved, name)), kind)
-			}
-			resolved = append(resolved, name)
-		case err != nil:
-		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-			links++
-			if links > maxSymlinks {
-				err = unix.ELOOP
-				break
-			}
-			var target string
-			target, err = unixfs.Readlinkat(dirfd, name)
-			if strings.HasPrefix(target, "/") {
-				resolved = resolved[:0]
-			}
-			pending = append(splitPath(target), pending...)
-		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-			if last && leaf == kindFile {
-				err = unix.EISDIR
-			}
-			resolved = append(resolved, name)
-		default:
-			if !last || leaf == kindDir {
-				err = unix.ENOTDIR
-			}
-			resolved = append(resolved, name)
-		}
-		unix.Close(dirfd)
-		if err != nil {
-			return "", fmt.Errorf("resolving %s at %s: %w", unsafePath, joinAbs(append(resolved, name)), err)
-		}
-	}
-	if leaf == kindFile && len(resolved) == 0 {
-		return "", fmt.Errorf("resolving %s: %w", unsafePath, unix.EISDIR)
-	}
-	return joinAbs(resolved), nil
+	return newMountTree(rootfd, rec).resolve(unsafePath, leaf)
 }
 
 // createEntry creates name in dirfd as a root-owned directory (0755) or empty file (0644).

@@ -33,6 +33,19 @@ func runtimeSpec(pl *plan) *specs.Spec {
 	for _, rel := range readonlyProcPaths() {
 		readonly = append(readonly, path.Join(m.Proc, rel))
 	}
+	mounts := []specs.Mount{
+		{Destination: m.Proc, Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: m.Dev, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: path.Join(m.Dev, "pts"), Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: path.Join(m.Dev, "shm"), Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+		{Destination: path.Join(m.Dev, "mqueue"), Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: m.Sys, Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		{Destination: m.Hosts, Type: "bind", Source: pl.hostsFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
+		{Destination: m.ResolvConf, Type: "bind", Source: pl.resolvFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
+	}
+	user, userReadonly := userMountSpecs(pl.userMounts)
+	mounts = append(mounts, user...)
+	readonly = append(readonly, userReadonly...)
 	return &specs.Spec{
 		Version: specs.Version,
 		Process: &specs.Process{
@@ -54,16 +67,7 @@ func runtimeSpec(pl *plan) *specs.Spec {
 		},
 		Root:     &specs.Root{Path: pl.rootfs},
 		Hostname: p.Hostname,
-		Mounts: []specs.Mount{
-			{Destination: m.Proc, Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: m.Dev, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-			{Destination: path.Join(m.Dev, "pts"), Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
-			{Destination: path.Join(m.Dev, "shm"), Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-			{Destination: path.Join(m.Dev, "mqueue"), Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: m.Sys, Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
-			{Destination: m.Hosts, Type: "bind", Source: pl.hostsFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
-			{Destination: m.ResolvConf, Type: "bind", Source: pl.resolvFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
-		},
+		Mounts:   mounts,
 		Linux: &specs.Linux{
 			Namespaces:        namespaces,
 			RootfsPropagation: "rprivate",
@@ -71,4 +75,32 @@ func runtimeSpec(pl *plan) *specs.Spec {
 			ReadonlyPaths:     readonly,
 		},
 	}
+}
+
+// userMountSpecs returns the runtime's mounts for the process's mounts, in order, and
+// the read-only tmpfs targets, which the runtime makes read-only (as ReadonlyPaths)
+// after all mounts, once later mount points in them exist. The runtime creates the
+// mount points inside earlier tmpfs mounts itself.
+func userMountSpecs(ms []plannedMount) (mounts []specs.Mount, readonly []string) {
+	for _, m := range ms {
+		sm := specs.Mount{Destination: m.Target, Source: m.Source, Type: "bind"}
+		switch m.Type {
+		case MountBind:
+			sm.Options = []string{"rbind", "rprivate"}
+			if m.ReadOnly {
+				// ro for the mount itself, rro (mount_setattr) for what is below it.
+				sm.Options = append(sm.Options, "ro", "rro")
+			}
+		case MountFile:
+			sm.Options = []string{"bind", "rprivate", "ro", "nosuid", "nodev", "noexec"}
+		case MountTmpfs:
+			sm.Type, sm.Source = "tmpfs", "tmpfs"
+			sm.Options = append([]string{"nosuid", "nodev"}, m.Options...)
+			if m.ReadOnly {
+				readonly = append(readonly, m.Target)
+			}
+		}
+		mounts = append(mounts, sm)
+	}
+	return mounts, readonly
 }
