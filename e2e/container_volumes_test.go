@@ -224,3 +224,21 @@ func TestVolumeCommand(t *testing.T) {
 	checkRun(t, vol("ls", "-q"), 0, "", "")
 	checkRun(t, vol("prune", "-q"), 0, "freed 0 B: 0 volumes removed\n", "")
 }
+
+// TestContainerVolumesRunc: runc gets the same mounts as the built-in
+// executor: a volume kept between runs, read-only when asked.
+func TestContainerVolumesRunc(t *testing.T) {
+	requireRoot(t)
+	requireTool(t, "runc")
+	root := t.TempDir()
+	img := volumeApp(t, root)
+	run := func(args ...string) result {
+		t.Helper()
+		return mb(t, append([]string{"run", "--root", root, "--runtime", "runc"}, args...)...)
+	}
+	checkRun(t, run("-v", "data:/data", img, "--", "sh", "-c", "cat /data/seed; echo hi > /data/f"), 0, "seed\n", "")
+	r := run("-v", "data:/data:ro", img, "--", "sh", "-c", "cat /data/f; echo x > /data/f")
+	if r.code == 0 || r.stdout != "hi\n" || !strings.Contains(r.stderr, "Read-only file system") {
+		t.Errorf("write to a ro volume under runc: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
