@@ -45,7 +45,7 @@ type Process struct {
 	Network NetworkMode
 	// Hostname is the UTS hostname; DefaultHostname when empty.
 	Hostname string
-	// Mounts are the file systems the process sees beyond its rootfs, in order.
+	// Mounts are the file systems the process sees beyond its rootfs, in order (see Mount).
 	Mounts []Mount
 }
 
@@ -54,7 +54,8 @@ type Executor interface {
 	// Run runs p with rootfs as "/" and returns nil on exit 0, an *ExitError on a non-zero
 	// exit or a signal (128+signal), or another error when the process could not start or
 	// ctx was cancelled. When Run returns, every process of the run is gone and every
-	// mount it made is unmounted; mount points it had to create in rootfs are removed again.
+	// mount it made is unmounted; mount points it had to create in rootfs (or in a bind
+	// mount's source) are removed again, and a MountFile's content is gone from memory.
 	Run(ctx context.Context, rootfs string, p Process) error
 }
 

@@ -211,6 +211,43 @@ func tmpfsMountCases() []mountCase {
 	}
 }
 
+// fileMountCases are the MountFile cases.
+func fileMountCases() []mountCase {
+	return []mountCase{
+		{
+			name:       "file with mode and owner, readable by its user",
+			setup:      mounts(executor.Mount{Type: executor.MountFile, Target: "/run/secrets/token", Data: []byte("s3cret"), Mode: 0o440, UID: 1000, GID: 1001}),
+			uid:        1000,
+			gid:        1001,
+			script:     "cat /run/secrets/token; echo; stat -c '%a %u:%g' /run/secrets/token",
+			wantStdout: "s3cret\n440 1000:1001\n",
+		},
+		{
+			name:       "file default mode is 0400 and read-only even for root",
+			setup:      mounts(executor.Mount{Type: executor.MountFile, Target: "/run/secrets/id", Data: []byte("x")}),
+			script:     "stat -c '%a %u:%g' /run/secrets/id; echo y 2>&1 > /run/secrets/id | grep -c 'Read-only file system'",
+			wantStdout: "400 0:0\n1\n",
+		},
+		{
+			name:       "file unreadable by another user",
+			setup:      mounts(executor.Mount{Type: executor.MountFile, Target: "/secret", Data: []byte("x")}),
+			uid:        1000,
+			script:     "cat /secret 2>&1 | grep -c 'Permission denied'",
+			wantStdout: "1\n",
+		},
+		{
+			name: "files nested in a tmpfs, empty and large",
+			setup: mounts(
+				executor.Mount{Type: executor.MountTmpfs, Target: "/run/secrets", ReadOnly: true},
+				executor.Mount{Type: executor.MountFile, Target: "/run/secrets/empty"},
+				executor.Mount{Type: executor.MountFile, Target: "/run/secrets/big", Data: make([]byte, 100000)},
+			),
+			script:     "wc -c < /run/secrets/empty; wc -c < /run/secrets/big; ls /run/secrets | tr '\\n' ' '",
+			wantStdout: "0\n100000\nbig empty ",
+		},
+	}
+}
+
 // badMountCases are mounts a run refuses before it starts.
 func badMountCases() []mountCase {
 	bind := func(target string) func(t *testing.T, rootfs, host string) []executor.Mount {
@@ -271,6 +308,7 @@ func TestMounts(t *testing.T) {
 	var cases []mountCase
 	cases = append(cases, bindMountCases()...)
 	cases = append(cases, tmpfsMountCases()...)
+	cases = append(cases, fileMountCases()...)
 	cases = append(cases, badMountCases()...)
 	for _, ne := range executors(t) {
 		for _, tc := range cases {

@@ -105,6 +105,9 @@ func newPlan(rootfs, stateDir string, p Process) (pl *plan, err error) {
 	if err := pl.writeEtcFiles(stateDir); err != nil {
 		return pl, err
 	}
+	if err := pl.writeMountFiles(); err != nil {
+		return pl, err
+	}
 	return pl, nil
 }
 
@@ -202,9 +205,7 @@ func (pl *plan) close() error {
 	}
 	errs = append(errs, pl.removeSourceStubs())
 	if pl.runDir != "" {
-		if err := os.RemoveAll(pl.runDir); err != nil {
-			errs = append(errs, fmt.Errorf("removing run directory: %w", err))
-		}
+		errs = append(errs, RemoveRunDir(pl.runDir))
 		pl.runDir = ""
 	}
 	if pl.rootfd >= 0 {

@@ -19,7 +19,8 @@ type plannedMount struct {
 	// Options are a MountTmpfs's mount options (mode=, uid=, gid=, size=).
 	Options []string `json:"options,omitempty"`
 	// Create are the mount points to create, in order, just before this mount, in
-	// file systems that exist only once the run set them up (an earlier tmpfs).
+	// file systems that exist only once the run set them up (an earlier tmpfs, /dev).
+	// The init creates them; an OCI runtime creates missing destinations itself.
 	Create []pendingEntry `json:"create,omitempty"`
 	// data is a MountFile's content, written by the plan and never handed on.
 	data []byte
@@ -95,7 +96,8 @@ func (pl *plan) planMount(tree *mountTree, m Mount) (plannedMount, *layer, error
 			pm.Options = append(pm.Options, fmt.Sprintf("size=%d", m.Size))
 		}
 	case m.Type == MountFile:
-		return pm, nil, fmt.Errorf("mount at %s: file mounts are not implemented yet", m.Target)
+		pm.data, pm.uid, pm.gid = m.Data, m.UID, m.GID
+		pm.mode, _ = unixMode(m.Mode, defaultFileMode)
 	case info.IsDir():
 		fd, err := unix.Open(source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
@@ -24,7 +25,8 @@ const staleTempAge = time.Minute
 // disturbing a build that is running. If no other process holds the store
 // lock (TryLock exclusive), it removes everything under ROOT/tmp, the
 // temporary files of atomic writes (index.json, cache entries, stamps)
-// and the executor's run directories; whatever the lock, it removes
+// and the executor's run directories (unmounting the tmpfs of their file
+// mounts, see executor.RemoveRunDir); whatever the lock, it removes
 // half-unpacked layers and snapshots (unmounting them) whose builds are
 // gone, each guarded by its own lock. It reports whether the lock-guarded
 // part ran. A process runs it once, before it takes the store lock; what
@@ -38,6 +40,11 @@ func CleanStale(s *store.Store) (bool, error) {
 		paths, err := leftovers(root)
 		errs = append(errs, err)
 		for _, p := range paths {
+			if filepath.Dir(p) == root.Run() {
+				// A run directory may hold the mounted tmpfs of a run's file mounts (secrets).
+				errs = append(errs, executor.RemoveRunDir(p))
+				continue
+			}
 			if err := os.RemoveAll(p); err != nil {
 				errs = append(errs, fmt.Errorf("removing %s: %w", p, err))
 			}

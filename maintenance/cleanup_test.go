@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/internal/storetest"
+	"golang.org/x/sys/unix"
 )
 
 // deadBuildLeftovers writes what a build killed mid-way leaves in the
@@ -81,5 +82,37 @@ func TestCleanStaleSparesRunningBuilds(t *testing.T) {
 		if _, err := os.Lstat(p); err != nil {
 			t.Errorf("a running build's %s was removed: %v", p, err)
 		}
+	}
+}
+
+// TestCleanStaleUnmountsRunFiles: a build killed during a run with file
+// mounts (secrets) leaves their tmpfs mounted in its run directory; the
+// clean-up unmounts it before it removes the directory.
+func TestCleanStaleUnmountsRunFiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	s := openTestStore(t)
+	files := filepath.Join(s.Root(), "run", "run-43", "files")
+	if err := os.MkdirAll(files, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", files, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(files, unix.MNT_DETACH) })
+	storetest.WriteFile(t, filepath.Join(files, "0"), "secret")
+	if _, err := CleanStale(s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Dir(files)); !os.IsNotExist(err) {
+		t.Errorf("run directory left: %v", err)
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mi), files) {
+		t.Error("the run's files tmpfs is still mounted")
 	}
 }
