@@ -11,6 +11,7 @@ import (
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
+	"github.com/minibuild/minibuild/volume"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -38,8 +39,13 @@ type Options struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Diff, when set, receives after the command exits what it changed,
-	// as docker diff prints it: A added, C changed, D deleted.
+	// as docker diff prints it: A added, C changed, D deleted. What it
+	// wrote into its mounts is not a change of the container.
 	Diff io.Writer
+	// Mounts are the -v and --mount values, in order; Volumes holds the
+	// named volumes they use.
+	Mounts  []MountSpec
+	Volumes *volume.Store
 }
 
 // ArgumentError is a mistake in what the container was asked to run: no
@@ -93,6 +99,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	att, err := attach(ctx, o.Volumes, mnt.Root(), o.Mounts)
+	if err != nil {
+		return err
+	}
+	// The volumes stay in use until the command and its mounts are gone.
+	defer func() {
+		if rerr := att.release(); rerr != nil && err == nil {
+			err = fmt.Errorf("releasing the container's volumes: %w", rerr)
+		}
+	}()
+	proc.Mounts = att.mounts
 	proc.Args, proc.Env = argv, env
 	proc.Stdin, proc.Stdout, proc.Stderr = o.Stdin, o.Stdout, o.Stderr
 	runErr := o.Executor.Run(ctx, mnt.Root(), proc)
@@ -101,11 +118,20 @@ func Run(ctx context.Context, o Options) (err error) {
 		return runErr
 	}
 	if o.Diff != nil {
-		if err := printDiff(ctx, mnt, chain, o.Diff); err != nil {
+		if err := printDiff(ctx, mnt, chain, targets(o.Mounts), o.Diff); err != nil {
 			return err
 		}
 	}
 	return runErr
+}
+
+// targets lists the mounts' targets.
+func targets(specs []MountSpec) []string {
+	out := make([]string, len(specs))
+	for i, m := range specs {
+		out[i] = m.Target
+	}
+	return out
 }
 
 // commandOf is Docker's rule for the command: ENTRYPOINT followed by the

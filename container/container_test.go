@@ -110,18 +110,22 @@ func TestPrintDiff(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		entries []tarutil.Entry
+		mounted []string
 		want    string
 	}{
-		{"nothing", nil, ""},
-		{"add, change, delete", entries("", "data", "data/.wh.a", "etc", "etc/passwd", "usr/bin/.wh.tool", "tmp"),
+		{"nothing", nil, nil, ""},
+		{"add, change, delete", entries("", "data", "data/.wh.a", "etc", "etc/passwd", "usr/bin/.wh.tool", "tmp"), nil,
 			"C /data\nD /data/a\nC /etc\nA /etc/passwd\nA /tmp\nD /usr/bin/tool\n"},
-		{"opaque directory", entries("data", "data/.wh..wh..opq", "data/new2"),
+		{"opaque directory", entries("data", "data/.wh..wh..opq", "data/new2"), nil,
 			"C /data\nD /data/a\nD /data/new\nA /data/new2\n"},
-		{"file over a directory's old children", entries("dir2file/inner"), "A /dir2file/inner\n"},
+		{"file over a directory's old children", entries("dir2file/inner"), nil, "A /dir2file/inner\n"},
+		// What is at or under a mount's target went into the mount.
+		{"mounts left out", entries("data", "data/.wh.a", "data/new", "datadir", "etc", "etc/passwd", "tmp", "tmp/x"), []string{"/data", "/tmp"},
+			"A /datadir\nC /etc\nA /etc/passwd\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := printDiff(context.Background(), fakeMount{tc.entries}, chain, &out); err != nil {
+			if err := printDiff(context.Background(), fakeMount{tc.entries}, chain, tc.mounted, &out); err != nil {
 				t.Fatal(err)
 			}
 			if out.String() != tc.want {
@@ -133,7 +137,7 @@ func TestPrintDiff(t *testing.T) {
 
 func TestPrintDiffBadLayer(t *testing.T) {
 	chain := []snapshot.Layer{tarLayer(t, "../escape")}
-	err := printDiff(context.Background(), fakeMount{[]tarutil.Entry{{Name: "a"}}}, chain, io.Discard)
+	err := printDiff(context.Background(), fakeMount{[]tarutil.Entry{{Name: "a"}}}, chain, nil, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "sha256:test") || !strings.Contains(err.Error(), "../escape") {
 		t.Fatalf("printDiff = %v, want an error naming the layer and the entry", err)
 	}

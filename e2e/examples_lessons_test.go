@@ -33,6 +33,13 @@ func TestLessons(t *testing.T) {
 			"HIT   step 2 line 4   RUN echo \"expensive setup\"",
 			"✗ MISS  step 4 line 6   RUN echo \"$VERSION\" > /version\n                 why: arg: VERSION changed from \"1.0\" to \"2.0\"",
 		}},
+		{"5-volumes", []string{
+			"looks for both\ncat: can't open '/note': No such file or directory\nwritten by run 1\n",
+			"image's /data\nnote\nreadme\n",
+			"never the volume's\nA /scratch\n\n",
+			"NAME   SIZE",
+			"Deleted: notes (",
+		}},
 	} {
 		t.Run(tc.lesson, func(t *testing.T) {
 			cmd := exec.Command("bash", "../examples/lessons/"+tc.lesson+"/run.sh")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -35,5 +36,23 @@ func TestPrintHistory(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), layer.String()) || !strings.Contains(out.String(), "a:1, b:2") || !strings.Contains(out.String(), strings.Repeat("x", 60)) {
 		t.Errorf("--no-trunc table:\n%s", out.String())
+	}
+}
+
+func TestPrintVolumes(t *testing.T) {
+	created := time.Date(2024, 5, 1, 12, 0, 0, 0, time.Local)
+	rows := []VolumeRow{
+		{Name: "data", Size: 8192, CreatedAt: created, LastUsedAt: created.Add(time.Hour)},
+		{Name: "fresh", Size: 4096, CreatedAt: created},
+	}
+	var out bytes.Buffer
+	if err := PrintVolumes(&out, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME   SIZE     CREATED              LAST USED\n" +
+		"data   8.0 KiB  2024-05-01 12:00:00  2024-05-01 13:00:00\n" +
+		"fresh  4.0 KiB  2024-05-01 12:00:00  -\n"
+	if out.String() != want {
+		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -32,23 +31,7 @@ func cacheCommand() command {
 			root := addRoot(fs)
 			fs.SetInterspersed(false)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-				if len(args) == 0 {
-					return usageError{errors.New("cache: want a subcommand: ls, du, verify or prune (see 'minibuild cache --help')")}
-				}
-				// --root given before the subcommand counts unless given
-				// again after it.
-				inherit := func(sfs *pflag.FlagSet) error {
-					if fs.Changed("root") && !sfs.Changed("root") {
-						return sfs.Set("root", *root)
-					}
-					return nil
-				}
-				for _, sub := range cacheSubcommands() {
-					if sub.name == "cache "+args[0] {
-						return runOne(ctx, sub, args[1:], stdout, stderr, false, inherit)
-					}
-				}
-				return usageError{fmt.Errorf("cache: unknown subcommand %q: want ls, du, verify or prune", args[0])}
+				return runSubcommand(ctx, "cache", fs, root, cacheSubcommands(), args, stdout, stderr)
 			}
 		},
 	}

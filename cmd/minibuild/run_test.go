@@ -48,6 +48,22 @@ func TestRunDispatch(t *testing.T) {
 		{args: []string{"-o", "type=zip,dest=x", "."}, usage: true},
 		{args: []string{"--push", "."}, usage: true},
 		{args: []string{"run", "--network", "bridge", "img"}, usage: true},
+		{args: []string{"run", "-v", "./rel:/data", "img"}, usage: true},
+		{args: []string{"run", "-v", "data:/", "img"}, usage: true},
+		{args: []string{"run", "-v", "data:/data:rx", "img"}, usage: true},
+		{args: []string{"run", "--mount", "type=tmpfs,target=/t", "img"}, usage: true},
+		{args: []string{"run", "-v", "data:/a", "-v", "other:/a", "img"}, usage: true},
+		{args: []string{"help", "volume"}, stdout: "minibuild volume [--root DIR] ls|create|inspect|rm|prune"},
+		{args: []string{"volume", "prune", "--help"}, stdout: "never asks"},
+		{args: []string{"volume", "ls"}, stdout: "NAME  SIZE  CREATED  LAST USED"},
+		{args: []string{"volume", "prune"}, stdout: "freed 0 B: 0 volumes removed"},
+		{args: []string{"volume"}, usage: true},
+		{args: []string{"volume", "shrink"}, usage: true},
+		{args: []string{"volume", "ls", "extra"}, usage: true},
+		{args: []string{"volume", "ls", "--format", "yaml"}, usage: true},
+		{args: []string{"volume", "create", "a"}, usage: true},
+		{args: []string{"volume", "create"}, usage: true},
+		{args: []string{"volume", "rm"}, usage: true},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer

@@ -10,7 +10,9 @@ import (
 	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
+	"github.com/minibuild/minibuild/volume"
 	"github.com/spf13/pflag"
 )
 
@@ -28,13 +30,16 @@ type runOptions struct {
 	entrypointSet bool
 	snapshotter   string
 	runtime       string
+	volumes       []string
+	mountFlags    []string
+	mounts        []container.MountSpec // volumes and mountFlags, parsed
 }
 
 func runCommand() command {
 	return command{
 		name:    "run",
 		summary: "Run a command in a container: the image plus a thin writable layer, thrown away when it exits",
-		usage:   "minibuild run [--root DIR] [--rm] [--diff] [--network host|none] [-u USER] [-w DIR] [-e K=V]... NAME [-- CMD [ARG...]]",
+		usage:   "minibuild run [--root DIR] [--rm] [--diff] [--network host|none] [-u USER] [-w DIR] [-e K=V]... [-v VOLUME:/PATH[:ro]]... [--mount type=volume|bind,...]... NAME [-- CMD [ARG...]]",
 		example: `  minibuild run app:dev                             # the image's ENTRYPOINT and CMD
   minibuild run app:dev -- ls -l /app               # CMD replaced (an ENTRYPOINT stays, as in Docker)
   minibuild run --diff busybox:test -- sh -c 'echo hi > /hi; rm /bin/vi'
@@ -43,10 +48,20 @@ func runCommand() command {
   minibuild run -u nobody -w /tmp -e DEBUG=1 app:dev -- env
   echo data | minibuild run busybox:test -- wc -c   # stdin reaches the command
   minibuild run busybox:test -- sh -c 'exit 3'; echo $?   # 3: minibuild exits with the command's code
+  minibuild run -v data:/data busybox:test -- sh -c 'echo hi > /data/f'
+  minibuild run -v data:/data busybox:test -- cat /data/f   # hi: the volume data outlives its containers
+  minibuild run -v "$PWD":/src:ro -w /src busybox:test -- ls   # a host directory, read-only
+  minibuild run --mount type=volume,source=data,target=/data,readonly busybox:test -- ls /data
 
 The container is always removed when its command exits (--rm is accepted for
 Docker familiarity) and the image is never changed. minibuild exits with the
-command's exit code (128+N after signal N), or 125 when it cannot run it.`,
+command's exit code (128+N after signal N), or 125 when it cannot run it.
+
+-v NAME:/PATH mounts the named volume NAME (created on first use, kept by
+'minibuild volume'); a new or empty volume mounted on a directory of the
+image first gets that directory's content (:nocopy keeps it empty).
+-v /HOST/PATH:/PATH binds a host path, which must exist. Options: ro, rw.
+What the command writes into a mount is not thrown away, nor shown by --diff.`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			o := &runOptions{root: addRoot(fs)}
 			fs.SetInterspersed(false)
@@ -59,6 +74,8 @@ command's exit code (128+N after signal N), or 125 when it cannot run it.`,
 			fs.StringVar(&o.entrypoint, "entrypoint", "", "replace the image's ENTRYPOINT (and drop its CMD); \"\" clears it")
 			fs.StringVar(&o.snapshotter, "snapshotter", "auto", "rootfs: overlay, native or auto (overlay when it can be mounted)")
 			fs.StringVar(&o.runtime, "runtime", "", "run with an OCI runtime (runc, crun or a path) instead of the built-in executor")
+			fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "mount a named volume (NAME:/PATH[:ro]) or a host path (/HOST/PATH:/PATH[:ro]) (repeatable)")
+			fs.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker run --mount does: type=volume|bind,source=S,target=/PATH[,readonly] (repeatable)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				o.entrypointSet = fs.Changed("entrypoint")
 				if len(args) == 0 {
@@ -67,6 +84,9 @@ command's exit code (128+N after signal N), or 125 when it cannot run it.`,
 				var err error
 				if o.networkMode, err = buildflags.ParseNetwork(o.network); err != nil {
 					return usageError{fmt.Errorf("run: %w", err)}
+				}
+				if o.mounts, err = parseMounts(o.volumes, o.mountFlags); err != nil {
+					return usageError{err}
 				}
 				name, cmd := args[0], args[1:]
 				if len(cmd) > 0 && cmd[0] == "--" {
@@ -82,6 +102,26 @@ command's exit code (128+N after signal N), or 125 when it cannot run it.`,
 			}
 		},
 	}
+}
+
+// parseMounts parses the -v values, then the --mount values.
+func parseMounts(volumes, mounts []string) ([]container.MountSpec, error) {
+	var out []container.MountSpec
+	for _, v := range volumes {
+		m, err := container.ParseVolumeFlag(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, v := range mounts {
+		m, err := container.ParseMountFlag(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, container.CheckTargets(out)
 }
 
 // containerExit is a container command's non-zero exit status, which
@@ -126,7 +166,7 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 	}
 	c := container.Options{Store: s, Snapshotter: snap, Executor: root.Executor(o.runtime), Image: name, Cmd: cmd,
 		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.networkMode,
-		Stdin: stdin, Stdout: stdout, Stderr: stderr}
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Mounts: o.mounts, Volumes: volume.At(rootdir.At(s.Root()))}
 	if o.entrypointSet {
 		c.Entrypoint = &o.entrypoint
 	}
