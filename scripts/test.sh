@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Independent checkers and the busybox the end-to-end tests build images from;
 # a real registry (distribution v2), htpasswd for its basic auth, and zstd;
 # headless Chromium and a font with the marks, to check the HTML reports.
-pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core)
+pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core openssh-client)
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
