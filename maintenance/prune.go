@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/diskusage"
 	"github.com/minibuild/minibuild/internal/textfmt"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
@@ -286,7 +287,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 			continue
 		}
 		dir := u.Dir(id)
-		size := sizeOnDisk(dir)
+		size := diskusage.Size(dir)
 		if err := u.Remove(ctx, id); err != nil {
 			return err
 		}
@@ -311,7 +312,7 @@ func (p *pruner) bases(ctx context.Context) error {
 			continue
 		}
 		dir := snapshot.NativeBaseDir(state, id)
-		size := sizeOnDisk(dir)
+		size := diskusage.Size(dir)
 		if err := snapshot.RemoveNativeBase(ctx, state, id); err != nil {
 			return err
 		}
@@ -331,7 +332,7 @@ func (p *pruner) leftovers(context.Context) error {
 		return err
 	}
 	for _, path := range paths {
-		size := sizeOnDisk(path)
+		size := diskusage.Size(path)
 		if err := os.RemoveAll(path); err != nil {
 			return fmt.Errorf("removing %s: %w", path, err)
 		}
@@ -342,7 +343,7 @@ func (p *pruner) leftovers(context.Context) error {
 
 func (p *pruner) fixIssues(issues []snapshot.Issue) error {
 	for _, i := range issues {
-		size := sizeOnDisk(i.Path)
+		size := diskusage.Size(i.Path)
 		if err := i.Fix(); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/diskusage"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -92,7 +93,7 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 	}
 	for _, id := range ids {
 		u.Unpacked++
-		u.UnpackedBytes += sizeOnDisk(unpacker.Dir(id))
+		u.UnpackedBytes += diskusage.Size(unpacker.Dir(id))
 	}
 	state := root.Snapshots()
 	bases, err := snapshot.NativeBases(state)
@@ -101,14 +102,14 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 	}
 	for _, id := range bases {
 		u.Bases++
-		u.BasesBytes += sizeOnDisk(snapshot.NativeBaseDir(state, id))
+		u.BasesBytes += diskusage.Size(snapshot.NativeBaseDir(state, id))
 	}
 	tmp, err := readDirNames(root.Tmp())
 	if err != nil {
 		return u, err
 	}
 	for _, name := range tmp {
-		u.TempBytes += sizeOnDisk(filepath.Join(root.Tmp(), name))
+		u.TempBytes += diskusage.Size(filepath.Join(root.Tmp(), name))
 	}
 	return u, nil
 }

@@ -1,4 +1,4 @@
-package maintenance
+package diskusage
 
 import (
 	"errors"
@@ -8,10 +8,11 @@ import (
 	"syscall"
 )
 
-// sizeOnDisk sums the allocated size of the files under path, not
-// following links nor crossing into other file systems; errors count as
-// nothing.
-func sizeOnDisk(path string) int64 {
+// Size sums the allocated size of path and, if it is a directory, of the
+// files under it, not following links nor crossing into other file
+// systems; what cannot be read (a missing path, a denied directory)
+// counts as nothing.
+func Size(path string) int64 {
 	var total int64
 	root, err := os.Lstat(path)
 	if err != nil {
