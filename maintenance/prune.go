@@ -10,6 +10,7 @@ import (
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/diskusage"
 	"github.com/minibuild/minibuild/internal/textfmt"
+	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -19,8 +20,12 @@ import (
 // PruneOptions controls Prune.
 type PruneOptions struct {
 	// All removes every cache entry, also those the tagged images' steps
-	// would hit; the images themselves and their blobs stay.
+	// would hit, and every cache mount (as Mounts); the images themselves
+	// and their blobs stay.
 	All bool
+	// Mounts removes the directories of RUN --mount=type=cache, but for
+	// those a running build holds; without it (or All) they stay.
+	Mounts bool
 	// KeepStorage, when positive, removes entries least recently used
 	// first only until the layer blobs that just the cache holds (no
 	// tagged image uses them) fit in KeepStorage bytes.
@@ -31,12 +36,13 @@ type PruneOptions struct {
 
 // Removal is one thing Prune removed.
 type Removal struct {
-	// Kind is "cache entry", "blob", "unpacked layer", "native base" or
-	// "leftover".
+	// Kind is "cache entry", "blob", "unpacked layer", "native base",
+	// "cache mount" or "leftover".
 	Kind string
 	// Digest is the cache key, blob digest, diffID or chain ID removed.
 	Digest digest.Digest
-	// What describes it: a cache entry's step, or a path.
+	// What describes it: a cache entry's step, a cache mount's id, or a
+	// path.
 	What string
 	// Bytes is the disk space it held, as far as known.
 	Bytes int64
@@ -59,7 +65,10 @@ func (r Removal) String() string {
 
 // PruneResult sums up a Prune.
 type PruneResult struct {
-	Entries, Blobs, Unpacked, Bases, Leftovers int
+	Entries, Blobs, Unpacked, Bases, Mounts, Leftovers int
+	// MountsInUse are the cache mounts Mounts or All kept because a
+	// running build held them.
+	MountsInUse []mountcache.Info
 	// Bytes is the disk space freed, as far as known.
 	Bytes int64
 }
@@ -77,7 +86,10 @@ type PruneResult struct {
 //     used first and only until the rest fits;
 //   - blobs neither a tagged image nor a remaining entry reaches;
 //   - unpacked layers and native bases of no tagged image or remaining
-//     entry; and what dead builds left.
+//     entry;
+//   - with Mounts or All, the cache mounts no running build holds (a
+//     build that only holds a cache mount, without the store lock, keeps
+//     it); and what dead builds left.
 //
 // A tagged image that cannot be read whole stops Prune before it removes
 // anything, since what it needs cannot be known: Verify with Repair
@@ -101,7 +113,7 @@ func Prune(ctx context.Context, s *store.Store, opts PruneOptions) (PruneResult,
 	if p.cache, err = cache.Open(p.root); err != nil {
 		return PruneResult{}, err
 	}
-	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.leftovers}
+	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.mounts, p.leftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return p.res, err
@@ -136,6 +148,8 @@ func (p *pruner) removed(r Removal) {
 		p.res.Unpacked++
 	case "native base":
 		p.res.Bases++
+	case "cache mount":
+		p.res.Mounts++
 	default:
 		p.res.Leftovers++
 	}
@@ -329,6 +343,9 @@ func (p *pruner) bases(ctx context.Context) error {
 func (p *pruner) leftovers(context.Context) error {
 	paths, err := leftovers(p.root)
 	if err != nil {
+		return err
+	}
+	if err := p.mountLeftovers(); err != nil {
 		return err
 	}
 	for _, path := range paths {

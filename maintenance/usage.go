@@ -6,6 +6,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/diskusage"
+	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -35,6 +36,9 @@ type DiskUsage struct {
 	Bases         int
 	BasesBytes    int64
 	TempBytes     int64
+	// Mounts are the instances of the cache mounts (RUN
+	// --mount=type=cache), sorted by id; Prune keeps them unless asked.
+	Mounts []mountcache.Info
 }
 
 // Usage measures the root of s under the store's shared lock. Sizes of
@@ -110,6 +114,9 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 	}
 	for _, name := range tmp {
 		u.TempBytes += diskusage.Size(filepath.Join(root.Tmp(), name))
+	}
+	if u.Mounts, err = mountcache.Open(root).List(); err != nil {
+		return u, err
 	}
 	return u, nil
 }
