@@ -65,7 +65,10 @@ func (r Removal) String() string {
 
 // PruneResult sums up a Prune.
 type PruneResult struct {
-	Entries, Blobs, Unpacked, Bases, Mounts, Leftovers int
+	Entries, Blobs, Unpacked, Bases, Leftovers int
+	// Mounts counts the cache mount directories removed: instances, of
+	// one id or several.
+	Mounts int
 	// MountsInUse are the cache mounts Mounts or All kept because a
 	// running build held them.
 	MountsInUse []mountcache.Info
