@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -27,8 +28,9 @@ const staleTempAge = time.Minute
 // temporary files of atomic writes (index.json, cache entries, stamps)
 // and the executor's run directories (unmounting the tmpfs of their file
 // mounts, see executor.RemoveRunDir); whatever the lock, it removes
-// half-unpacked layers and snapshots (unmounting them) whose builds are
-// gone, each guarded by its own lock. It reports whether the lock-guarded
+// half-unpacked layers and snapshots (unmounting them) and half-made or
+// half-removed cache mounts whose builds are gone, each guarded by its
+// own lock. It reports whether the lock-guarded
 // part ran. A process runs it once, before it takes the store lock; what
 // it cannot remove, Verify reports.
 func CleanStale(s *store.Store) (bool, error) {
@@ -53,6 +55,8 @@ func CleanStale(s *store.Store) (bool, error) {
 	}
 	errs = append(errs, snapshot.NewUnpacker(root.Layers()).Cleanup())
 	errs = append(errs, snapshot.Cleanup(root.Snapshots()))
+	_, err = mountcache.Open(root).Cleanup()
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return alone, fmt.Errorf("cleaning up after dead builds in %s: %w", root.Root(), err)
 	}

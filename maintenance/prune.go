@@ -8,7 +8,9 @@ import (
 	"sort"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/diskusage"
 	"github.com/minibuild/minibuild/internal/textfmt"
+	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -18,8 +20,12 @@ import (
 // PruneOptions controls Prune.
 type PruneOptions struct {
 	// All removes every cache entry, also those the tagged images' steps
-	// would hit; the images themselves and their blobs stay.
+	// would hit, and every cache mount (as Mounts); the images themselves
+	// and their blobs stay.
 	All bool
+	// Mounts removes the directories of RUN --mount=type=cache, but for
+	// those a running build holds; without it (or All) they stay.
+	Mounts bool
 	// KeepStorage, when positive, removes entries least recently used
 	// first only until the layer blobs that just the cache holds (no
 	// tagged image uses them) fit in KeepStorage bytes.
@@ -30,12 +36,13 @@ type PruneOptions struct {
 
 // Removal is one thing Prune removed.
 type Removal struct {
-	// Kind is "cache entry", "blob", "unpacked layer", "native base" or
-	// "leftover".
+	// Kind is "cache entry", "blob", "unpacked layer", "native base",
+	// "cache mount" or "leftover".
 	Kind string
 	// Digest is the cache key, blob digest, diffID or chain ID removed.
 	Digest digest.Digest
-	// What describes it: a cache entry's step, or a path.
+	// What describes it: a cache entry's step, a cache mount's id, or a
+	// path.
 	What string
 	// Bytes is the disk space it held, as far as known.
 	Bytes int64
@@ -59,6 +66,12 @@ func (r Removal) String() string {
 // PruneResult sums up a Prune.
 type PruneResult struct {
 	Entries, Blobs, Unpacked, Bases, Leftovers int
+	// Mounts counts the cache mount directories removed: instances, of
+	// one id or several.
+	Mounts int
+	// MountsInUse are the cache mounts Mounts or All kept because a
+	// running build held them.
+	MountsInUse []mountcache.Info
 	// Bytes is the disk space freed, as far as known.
 	Bytes int64
 }
@@ -76,7 +89,10 @@ type PruneResult struct {
 //     used first and only until the rest fits;
 //   - blobs neither a tagged image nor a remaining entry reaches;
 //   - unpacked layers and native bases of no tagged image or remaining
-//     entry; and what dead builds left.
+//     entry;
+//   - with Mounts or All, the cache mounts no running build holds (a
+//     build that only holds a cache mount, without the store lock, keeps
+//     it); and what dead builds left.
 //
 // A tagged image that cannot be read whole stops Prune before it removes
 // anything, since what it needs cannot be known: Verify with Repair
@@ -100,7 +116,7 @@ func Prune(ctx context.Context, s *store.Store, opts PruneOptions) (PruneResult,
 	if p.cache, err = cache.Open(p.root); err != nil {
 		return PruneResult{}, err
 	}
-	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.leftovers}
+	steps := []func(context.Context) error{p.entries, p.blobs, p.unpacked, p.bases, p.mounts, p.leftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return p.res, err
@@ -135,6 +151,8 @@ func (p *pruner) removed(r Removal) {
 		p.res.Unpacked++
 	case "native base":
 		p.res.Bases++
+	case "cache mount":
+		p.res.Mounts++
 	default:
 		p.res.Leftovers++
 	}
@@ -286,7 +304,7 @@ func (p *pruner) unpacked(ctx context.Context) error {
 			continue
 		}
 		dir := u.Dir(id)
-		size := sizeOnDisk(dir)
+		size := diskusage.Size(dir)
 		if err := u.Remove(ctx, id); err != nil {
 			return err
 		}
@@ -311,7 +329,7 @@ func (p *pruner) bases(ctx context.Context) error {
 			continue
 		}
 		dir := snapshot.NativeBaseDir(state, id)
-		size := sizeOnDisk(dir)
+		size := diskusage.Size(dir)
 		if err := snapshot.RemoveNativeBase(ctx, state, id); err != nil {
 			return err
 		}
@@ -330,8 +348,11 @@ func (p *pruner) leftovers(context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := p.mountLeftovers(); err != nil {
+		return err
+	}
 	for _, path := range paths {
-		size := sizeOnDisk(path)
+		size := diskusage.Size(path)
 		if err := os.RemoveAll(path); err != nil {
 			return fmt.Errorf("removing %s: %w", path, err)
 		}
@@ -342,7 +363,7 @@ func (p *pruner) leftovers(context.Context) error {
 
 func (p *pruner) fixIssues(issues []snapshot.Issue) error {
 	for _, i := range issues {
-		size := sizeOnDisk(i.Path)
+		size := diskusage.Size(i.Path)
 		if err := i.Fix(); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/diskusage"
+	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -34,6 +36,9 @@ type DiskUsage struct {
 	Bases         int
 	BasesBytes    int64
 	TempBytes     int64
+	// Mounts are the instances of the cache mounts (RUN
+	// --mount=type=cache), sorted by id; Prune keeps them unless asked.
+	Mounts []mountcache.Info
 }
 
 // Usage measures the root of s under the store's shared lock. Sizes of
@@ -92,7 +97,7 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 	}
 	for _, id := range ids {
 		u.Unpacked++
-		u.UnpackedBytes += sizeOnDisk(unpacker.Dir(id))
+		u.UnpackedBytes += diskusage.Size(unpacker.Dir(id))
 	}
 	state := root.Snapshots()
 	bases, err := snapshot.NativeBases(state)
@@ -101,14 +106,17 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 	}
 	for _, id := range bases {
 		u.Bases++
-		u.BasesBytes += sizeOnDisk(snapshot.NativeBaseDir(state, id))
+		u.BasesBytes += diskusage.Size(snapshot.NativeBaseDir(state, id))
 	}
 	tmp, err := readDirNames(root.Tmp())
 	if err != nil {
 		return u, err
 	}
 	for _, name := range tmp {
-		u.TempBytes += sizeOnDisk(filepath.Join(root.Tmp(), name))
+		u.TempBytes += diskusage.Size(filepath.Join(root.Tmp(), name))
+	}
+	if u.Mounts, err = mountcache.Open(root).List(); err != nil {
+		return u, err
 	}
 	return u, nil
 }

@@ -36,8 +36,13 @@ func PrintEntries(w io.Writer, entries []cache.Entry) error {
 }
 
 // PrintUsage prints the disk space a root's parts take, and what prune
-// does to each.
+// does to each; then, if there are any, the cache mounts (MountRows).
 func PrintUsage(w io.Writer, u maintenance.DiskUsage) error {
+	mounts := MountRows(u.Mounts)
+	var mountBytes int64
+	for _, m := range mounts {
+		mountBytes += m.Size
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PART\tCOUNT\tSIZE\tPRUNE")
 	rows := []struct {
@@ -52,6 +57,7 @@ func PrintUsage(w io.Writer, u maintenance.DiskUsage) error {
 		{"unpacked layers", u.Unpacked, u.UnpackedBytes, "those of removed layers"},
 		{"native bases", u.Bases, u.BasesBytes, "those of no tagged image"},
 		{"partial writes (tmp)", -1, u.TempBytes, "removed"},
+		{"cache mounts", len(mounts), mountBytes, "with --mounts or --all"},
 	}
 	var total int64
 	for _, r := range rows {
@@ -66,8 +72,14 @@ func PrintUsage(w io.Writer, u maintenance.DiskUsage) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d images tagged, %d cache entries\n", u.Images, u.Entries)
-	return err
+	if _, err := fmt.Fprintf(w, "%d images tagged, %d cache entries, %s\n", u.Images, u.Entries, textfmt.Plural(len(mounts), "cache mount")); err != nil {
+		return err
+	}
+	if len(mounts) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return PrintMounts(w, mounts)
 }
 
 // PrintVerify prints what a verify found: one line per problem, then what

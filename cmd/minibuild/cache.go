@@ -25,7 +25,8 @@ func cacheCommand() command {
   minibuild cache verify --repair             # ... and remove what is bad, so the next build redoes it
   minibuild cache prune                       # remove cache no tagged image needs
   minibuild cache prune --keep-storage 10GB   # ... least recently used first, keeping 10 GiB
-  minibuild cache prune --all                 # remove every cache entry (tagged images stay)
+  minibuild cache prune --all                 # remove every cache entry and cache mount (tagged images stay)
+  minibuild cache prune --mounts              # ... and the RUN --mount=type=cache directories
   minibuild cache verify --help               # a subcommand's flags and examples`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
@@ -95,7 +96,7 @@ func cacheLsCommand() command {
 func cacheDuCommand() command {
 	return command{
 		name:    "cache du",
-		summary: "Show the disk space the store's parts take",
+		summary: "Show the disk space the store's parts and the cache mounts take",
 		usage:   "minibuild cache du [--root DIR]",
 		example: `  minibuild cache du
   minibuild cache du --root /var/lib/minibuild`,
@@ -175,22 +176,25 @@ func cachePruneCommand() command {
 	return command{
 		name:    "cache prune",
 		summary: "Remove build cache no tagged image needs, and everything nothing needs",
-		usage:   "minibuild cache prune [--root DIR] [--all] [--keep-storage SIZE]",
+		usage:   "minibuild cache prune [--root DIR] [--all] [--mounts] [--keep-storage SIZE]",
 		example: `  minibuild cache prune                        # cache entries no tagged image needs, unreferenced blobs
   minibuild cache prune --keep-storage 10GB    # least recently used first, until the cache's layers fit in 10 GiB
-  minibuild cache prune --all                  # every cache entry; tagged images and their blobs stay
+  minibuild cache prune --mounts               # ... and the RUN --mount=type=cache directories
+  minibuild cache prune --all                  # every cache entry and cache mount; tagged images and their blobs stay
 Prune waits for running builds (it takes the store lock exclusively); builds started meanwhile
-wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024): 512MB, 1.5GiB.`,
+wait for it. A cache mount a build still holds is kept, and named. SIZE is bytes, or a number
+with a unit k, m, g or t (powers of 1024): 512MB, 1.5GiB.`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
-			all := fs.Bool("all", false, "remove every cache entry, also those of tagged images' steps")
+			all := fs.Bool("all", false, "remove every cache entry, also those of tagged images' steps, and every cache mount")
+			mounts := fs.Bool("mounts", false, "remove the cache mounts (RUN --mount=type=cache directories) too")
 			keep := fs.String("keep-storage", "", "keep up to SIZE of cache-only layers, removing the least recently used first")
 			quiet := fs.BoolP("quiet", "q", false, "print only the summary")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if err := noArgs("cache prune", args); err != nil {
 					return err
 				}
-				opts := maintenance.PruneOptions{All: *all}
+				opts := maintenance.PruneOptions{All: *all, Mounts: *mounts}
 				if *keep != "" {
 					n, err := textfmt.ParseSize(*keep)
 					if err != nil {
@@ -209,8 +213,11 @@ wait for it. SIZE is bytes, or a number with a unit k, m, g or t (powers of 1024
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(stdout, "freed %s: %d cache entries, %d blobs, %d unpacked layers, %d native bases, %d leftovers\n",
-					textfmt.Size(res.Bytes), res.Entries, res.Blobs, res.Unpacked, res.Bases, res.Leftovers)
+				for _, i := range res.MountsInUse {
+					fmt.Fprintf(stdout, "kept cache mount %s: a running build holds it\n", maintenance.MountName(i))
+				}
+				_, err = fmt.Fprintf(stdout, "freed %s: %d cache entries, %d blobs, %d unpacked layers, %d native bases, %d cache mount directories, %d leftovers\n",
+					textfmt.Size(res.Bytes), res.Entries, res.Blobs, res.Unpacked, res.Bases, res.Mounts, res.Leftovers)
 				return err
 			}
 		},

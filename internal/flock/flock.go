@@ -196,17 +196,43 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// sameFile checks that path still names the open file f.
-func sameFile(f *os.File, path string) error {
+// Names reports whether path still names the file l locks: it does not
+// once the lock file was removed, renamed or replaced since it was
+// opened. A process that removes a lock file does so holding its lock; a
+// waiter that then gets the lock of the removed file must let it go and
+// start again.
+func (l *Lock) Names(path string) (bool, error) {
+	same, err := names(l.f, path)
+	if err != nil {
+		return false, fmt.Errorf("checking lock %s: %w", path, err)
+	}
+	return same, nil
+}
+
+// names reports whether path names the open file f.
+func names(f *os.File, path string) (bool, error) {
 	var a, b unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
-		return fmt.Errorf("locking %s: %w", path, err)
+		return false, err
 	}
-	if err := unix.Lstat(path, &b); err != nil {
-		return fmt.Errorf("locking %s: %w", path, err)
+	err := unix.Lstat(path, &b)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return false, nil
 	}
-	if a.Dev != b.Dev || a.Ino != b.Ino {
-		return fmt.Errorf("locking %s: the file was replaced", path)
+	if err != nil {
+		return false, err
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino, nil
+}
+
+// sameFile checks that path still names the open file f.
+func sameFile(f *os.File, path string) error {
+	same, err := names(f, path)
+	if err == nil && !same {
+		err = errors.New("the file was replaced")
+	}
+	if err != nil {
+		return fmt.Errorf("locking %s: %w", path, err)
 	}
 	return nil
 }

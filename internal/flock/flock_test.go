@@ -176,3 +176,48 @@ func TestAcquireCancelled(t *testing.T) {
 		t.Errorf("Acquire = %v", err)
 	}
 }
+
+// TestNames: a lock names its path until the lock file is removed,
+// renamed or replaced, which a waiter that got the lock of a file another
+// process deleted meanwhile must notice.
+func TestNames(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, path string)
+		want   bool
+	}{
+		{"untouched", func(*testing.T, string) {}, true},
+		{"removed", func(t *testing.T, p string) { mustDo(t, os.Remove(p)) }, false},
+		{"renamed", func(t *testing.T, p string) { mustDo(t, os.Rename(p, p+".old")) }, false},
+		{"replaced", func(t *testing.T, p string) {
+			mustDo(t, os.Remove(p))
+			mustDo(t, os.WriteFile(p, nil, 0o600))
+		}, false},
+		{"parent renamed", func(t *testing.T, p string) {
+			dir := filepath.Dir(p)
+			mustDo(t, os.Rename(dir, dir+".old"))
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d", "x.lock")
+			mustDo(t, os.Mkdir(filepath.Dir(path), 0o700))
+			l, err := Acquire(context.Background(), path, Shared, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Unlock()
+			tt.change(t, path)
+			if got, err := l.Names(path); got != tt.want || err != nil {
+				t.Errorf("Names = %v, %v; want %v, nil", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	digest "github.com/opencontainers/go-digest"
@@ -63,6 +64,16 @@ func Clip(s string, n int) string {
 // OneLine turns each newline of s into a space, keeping the rest as it is.
 func OneLine(s string) string {
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// Printable is s as it is when it is valid UTF-8 of printable runes
+// (spaces included), else s quoted as a Go string, so that names made of
+// any bytes (a cache mount's id) show on one line and can be told apart.
+func Printable(s string) string {
+	if s != "" && utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // Plural is n and what, with an "s" unless n is 1: "1 step", "3 steps".

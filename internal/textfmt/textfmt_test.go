@@ -44,6 +44,10 @@ func TestText(t *testing.T) {
 		{"clip flattens", Clip("RUN a \\\n\t  b", 20), "RUN a \\ b"},
 		{"clip cuts", Clip("one two three", 8), "one two…"},
 		{"one line keeps spaces", OneLine("a\n  b\n"), "a   b "},
+		{"printable as it is", Printable("/root/.cache/go build ü"), "/root/.cache/go build ü"},
+		{"printable quotes control bytes", Printable("a\nb\x00"), `"a\nb\x00"`},
+		{"printable quotes invalid UTF-8", Printable("\xff"), `"\xff"`},
+		{"printable quotes nothing", Printable(""), `""`},
 		{"plural one", Plural(1, "step"), "1 step"},
 		{"plural many", Plural(0, "step"), "0 steps"},
 	} {
