@@ -30,6 +30,10 @@ type runMount struct {
 	sources []copySource
 	chain   []snapshot.Layer
 	from    digest.Digest
+	// seedID tells a seeded cache's directory from the unseeded one;
+	// seedSources is the context path that seeds it.
+	seedID      string
+	seedSources []copySource
 }
 
 // StepMount is one RUN --mount as the build resolved it: what the
@@ -95,6 +99,18 @@ func (b *build) planMounts(s *stage, mounts []dockerfile.Mount, wd string, p *st
 				if err := b.planBindSource(s, &rm); err != nil {
 					return nil, err
 				}
+				seed := rm.from
+				if seed == "" {
+					keys, err := b.sourceKeys(context.Background(), rm.sources[0])
+					if err != nil {
+						return nil, err
+					}
+					j, _ := json.Marshal(keys)
+					seed = digest.FromBytes(j)
+				}
+				rm.seedID = " (seeded from " + seed.Encoded()[:12] + ")"
+				// A seed is not an input of the step: keep it out of the key.
+				rm.seedSources, rm.sources = rm.sources, nil
 
 			}
 		case dockerfile.MountTmpfs:
@@ -350,7 +366,9 @@ func (b *build) cacheDir(ctx context.Context, md *mounted, rm runMount) (string,
 	if b.tools.CacheMounts == nil {
 		return "", fmt.Errorf("--mount=type=cache,id=%s: no cache mount store is configured", rm.id)
 	}
-	req := CacheMountRequest{ID: rm.id, Sharing: rm.Sharing, Mode: 0o755}
+	// As in BuildKit, a cache seeded from= or source= is another directory
+	// than the unseeded one of the same id, one per seed.
+	req := CacheMountRequest{ID: rm.id + rm.seedID, Sharing: rm.Sharing, Mode: 0o755}
 	if req.Sharing == "" {
 		req.Sharing = dockerfile.SharingShared
 	}
@@ -358,7 +376,7 @@ func (b *build) cacheDir(ctx context.Context, md *mounted, rm runMount) (string,
 		req.Mode = os.FileMode(*rm.Mode) & (os.ModePerm | os.ModeSticky | os.ModeSetuid | os.ModeSetgid)
 	}
 	req.UID, req.GID = int(u32(rm.UID)), int(u32(rm.GID))
-	if rm.chain != nil || rm.from != "" || rm.sources != nil {
+	if rm.seedID != "" {
 		req.Seed = func(ctx context.Context, dir string) error { return b.seed(ctx, rm, dir) }
 	}
 	dir, release, err := b.tools.CacheMounts.Acquire(ctx, req)
@@ -379,7 +397,7 @@ func (b *build) seed(ctx context.Context, rm runMount, dir string) error {
 	}
 	defer dst.Close()
 	c := &copier{in: &dockerfile.CopyInstruction{}, dest: "/", destDir: true, epoch: b.set.Epoch, maxBytes: b.set.MaxUnpackBytes}
-	sources := rm.sources
+	sources := rm.seedSources
 	if sources == nil {
 		m, err := b.tools.Snapshotter.Prepare(ctx, rm.chain)
 		if err != nil {

@@ -31,6 +31,9 @@ type Tools struct {
 	Snapshotter snapshot.Snapshotter
 	// Executor runs RUN steps; without one, a RUN fails.
 	Executor executor.Executor
+	// CacheMounts keeps the directories of RUN --mount=type=cache
+	// (Root.CacheMounts); without it, a step with a cache mount fails.
+	CacheMounts builder.CacheMounts
 	// Reporter receives the build's events and the session's own (Note,
 	// Transfer, Done); nil drops them.
 	Reporter builder.Reporter

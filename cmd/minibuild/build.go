@@ -111,7 +111,8 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	t := session.Tools{Store: s, Cache: root.Cache, Results: root.Results(), Executor: root.Executor(f.runtime), Stdout: stdout}
+	t := session.Tools{Store: s, Cache: root.Cache, Results: root.Results(), Executor: root.Executor(f.runtime), Stdout: stdout,
+		CacheMounts: root.CacheMounts()}
 	if t.Context, err = root.Context(in.ctxDir, in.dfPath, true); err != nil {
 		return err
 	}
