@@ -416,3 +416,47 @@ func (b *build) seed(ctx context.Context, rm runMount, dir string) error {
 	}
 	return c.copy(ctx, dst, sources)
 }
+
+// String describes the mount in one line, as the report lists it:
+// "cache /var/cache/apt (id /var/cache/apt, sharing locked)".
+func (m StepMount) String() string {
+	s := string(m.Type)
+	var opts []string
+	switch m.Type {
+	case dockerfile.MountBind:
+		src := m.Source
+		if m.From != "" {
+			src = m.From + ":" + src
+		}
+		s += " " + src + " at " + m.Target
+	case dockerfile.MountSecret:
+		s += " " + m.ID
+		if m.Target != "" {
+			s += " at " + m.Target
+		}
+		if m.Env != "" {
+			opts = append(opts, "env "+m.Env)
+		}
+	default:
+		s += " " + m.Target
+		if m.ID != "" && m.ID != m.Target {
+			opts = append(opts, "id "+m.ID)
+		}
+	}
+	if m.Sharing != "" {
+		opts = append(opts, "sharing "+string(m.Sharing))
+	}
+	if m.Size > 0 {
+		opts = append(opts, "size "+strconv.FormatInt(m.Size, 10))
+	}
+	if m.Type == dockerfile.MountBind && !m.ReadOnly {
+		opts = append(opts, "rw")
+	}
+	if m.Required {
+		opts = append(opts, "required")
+	}
+	if len(opts) > 0 {
+		s += " (" + strings.Join(opts, ", ") + ")"
+	}
+	return s
+}

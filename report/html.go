@@ -95,7 +95,16 @@ func table(sb *strings.Builder, title string, b Build) {
 			shared = images(s.Shared)
 		}
 		fmt.Fprintf(sb, `<tr class="%s" data-step="%s" data-cache="%s" data-mark="%s"><td>%s</td><td>%s</td><td class="res">%s</td><td><code>%s</code></td><td>%s</td><td class="layer"><code>%s</code></td><td>%s</td><td>%s</td></tr>`,
-			cls, esc(s.ID), esc(string(s.Cache)), m.Kind, step, line, esc(res), esc(oneLine(s.Instruction)), esc(why), esc(layer), size, shared)
+			cls, esc(s.ID), esc(string(s.Cache)), m.Kind, step, line, esc(res), esc(oneLine(s.Instruction))+mountsHTML(s.Mounts), esc(why), esc(layer), size, shared)
 	}
 	sb.WriteString("</tbody></table>")
+}
+
+// mountsHTML lists a step's mounts under its instruction, one a line.
+func mountsHTML(ms []builder.StepMount) string {
+	var sb strings.Builder
+	for _, m := range ms {
+		sb.WriteString(`</code><br><small class="mount">mount: ` + esc(m.String()) + `</small><code>`)
+	}
+	return sb.String()
 }

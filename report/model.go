@@ -25,6 +25,8 @@ type Step struct {
 	// InImage is false for a step of another stage: it is listed in the
 	// table but is not one of the image's layers.
 	InImage bool
+	// Mounts are a RUN's --mount flags (secrets by id only).
+	Mounts []builder.StepMount
 }
 
 // Build is one image as the report draws it.

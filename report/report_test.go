@@ -194,3 +194,17 @@ func TestFortyStepsSize(t *testing.T) {
 		t.Errorf("report %d bytes, comparison %d bytes: want under 200 KB", one.Len(), two.Len())
 	}
 }
+
+// TestMountsListed: a RUN's mounts are listed under its instruction,
+// escaped, secrets by id only.
+func TestMountsListed(t *testing.T) {
+	got := mountsHTML([]builder.StepMount{
+		{Type: "cache", Target: "/var/cache/<apt>", ID: "/var/cache/<apt>"},
+		{Type: "secret", ID: "tok", Target: "/run/secrets/tok"},
+	})
+	for _, want := range []string{"mount: cache /var/cache/&lt;apt&gt;", "mount: secret tok at /run/secrets/tok"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("mountsHTML lacks %q:\n%s", want, got)
+		}
+	}
+}

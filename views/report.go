@@ -74,7 +74,7 @@ func savedSteps(m ocispec.Manifest, cfg ocispec.Image, users map[digest.Digest][
 	}
 	for _, st := range sb.Steps {
 		rs := report.Step{ID: strconv.Itoa(st.Index), Index: st.Index, Line: st.Line, Stage: st.Stage, Instruction: st.Instruction,
-			Cache: st.Cache, Reason: st.Reason, InImage: st.Stage == final, EmptyLayer: st.Layer == nil}
+			Cache: st.Cache, Reason: st.Reason, InImage: st.Stage == final, EmptyLayer: st.Layer == nil, Mounts: st.Mounts}
 		if st.Layer != nil && st.Cache != builder.CacheBase {
 			rs.Layer, rs.Size, rs.Shared = st.Layer.Digest.String(), st.Layer.Size, len(users[st.Layer.Digest])
 		}
