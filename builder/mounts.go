@@ -284,6 +284,10 @@ func (b *build) mountAll(ctx context.Context, ms []runMount) (_ *mounted, err er
 				if rm.Required {
 					return nil, fmt.Errorf("ssh agent %s is required but was not given (--ssh %s)", rm.id, rm.id)
 				}
+				// BuildKit sets the variable even so; the socket is absent.
+				if !hasEnv(md.env, "SSH_AUTH_SOCK") {
+					md.env = append(md.env, "SSH_AUTH_SOCK="+rm.target)
+				}
 				continue
 			}
 			dir, err := workDir()
