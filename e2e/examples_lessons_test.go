@@ -40,6 +40,12 @@ func TestLessons(t *testing.T) {
 			"NAME   SIZE",
 			"Deleted: notes (",
 		}},
+		{"6-cache-mounts", []string{
+			"both packages are downloaded into the cache mount.\n  downloading   libfoo\n  downloading   libbar\n",
+			"✗ MISS  step 4 line 5   COPY deps.txt .\n                 why: source: changed deps.txt",
+			"only libbaz was downloaded:\n  in the cache  libfoo\n  in the cache  libbar\n  downloading   libbaz\n",
+			"/var/cache/pkgs  1",
+		}},
 	} {
 		t.Run(tc.lesson, func(t *testing.T) {
 			cmd := exec.Command("bash", "../examples/lessons/"+tc.lesson+"/run.sh")
