@@ -353,7 +353,13 @@ func (b *build) bindSource(ctx context.Context, md *mounted, rm runMount, workDi
 	if err := c.copy(ctx, r, rm.sources); err != nil {
 		return "", fmt.Errorf("--mount source=%s: %w", rm.Source, err)
 	}
-	return filepath.Join(dir, name), nil
+	// A source that is a symbolic link is followed inside the copy, never
+	// to the host path it names.
+	src, err := r.HostPath("/" + name)
+	if err != nil {
+		return "", fmt.Errorf("--mount source=%s: %w", rm.Source, err)
+	}
+	return src, nil
 }
 
 // u32 is *p, or 0 for nil.

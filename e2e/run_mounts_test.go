@@ -362,3 +362,51 @@ RUN agentlist > /out/denied.keys 2>&1; echo $? > /out/denied.code
 		t.Errorf("missing required agent: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestRunMountHostile: mounts never reach the host. A bind of a context
+// symlink to /etc, a source climbing out with "..", a bind from a stage
+// whose path links out of its rootfs, and targets climbing out of the
+// rootfs stay confined or fail naming the mount.
+func TestRunMountHostile(t *testing.T) {
+	requireRoot(t)
+	root := t.TempDir()
+	busyboxBase(t, root)
+	ctx := t.TempDir()
+	if err := os.Symlink("/etc", filepath.Join(ctx, "etc-link")); err != nil {
+		t.Fatal(err)
+	}
+	hostMarker := filepath.Join(t.TempDir(), "host-marker")
+	if err := os.WriteFile(hostMarker, []byte("host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, dockerfile, wantErr string
+	}{
+		{"context symlink to the host's /etc", "FROM busybox:test\nRUN --mount=type=bind,source=etc-link,target=/x test ! -e /x/passwd -o -e /x/minibuild-never\n", "--mount source=etc-link"},
+		{"source climbing out of the context", "FROM busybox:test\nRUN --mount=type=bind,source=../../../../" + hostMarker + ",target=/x cat /x\n", "--mount source=../../../../"},
+		{"stage path linking to the host", "FROM busybox:test AS s\nRUN ln -s " + filepath.Dir(hostMarker) + " /out\nFROM busybox:test\nRUN --mount=type=bind,from=s,source=/out,target=/x cat /x/host-marker\n", "--mount from=s,source=/out"},
+		{"target climbing out of the rootfs", "FROM busybox:test\nRUN --mount=type=tmpfs,target=../../../../" + filepath.Dir(hostMarker) + " touch " + filepath.Dir(hostMarker) + "/from-build\n", ""},
+		{"secret target climbing out", "FROM busybox:test\nRUN --mount=type=secret,id=s,target=../../../../" + hostMarker + " true\n", ""},
+		{"mount over /proc", "FROM busybox:test\nRUN --mount=type=tmpfs,target=/proc/sys true\n", "/proc"},
+	}
+	secret := filepath.Join(t.TempDir(), "s")
+	os.WriteFile(secret, []byte("x"), 0o600)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			writeTree(t, ctx, map[string]string{"Dockerfile": tt.dockerfile})
+			r := mb(t, "build", "--root", root, "--progress", "plain", "--secret", "id=s,src="+secret, ctx)
+			if tt.wantErr != "" && (r.code == 0 || !strings.Contains(r.stderr, tt.wantErr)) {
+				t.Errorf("exit %d, want an error naming %q:\n%s", r.code, tt.wantErr, r.stderr)
+			}
+			if tt.wantErr == "" && r.code != 0 {
+				t.Errorf("exit %d:\n%s", r.code, r.stderr)
+			}
+			if data, err := os.ReadFile(hostMarker); err != nil || string(data) != "host" {
+				t.Errorf("the host's file changed: %q, %v", data, err)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(hostMarker), "from-build")); err == nil {
+				t.Error("a build wrote into the host's directory")
+			}
+		})
+	}
+}
