@@ -3,7 +3,6 @@ package buildcontext
 import (
 	"errors"
 	"fmt"
-	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/moby/patternmatcher"
 	"golang.org/x/sys/unix"
 )

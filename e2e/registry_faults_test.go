@@ -1,11 +1,12 @@
 package e2e
 
 import (
-	"github.com/minibuild/minibuild/internal/testregistry"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/internal/testregistry"
 )
 
 // TestRegistryFaults, with a test proxy in front of the real registry: a

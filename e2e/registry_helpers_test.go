@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/minibuild/minibuild/internal/testregistry"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/minibuild/minibuild/internal/testregistry"
 )
 
 // startTestRegistry runs a real registry on loopback (see testregistry.Start).

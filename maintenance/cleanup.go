@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/internal/atomicfile"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
@@ -72,7 +73,7 @@ func leftovers(root rootdir.Layout) ([]string, error) {
 	var out []string
 	var errs []error
 	add := func(dir string, keep func(string) bool) {
-		names, err := readDirNames(dir)
+		names, err := unixfs.ReadDirNames(dir)
 		errs = append(errs, err)
 		for _, n := range names {
 			if keep(n) {
@@ -95,21 +96,4 @@ func leftovers(root rootdir.Layout) ([]string, error) {
 	add(root.Run(), func(n string) bool { return strings.HasPrefix(n, "run-") })
 	sort.Strings(out)
 	return out, errors.Join(errs...)
-}
-
-// readDirNames lists dir; a missing directory is empty.
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	return names, nil
 }

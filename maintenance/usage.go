@@ -6,6 +6,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/internal/diskusage"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/mountcache"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/snapshot"
@@ -108,7 +109,7 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 		u.Bases++
 		u.BasesBytes += diskusage.Size(snapshot.NativeBaseDir(state, id))
 	}
-	tmp, err := readDirNames(root.Tmp())
+	tmp, err := unixfs.ReadDirNames(root.Tmp())
 	if err != nil {
 		return u, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/flock"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -179,7 +180,7 @@ func lockID(ctx context.Context, idDir string, create bool) (*flock.Lock, error)
 
 // instances lists the instance numbers in idDir, in increasing order.
 func instances(idDir string) ([]int, error) {
-	names, err := readDirNames(idDir)
+	names, err := unixfs.ReadDirNames(idDir)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/diskusage"
 	"github.com/minibuild/minibuild/internal/flock"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -133,7 +134,7 @@ func (c *Cache) sweep(ctx context.Context, idDir, id string, removeInstances boo
 		return err
 	}
 	defer idLock.Unlock()
-	names, err := readDirNames(idDir)
+	names, err := unixfs.ReadDirNames(idDir)
 	if err != nil {
 		return err
 	}
@@ -235,7 +236,7 @@ func removeInstance(idDir, dir string) error {
 // removeTemps removes the temporary files of metadata writes in the
 // instance folder dir, whose lock its caller holds.
 func removeTemps(dir string, res *Result) error {
-	names, err := readDirNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func removeTemps(dir string, res *Result) error {
 // lock, which the caller holds: a waiter for the lock file removed sees
 // that it is gone (flock's Names) and starts again.
 func removeIDDir(idDir string) error {
-	names, err := readDirNames(idDir)
+	names, err := unixfs.ReadDirNames(idDir)
 	if err != nil || len(names) != 1 || names[0] != lockName {
 		return err
 	}
@@ -298,7 +299,7 @@ func describe(idDir string, n int) (Info, error) {
 
 // idDirs lists the id folders, sorted.
 func (c *Cache) idDirs() ([]string, error) {
-	names, err := readDirNames(c.dir)
+	names, err := unixfs.ReadDirNames(c.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -320,22 +321,4 @@ func sortInfos(infos []Info) {
 		}
 		return infos[i].Instance < infos[j].Instance
 	})
-}
-
-// readDirNames lists dir; a missing directory is empty.
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	sort.Strings(names)
-	return names, nil
 }

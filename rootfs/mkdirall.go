@@ -2,10 +2,10 @@ package rootfs
 
 import (
 	"errors"
-	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 

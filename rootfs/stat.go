@@ -1,10 +1,10 @@
 package rootfs
 
 import (
-	"github.com/minibuild/minibuild/internal/unixfs"
 	"io/fs"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/minibuild/minibuild/internal/unixfs"
 )
 
 func TestAutoDecidesOnFirstPrepare(t *testing.T) {
@@ -12,7 +14,7 @@ func TestAutoDecidesOnFirstPrepare(t *testing.T) {
 	state := tmp + "/snapshots"
 	must(t, os.Mkdir(state, 0o700))
 	sn := NewAuto(state, NewUnpacker(tmp+"/layers"))
-	if names, err := readNames(state); err != nil || len(names) != 0 {
+	if names, err := unixfs.ReadDirNames(state); err != nil || len(names) != 0 {
 		t.Fatalf("NewAuto touched the state directory before any Prepare: %v, %v", names, err)
 	}
 	want := "native"

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,13 +25,13 @@ func Cleanup(stateDir string) error {
 		return fmt.Errorf("cleaning up snapshots: %w", err)
 	}
 	var errs []error
-	names, err := readNames(mountsDir(sd))
+	names, err := unixfs.ReadDirNames(mountsDir(sd))
 	errs = append(errs, err)
 	for _, name := range names {
 		errs = append(errs, cleanSnapshot(mountsDir(sd)+"/"+name))
 	}
 	errs = append(errs, EmptyTrash(sd))
-	names, err = readNames(sd + "/native/tmp")
+	names, err = unixfs.ReadDirNames(sd + "/native/tmp")
 	errs = append(errs, err)
 	for _, name := range names {
 		alg, rest, ok := strings.Cut(name, "-")

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/minibuild/minibuild/internal/flock"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -36,7 +37,7 @@ func (i Issue) Fix() error { return removeTree(i.Path) }
 
 // Unpacked lists the diffIDs of the layers kept unpacked, sorted.
 func (u *Unpacker) Unpacked() ([]digest.Digest, error) {
-	algs, err := readNames(u.root)
+	algs, err := unixfs.ReadDirNames(u.root)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func (u *Unpacker) Unpacked() ([]digest.Digest, error) {
 		if !digest.Algorithm(alg).Available() {
 			continue
 		}
-		names, err := readNames(u.root + "/" + alg)
+		names, err := unixfs.ReadDirNames(u.root + "/" + alg)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +102,7 @@ func (u *Unpacker) Remove(ctx context.Context, diffID digest.Digest) error {
 // links to no unpacked layer, and names that are no part of the layout.
 // What live builds are unpacking is left out.
 func (u *Unpacker) Check() ([]Issue, error) {
-	top, err := readNames(u.root)
+	top, err := unixfs.ReadDirNames(u.root)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (u *Unpacker) Check() ([]Issue, error) {
 
 // checkTemp reports the temporary directories of dead unpackings.
 func (u *Unpacker) checkTemp(dir string) ([]Issue, error) {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (u *Unpacker) checkTemp(dir string) ([]Issue, error) {
 
 // checkLinks reports short links that are not links to an unpacked layer.
 func (u *Unpacker) checkLinks(dir string) ([]Issue, error) {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func (u *Unpacker) checkLinks(dir string) ([]Issue, error) {
 // checkLayerDirs reports what in dir (ROOT/ALG) is neither an unpacked
 // layer nor its lock file.
 func checkLayerDirs(dir string, alg digest.Algorithm) ([]Issue, error) {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return nil, err
 	}

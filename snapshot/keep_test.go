@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	"golang.org/x/sys/unix"
 )
@@ -172,7 +173,7 @@ func TestKeepAsLayer(t *testing.T) {
 				}
 				must(t, next.Release())
 				must(t, EmptyTrash(state))
-				if names, err := readNames(trashDir(state)); err != nil || len(names) != 0 {
+				if names, err := unixfs.ReadDirNames(trashDir(state)); err != nil || len(names) != 0 {
 					t.Errorf("trash left after EmptyTrash: %v, %v", names, err)
 				}
 			})
@@ -226,7 +227,7 @@ func TestReleaseMovesToTrash(t *testing.T) {
 			writeFile(t, m.Root()+"/srv/x", "x", 0o644)
 			dir := snapshotDir(m)
 			must(t, m.Release())
-			names, err := readNames(trashDir(stateDir))
+			names, err := unixfs.ReadDirNames(trashDir(stateDir))
 			must(t, err)
 			if len(names) == 0 {
 				t.Fatal("Release left nothing in the trash")
@@ -243,7 +244,7 @@ func TestReleaseMovesToTrash(t *testing.T) {
 				t.Errorf("CheckState reports the trash: %v", issues)
 			}
 			must(t, Cleanup(stateDir))
-			names, err = readNames(trashDir(stateDir))
+			names, err = unixfs.ReadDirNames(trashDir(stateDir))
 			must(t, err)
 			if len(names) != 0 {
 				t.Errorf("trash left after Cleanup: %v", names)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -77,7 +78,7 @@ func TestNativeBaseCache(t *testing.T) {
 	for i, step := range steps {
 		m, err := sn.Prepare(context.Background(), chainOf(step.chain))
 		must(t, err)
-		names, err := readNames(m.Root())
+		names, err := unixfs.ReadDirNames(m.Root())
 		must(t, err)
 		if len(names) != step.chain {
 			t.Errorf("step %d: rootfs holds %v, want %d files", i, names, step.chain)
@@ -100,10 +101,10 @@ func TestNativeRejectsWrongDiffID(t *testing.T) {
 	if _, err := NewNative(state).Prepare(context.Background(), []Layer{l}); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("Prepare = %v, want a diffID mismatch", err)
 	}
-	if names, _ := readNames(state + "/native/tmp"); len(names) != 0 {
+	if names, _ := unixfs.ReadDirNames(state + "/native/tmp"); len(names) != 0 {
 		t.Errorf("temporary base left: %v", names)
 	}
-	if names, _ := readNames(state + "/mounts"); len(names) != 0 {
+	if names, _ := unixfs.ReadDirNames(state + "/mounts"); len(names) != 0 {
 		t.Errorf("snapshot left: %v", names)
 	}
 }

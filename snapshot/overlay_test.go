@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/internal/unixfs"
 )
 
 // manyLayers returns n layers, layer i adding the file fI.
@@ -64,7 +66,7 @@ func TestPrepareEmptyChain(t *testing.T) {
 			m, err := sn.Prepare(context.Background(), nil)
 			must(t, err)
 			defer func() { must(t, m.Release()) }()
-			names, err := readNames(m.Root())
+			names, err := unixfs.ReadDirNames(m.Root())
 			must(t, err)
 			if len(names) != 0 {
 				t.Errorf("empty chain rootfs holds %v", names)

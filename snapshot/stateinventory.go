@@ -11,13 +11,14 @@ import (
 
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	"github.com/minibuild/minibuild/internal/flock"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	digest "github.com/opencontainers/go-digest"
 )
 
 // NativeBases lists the chain IDs of the bases the native snapshotter keeps
 // under stateDir, sorted.
 func NativeBases(stateDir string) ([]digest.Digest, error) {
-	names, err := readNames(stateDir + "/native")
+	names, err := unixfs.ReadDirNames(stateDir + "/native")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +71,7 @@ func RemoveNativeBase(ctx context.Context, stateDir string, chainID digest.Diges
 // that are no part of the layout. Live builds' snapshots are left out.
 // Cleanup removes the first two kinds.
 func CheckState(stateDir string) ([]Issue, error) {
-	top, err := readNames(stateDir)
+	top, err := unixfs.ReadDirNames(stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func CheckState(stateDir string) ([]Issue, error) {
 // checkMounts reports the snapshot directories no live build holds, as
 // cleanSnapshot would remove them.
 func checkMounts(dir string) ([]Issue, error) {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func checkMounts(dir string) ([]Issue, error) {
 // checkNative reports half-built bases of dead builds and stray names in
 // the native snapshotter's directory.
 func checkNative(dir string) ([]Issue, error) {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func checkNative(dir string) ([]Issue, error) {
 
 // checkNativeTemp reports the temporary directories of dead base builds.
 func checkNativeTemp(nativeDir string) ([]Issue, error) {
-	names, err := readNames(nativeDir + "/tmp")
+	names, err := unixfs.ReadDirNames(nativeDir + "/tmp")
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,7 +55,7 @@ func moveToTrash(stateDir, dir string) error {
 // between two steps.
 func EmptyTrash(stateDir string) error {
 	trash := trashDir(stateDir)
-	names, err := readNames(trash)
+	names, err := unixfs.ReadDirNames(trash)
 	if err != nil {
 		return fmt.Errorf("emptying snapshot trash: %w", err)
 	}

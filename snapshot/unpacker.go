@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -96,7 +97,7 @@ func unpackInto(ctx context.Context, dir string, l Layer) error {
 // Cleanup removes the temporary directories of unpackings whose process
 // died. Unpack removes those of the layer it unpacks by itself.
 func (u *Unpacker) Cleanup() error {
-	names, err := readNames(u.root + "/tmp")
+	names, err := unixfs.ReadDirNames(u.root + "/tmp")
 	if err != nil {
 		return err
 	}
@@ -198,26 +199,9 @@ func isDirectory(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// readNames lists the directory dir; a missing one is empty.
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing %q: %w", dir, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("listing %q: %w", dir, err)
-	}
-	return names, nil
-}
-
 // removeMatching removes every entry of dir whose name starts with prefix.
 func removeMatching(dir, prefix string) error {
-	names, err := readNames(dir)
+	names, err := unixfs.ReadDirNames(dir)
 	if err != nil {
 		return err
 	}

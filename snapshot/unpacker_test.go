@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/minibuild/minibuild/internal/unixfs"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
@@ -73,7 +74,7 @@ func TestUnpackConcurrent(t *testing.T) {
 	if n := l.opens.Load(); n != 1 {
 		t.Errorf("layer opened %d times, want 1", n)
 	}
-	names, err := readNames(u.root + "/tmp")
+	names, err := unixfs.ReadDirNames(u.root + "/tmp")
 	must(t, err)
 	if len(names) != 0 {
 		t.Errorf("temporary directories left: %v", names)
@@ -94,7 +95,7 @@ func TestUnpackRejectsWrongDiffID(t *testing.T) {
 	if isDirectory(u.dir(l.DiffID)) {
 		t.Error("the unverified layer was kept")
 	}
-	names, err := readNames(u.root + "/tmp")
+	names, err := unixfs.ReadDirNames(u.root + "/tmp")
 	must(t, err)
 	if len(names) != 0 {
 		t.Errorf("temporary directories left: %v", names)
@@ -120,7 +121,7 @@ func TestUnpackWaitsForLockAndCleansStaleTemp(t *testing.T) {
 	if _, err := u.Unpack(context.Background(), l.Layer); err != nil {
 		t.Fatal(err)
 	}
-	if names, _ := readNames(u.root + "/tmp"); len(names) != 0 {
+	if names, _ := unixfs.ReadDirNames(u.root + "/tmp"); len(names) != 0 {
 		t.Errorf("stale temporary directory left: %v", names)
 	}
 }

@@ -1,0 +1,26 @@
+package unixfs
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestReadDirNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"b", "a", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ReadDirNames(dir); err != nil || !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("ReadDirNames = %v, %v", got, err)
+	}
+	if got, err := ReadDirNames(filepath.Join(dir, "missing")); err != nil || got != nil {
+		t.Errorf("missing directory: %v, %v", got, err)
+	}
+	if _, err := ReadDirNames(filepath.Join(dir, "a")); err == nil {
+		t.Error("a file listed as a directory")
+	}
+}
