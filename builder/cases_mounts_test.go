@@ -35,6 +35,9 @@ func TestBuildMounts(t *testing.T) {
 		{name: "a bind of a missing context file fails at its line", builds: []caseBuild{
 			{dockerfile: "FROM scratch\nRUN --mount=type=bind,source=nope.txt,target=/n true\n", want: "base", err: "Dockerfile:2: --mount source=nope.txt", errLine: 2},
 		}},
+		{name: "a cache's source= without from= fails, as BuildKit's run does", builds: []caseBuild{
+			{dockerfile: "FROM scratch\nRUN --mount=type=cache,target=/c,source=sub true\n", want: "base", err: "Dockerfile:2: --mount=type=cache,source=sub: no such file or directory", errLine: 2},
+		}},
 		{name: "a mount on / is refused at its line", builds: []caseBuild{
 			{dockerfile: "FROM scratch\nWORKDIR /\nRUN --mount=type=tmpfs,target=. true\n", want: "base miss", why: map[int]Reason{2: whyNew}, err: "Dockerfile:3: --mount: invalid mount target", errLine: 3},
 		}},

@@ -35,26 +35,34 @@ func (b *build) planCopyFrom(_ context.Context, s *stage, in *dockerfile.CopyIns
 	p.key.Extra = append(p.key.Extra, fromExtra+identity.String())
 	p.from = identity
 	p.change = func(ctx context.Context, root *rootfs.Root) error {
-		m, err := b.tools.Snapshotter.Prepare(ctx, chain)
-		if err != nil {
-			return fmt.Errorf("preparing --from=%s: %w", in.From, err)
-		}
-		defer m.Release()
-		src, err := rootfs.Open(m.Root())
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		sources, err := rootSources(src, in.Sources, c)
-		if err != nil {
-			return fmt.Errorf("--from=%s: %w", in.From, err)
-		}
-		if len(sources) > 1 {
-			c.destDir = true
-		}
-		return c.copy(ctx, root, sources)
+		return b.inSource(ctx, chain, in.From, func(src *rootfs.Root) error {
+			sources, err := rootSources(src, in.Sources, c)
+			if err != nil {
+				return fmt.Errorf("--from=%s: %w", in.From, err)
+			}
+			if len(sources) > 1 {
+				c.destDir = true
+			}
+			return c.copy(ctx, root, sources)
+		})
 	}
 	return p, nil
+}
+
+// inSource calls fn with a throwaway rootfs of chain, the filesystem of
+// the stage or image from names, open.
+func (b *build) inSource(ctx context.Context, chain []snapshot.Layer, from string, fn func(src *rootfs.Root) error) error {
+	m, err := b.tools.Snapshotter.Prepare(ctx, chain)
+	if err != nil {
+		return fmt.Errorf("preparing --from=%s: %w", from, err)
+	}
+	defer m.Release()
+	src, err := rootfs.Open(m.Root())
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return fn(src)
 }
 
 // fromExtra opens the key's Extra field that holds a COPY --from's

@@ -30,10 +30,8 @@ type runMount struct {
 	sources []copySource
 	chain   []snapshot.Layer
 	from    digest.Digest
-	// seedID tells a seeded cache's directory from the unseeded one;
-	// seedSources is the context path that seeds it.
-	seedID      string
-	seedSources []copySource
+	// seedID tells a seeded cache's directory from the unseeded one.
+	seedID string
 }
 
 // StepMount is one RUN --mount as the build resolved it: what the
@@ -94,24 +92,21 @@ func (b *build) planMounts(s *stage, mounts []dockerfile.Mount, wd string, p *st
 				rm.id = path.Clean(m.Target)
 			}
 			rec.ID, rec.Sharing = rm.id, m.Sharing
-			if m.From != "" || m.Source != "" {
+			// As in BuildKit, from= names what a new cache directory starts
+			// with (source= its path there); without from= it starts empty.
+			if m.From == "" && path.Clean("/"+m.Source) != "/" {
+				// BuildKit's run fails the same way: the path is looked
+				// up in the empty directory the cache starts as.
+				return nil, fmt.Errorf("--mount=type=cache,source=%s: no such file or directory: source= is a path of from=, and without from= the cache starts empty", m.Source)
+			}
+			if m.From != "" {
 				rec.Source = path.Clean("/" + m.Source)
 				if err := b.planBindSource(s, &rm); err != nil {
 					return nil, err
 				}
-				seed := rm.from
-				if seed == "" {
-					keys, err := b.sourceKeys(context.Background(), rm.sources[0])
-					if err != nil {
-						return nil, err
-					}
-					j, _ := json.Marshal(keys)
-					seed = digest.FromBytes(j)
-				}
-				rm.seedID = " (seeded from " + seed.Encoded()[:12] + ")"
-				// A seed is not an input of the step: keep it out of the key.
-				rm.seedSources, rm.sources = rm.sources, nil
-
+				// One directory per seed, as BuildKit keeps them (the id
+				// and the source's identity, which the key holds too).
+				rm.seedID = " (from " + rm.from.Encoded()[:12] + ":" + rec.Source + ")"
 			}
 		case dockerfile.MountTmpfs:
 			rec.Size = m.Size
@@ -398,8 +393,7 @@ func (b *build) cacheDir(ctx context.Context, md *mounted, rm runMount) (string,
 }
 
 // seed copies what a cache mount's from= and source= name into dir, a
-// cache directory made new: the context's path, or the path in a stage
-// or image (owners kept).
+// cache directory made new: the path in a stage or image (owners kept).
 func (b *build) seed(ctx context.Context, rm runMount, dir string) error {
 	dst, err := rootfs.Open(dir)
 	if err != nil {
@@ -407,24 +401,13 @@ func (b *build) seed(ctx context.Context, rm runMount, dir string) error {
 	}
 	defer dst.Close()
 	c := &copier{in: &dockerfile.CopyInstruction{}, dest: "/", destDir: true, epoch: b.set.Epoch, maxBytes: b.set.MaxUnpackBytes}
-	sources := rm.seedSources
-	if sources == nil {
-		m, err := b.tools.Snapshotter.Prepare(ctx, rm.chain)
+	return b.inSource(ctx, rm.chain, rm.From, func(src *rootfs.Root) error {
+		sources, err := rootSources(src, []string{path.Clean("/" + rm.Source)}, c)
 		if err != nil {
-			return fmt.Errorf("from=%s: preparing rootfs: %w", rm.From, err)
-		}
-		defer m.Release()
-		src, err := rootfs.Open(m.Root())
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		if sources, err = rootSources(src, []string{path.Clean("/" + rm.Source)}, c); err != nil {
 			return fmt.Errorf("from=%s: %w", rm.From, err)
 		}
 		return c.copy(ctx, dst, sources)
-	}
-	return c.copy(ctx, dst, sources)
+	})
 }
 
 // String describes the mount in one line, as the report lists it:

@@ -100,3 +100,28 @@ RUN --mount=type=cache,id=shared,target=/c,sharing=shared sh -c 'touch /c/$RUNID
 		t.Errorf("locked cache mount: the two builds overlapped: %q", lines)
 	}
 }
+
+// TestRunMountCacheSeeded: a cache mount with from= starts with the
+// stage's files at source=, is its own directory (the unseeded cache of
+// the same id stays empty), and keeps what the steps add.
+func TestRunMountCacheSeeded(t *testing.T) {
+	requireRoot(t)
+	root := t.TempDir()
+	busyboxBase(t, root)
+	ctx := t.TempDir()
+	writeTree(t, ctx, map[string]string{"Dockerfile": `FROM busybox:test AS seed
+RUN mkdir /s && echo seeded > /s/f && chown 5:6 /s/f
+FROM busybox:test
+RUN --mount=type=cache,target=/c,from=seed,source=/s sh -c 'cat /c/f > /got && stat -c %u:%g /c/f > /owner && echo more > /c/g'
+RUN --mount=type=cache,target=/c,from=seed,source=/s sh -c 'ls /c > /second'
+RUN --mount=type=cache,target=/c sh -c 'ls -A /c > /unseeded'
+`})
+	out := filepath.Join(t.TempDir(), "rootfs")
+	build(t, root, ctx, "-o", "type=local,dest="+out)
+	for name, want := range map[string]string{"got": "seeded\n", "owner": "5:6\n", "second": "f\ng\n", "unseeded": ""} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || string(data) != want {
+			t.Errorf("/%s = %q, %v; want %q", name, data, err, want)
+		}
+	}
+}
