@@ -55,7 +55,7 @@ func (s *session) exportCaches(ctx context.Context, res *builder.Result) error {
 			mode = CacheMin
 		}
 		records := s.cacheRecords(res, mode)
-		desc, err := s.tools.Registry.ExportCache(ctx, s.tools.Store, records, to.Location, s.transfers(OpCache, to.Location.String()))
+		desc, err := s.tools.Registry.ExportCache(ctx, s.tools.Store, records, nil, to.Location, s.transfers(OpCache, to.Location.String()))
 		if err != nil {
 			return err
 		}
