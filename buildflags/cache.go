@@ -13,8 +13,9 @@ import (
 // which in errors:
 // "type=registry,ref=REF[,mode=min|max]" or "type=local,dest=DIR" (to) /
 // "type=local,src=DIR" (from), with an optional tag=T for a directory. A
-// value without "=" is a registry ref, as buildx reads it. mode is for
-// --cache-to only.
+// value without "=" is a registry ref, as buildx reads it. mode and
+// mounts=true|false (carry the RUN --mount=type=cache directories too)
+// are for --cache-to only.
 func ParseCache(flag, s string, to bool) (session.CacheExport, error) {
 	spec := session.CacheExport{Mode: session.CacheMin}
 	if !strings.Contains(s, "=") {
@@ -46,6 +47,11 @@ func ParseCache(flag, s string, to bool) (session.CacheExport, error) {
 				return spec, fmt.Errorf("invalid %s %q: mode must be min or max", flag, s)
 			}
 			spec.Mode = session.CacheMode(v)
+		case k == "mounts" && to:
+			if v != "true" && v != "false" {
+				return spec, fmt.Errorf("invalid %s %q: mounts must be true or false", flag, s)
+			}
+			spec.Mounts = v == "true"
 		default:
 			return spec, fmt.Errorf("invalid %s %q: unknown key %q", flag, s, k)
 		}

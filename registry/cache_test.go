@@ -46,11 +46,11 @@ func TestCacheRoundTrip(t *testing.T) {
 		t.Run(loc.String(), func(t *testing.T) {
 			a := openStore(t)
 			records := cacheRecords(t, a)
-			first, err := c.ExportCache(ctx, a, records, loc, nil)
+			first, err := c.ExportCache(ctx, a, records, nil, loc, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := c.ExportCache(ctx, a, append(records[1:], records[0]), loc, nil)
+			again, err := c.ExportCache(ctx, a, append(records[1:], records[0]), nil, loc, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestCacheImportRefusals(t *testing.T) {
 // TestEncodeCacheEmpty: a cache without layers carries the empty JSON
 // descriptor as its one layer, as OCI artifacts without content do.
 func TestEncodeCacheEmpty(t *testing.T) {
-	art, err := encodeCache([]CacheRecord{{Key: digest.FromString("k"), CreatedBy: "ENV A=1"}})
+	art, err := encodeCache([]CacheRecord{{Key: digest.FromString("k"), CreatedBy: "ENV A=1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestEncodeCacheEmpty(t *testing.T) {
 	if m.ArtifactType != CacheArtifactType || len(m.Layers) != 1 || m.Layers[0].Digest != ocispec.DescriptorEmptyJSON.Digest {
 		t.Errorf("manifest %+v", m)
 	}
-	if _, err := encodeCache([]CacheRecord{{Key: "sha256:bad"}}); err == nil {
+	if _, err := encodeCache([]CacheRecord{{Key: "sha256:bad"}}, nil); err == nil {
 		t.Error("an invalid key was encoded")
 	}
 }

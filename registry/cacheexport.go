@@ -47,16 +47,17 @@ func (l CacheLocation) check() error {
 	return nil
 }
 
-// ExportCache writes records as a cache artifact to loc: the layer blobs
-// the destination lacks (read from the store, fetched first when only
-// its fetcher has them), the config, then the manifest under loc's tag.
+// ExportCache writes records and the cache mount records mounts as a
+// cache artifact to loc: the layer blobs the destination lacks (read from
+// the store, fetched first when only its fetcher has them), the config,
+// then the manifest under loc's tag.
 // A directory is created as an OCI image layout if missing, and blobs no
 // tag reaches any more are removed from it.
-func (c *Client) ExportCache(ctx context.Context, s *store.Store, records []CacheRecord, loc CacheLocation, progress ProgressFunc) (ocispec.Descriptor, error) {
+func (c *Client) ExportCache(ctx context.Context, s *store.Store, records []CacheRecord, mounts []CacheMountRecord, loc CacheLocation, progress ProgressFunc) (ocispec.Descriptor, error) {
 	if err := loc.check(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	art, err := encodeCache(records)
+	art, err := encodeCache(records, mounts)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("exporting cache to %s: %w", loc, err)
 	}

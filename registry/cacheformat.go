@@ -14,8 +14,9 @@ import (
 
 // The cache artifact: an OCI image manifest whose artifactType is
 // CacheArtifactType, whose config (media type CacheConfigMediaType) is a
-// CacheConfig, and whose layers are the layer blobs the entries name (the
-// empty JSON descriptor when there are none).
+// CacheConfig, and whose layers are the layer blobs the entries and the
+// cache mounts name, sorted by digest, each once (the empty JSON
+// descriptor when there are none).
 const (
 	// CacheArtifactType is the artifactType of a cache manifest.
 	CacheArtifactType = "application/vnd.minibuild.cache.v1+json"
@@ -37,10 +38,13 @@ type CacheRecord struct {
 	CreatedBy string `json:"createdBy"`
 }
 
-// CacheConfig is the config blob of a cache artifact.
+// CacheConfig is the config blob of a cache artifact. Mounts is left
+// out when empty, so an artifact without cache mounts is what it was
+// before they existed, and readers that do not know them ignore them.
 type CacheConfig struct {
-	SchemaVersion int           `json:"schemaVersion"`
-	Entries       []CacheRecord `json:"entries"`
+	SchemaVersion int                `json:"schemaVersion"`
+	Entries       []CacheRecord      `json:"entries"`
+	Mounts        []CacheMountRecord `json:"mounts,omitempty"`
 }
 
 // RecordOf returns the record of a local cache entry.
@@ -98,9 +102,10 @@ type cacheArtifact struct {
 	mem      map[digest.Digest][]byte
 }
 
-// encodeCache builds the artifact of records, sorted by key, one per key.
-// The encoding is deterministic: the same records give the same digest.
-func encodeCache(records []CacheRecord) (cacheArtifact, error) {
+// encodeCache builds the artifact of records, sorted by key, one per key,
+// and of mounts, sorted by id, one per id. The encoding is deterministic:
+// the same records and mounts give the same digest.
+func encodeCache(records []CacheRecord, mounts []CacheMountRecord) (cacheArtifact, error) {
 	byKey := map[digest.Digest]CacheRecord{}
 	for _, r := range records {
 		if err := r.validate(); err != nil {
@@ -108,13 +113,20 @@ func encodeCache(records []CacheRecord) (cacheArtifact, error) {
 		}
 		byKey[r.Key] = r
 	}
-	cfg := CacheConfig{SchemaVersion: cacheSchemaVersion, Entries: []CacheRecord{}}
+	sorted, err := sortedMounts(mounts)
+	if err != nil {
+		return cacheArtifact{}, err
+	}
+	cfg := CacheConfig{SchemaVersion: cacheSchemaVersion, Entries: []CacheRecord{}, Mounts: sorted}
 	layers := map[digest.Digest]ocispec.Descriptor{}
 	for _, r := range byKey {
 		cfg.Entries = append(cfg.Entries, r)
 		if r.Layer != nil {
 			layers[r.Layer.Digest] = plain(*r.Layer)
 		}
+	}
+	for _, m := range cfg.Mounts {
+		layers[m.Layer.Digest] = m.Layer
 	}
 	sort.Slice(cfg.Entries, func(i, j int) bool { return cfg.Entries[i].Key < cfg.Entries[j].Key })
 	art := cacheArtifact{mem: map[digest.Digest][]byte{}}
@@ -164,16 +176,16 @@ func decodeCacheManifest(data []byte) (ocispec.Manifest, error) {
 	return m, nil
 }
 
-// decodeCacheConfig decodes the config blob and keeps the records that
-// are valid and whose layer the manifest lists (so the registry holds it);
-// it returns how many it dropped.
-func decodeCacheConfig(data []byte, m ocispec.Manifest) ([]CacheRecord, int, error) {
+// decodeCacheConfig decodes the config blob and keeps the records and
+// the cache mounts that are valid and whose layer the manifest lists (so
+// the registry holds it); it returns how many it dropped.
+func decodeCacheConfig(data []byte, m ocispec.Manifest) ([]CacheRecord, []CacheMountRecord, int, error) {
 	var cfg CacheConfig
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, 0, fmt.Errorf("decoding cache entries: %w", err)
+		return nil, nil, 0, fmt.Errorf("decoding cache entries: %w", err)
 	}
 	if cfg.SchemaVersion != cacheSchemaVersion {
-		return nil, 0, fmt.Errorf("cache schema version %d, want %d", cfg.SchemaVersion, cacheSchemaVersion)
+		return nil, nil, 0, fmt.Errorf("cache schema version %d, want %d", cfg.SchemaVersion, cacheSchemaVersion)
 	}
 	listed := map[digest.Digest]ocispec.Descriptor{}
 	for _, l := range m.Layers {
@@ -196,5 +208,6 @@ func decodeCacheConfig(data []byte, m ocispec.Manifest) ([]CacheRecord, int, err
 		}
 		out = append(out, r)
 	}
-	return out, dropped, nil
+	mounts, n := decodeMounts(cfg.Mounts, listed)
+	return out, mounts, dropped + n, nil
 }

@@ -12,11 +12,13 @@ import (
 	"oras.land/oras-go/v2/content/oci"
 )
 
-// CacheSource is an imported cache artifact: its entries are in memory,
-// its layers stay where they are until Fetch is asked for one.
+// CacheSource is an imported cache artifact: its entries and cache mount
+// records are in memory, its layers (the mounts' too) stay where they are
+// until Fetch is asked for one.
 type CacheSource struct {
 	loc     CacheLocation
 	records map[digest.Digest]CacheRecord
+	mounts  map[string]CacheMountRecord
 	layers  map[digest.Digest]ocispec.Descriptor
 	blobs   content.Fetcher
 	dropped int
@@ -110,17 +112,21 @@ func readCacheSource(ctx context.Context, loc CacheLocation, blobs content.Fetch
 	if int64(len(cfgData)) != m.Config.Size || digest.FromBytes(cfgData) != m.Config.Digest {
 		return nil, fmt.Errorf("cache entries %s: content does not match its digest and size", m.Config.Digest)
 	}
-	records, dropped, err := decodeCacheConfig(cfgData, m)
+	records, mounts, dropped, err := decodeCacheConfig(cfgData, m)
 	if err != nil {
 		return nil, err
 	}
-	cs := &CacheSource{loc: loc, records: map[digest.Digest]CacheRecord{}, layers: map[digest.Digest]ocispec.Descriptor{},
-		blobs: blobs, dropped: dropped}
+	cs := &CacheSource{loc: loc, records: map[digest.Digest]CacheRecord{}, mounts: map[string]CacheMountRecord{},
+		layers: map[digest.Digest]ocispec.Descriptor{}, blobs: blobs, dropped: dropped}
 	for _, r := range records {
 		cs.records[r.Key] = r
 		if r.Layer != nil {
 			cs.layers[r.Layer.Digest] = *r.Layer
 		}
+	}
+	for _, mr := range mounts {
+		cs.mounts[mr.ID] = mr
+		cs.layers[mr.Layer.Digest] = mr.Layer
 	}
 	return cs, nil
 }
@@ -128,7 +134,8 @@ func readCacheSource(ctx context.Context, loc CacheLocation, blobs content.Fetch
 // Len returns how many entries the source holds.
 func (cs *CacheSource) Len() int { return len(cs.records) }
 
-// Dropped returns how many entries were left out as invalid.
+// Dropped returns how many entries and cache mount records were left out
+// as invalid.
 func (cs *CacheSource) Dropped() int { return cs.dropped }
 
 // Location returns where the source was imported from.

@@ -117,6 +117,9 @@ const (
 type CacheExport struct {
 	Location registry.CacheLocation
 	Mode     CacheMode // "" is CacheMin
+	// Mounts also exports the directories of the build's unseeded
+	// RUN --mount=type=cache mounts (mounts=true), whatever Mode says.
+	Mounts bool
 }
 
 // Check reports settings that cannot work together, before anything is

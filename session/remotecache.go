@@ -33,7 +33,11 @@ func (s *session) importCaches(ctx context.Context) error {
 			s.note(OpCache, loc.String(), "warning: %v", err)
 			continue
 		}
-		s.note(OpCache, loc.String(), "cache: %d entries from %s (layers are downloaded only when needed)", src.Len(), loc)
+		mounts := ""
+		if n := src.Mounts(); n > 0 {
+			mounts = fmt.Sprintf(" and %d cache mounts", n)
+		}
+		s.note(OpCache, loc.String(), "cache: %d entries%s from %s (layers are downloaded only when needed)", src.Len(), mounts, loc)
 		sources = append(sources, src)
 	}
 	if len(sources) == 0 {
@@ -44,22 +48,40 @@ func (s *session) importCaches(ctx context.Context) error {
 	return nil
 }
 
-// exportCaches writes the CacheTo artifacts.
+// exportCaches writes the CacheTo artifacts; those with Mounts carry the
+// build's cache mounts too, snapshotted once for all of them.
 func (s *session) exportCaches(ctx context.Context, res *builder.Result) error {
 	if len(s.set.CacheTo) > 0 && s.tools.Registry == nil {
 		return errNoRegistry
 	}
+	var mounts []registry.CacheMountRecord
+	snapshotted := false
 	for _, to := range s.set.CacheTo {
 		mode := to.Mode
 		if mode == "" {
 			mode = CacheMin
 		}
 		records := s.cacheRecords(res, mode)
-		desc, err := s.tools.Registry.ExportCache(ctx, s.tools.Store, records, to.Location, s.transfers(OpCache, to.Location.String()))
+		var withMounts []registry.CacheMountRecord
+		if to.Mounts {
+			if !snapshotted {
+				var err error
+				if mounts, err = s.mountRecords(ctx, res); err != nil {
+					return err
+				}
+				snapshotted = true
+			}
+			withMounts = mounts
+		}
+		desc, err := s.tools.Registry.ExportCache(ctx, s.tools.Store, records, withMounts, to.Location, s.transfers(OpCache, to.Location.String()))
 		if err != nil {
 			return err
 		}
-		s.note(OpCache, to.Location.String(), "cache: exported %d entries (mode=%s) to %s: %s", len(records), mode, to.Location, desc.Digest)
+		text := fmt.Sprintf("cache: exported %d entries (mode=%s)", len(records), mode)
+		if to.Mounts {
+			text += fmt.Sprintf(" and %d cache mounts", len(withMounts))
+		}
+		s.note(OpCache, to.Location.String(), "%s to %s: %s", text, to.Location, desc.Digest)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ type registryFlags struct {
 func registerRegistryFlags(fs *pflag.FlagSet) *registryFlags {
 	f := &registryFlags{}
 	fs.BoolVar(&f.push, "push", false, "push the image to the registry each -t REGISTRY/REPO:TAG names")
-	fs.StringArrayVar(&f.cacheTo, "cache-to", nil, "export the build's cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR[,mode=min|max] (repeatable)")
+	fs.StringArrayVar(&f.cacheTo, "cache-to", nil, "export the build's cache: type=registry,ref=REF or type=local,dest=DIR, with [,mode=min|max][,mounts=true] (mounts: the RUN cache mounts too; repeatable)")
 	fs.StringArrayVar(&f.cacheFrom, "cache-from", nil, "import a cache lazily: type=registry,ref=REF or type=local,src=DIR (repeatable)")
 	fs.StringVar(&f.compression, "compression", "gzip", "compression of new layers: gzip, zstd or uncompressed")
 	fs.IntVar(&f.level, "compression-level", 0, "compression level (gzip 1-9, zstd 1-22; 0: the default)")
