@@ -34,16 +34,22 @@ func (s *Store) Forward(id, path string, uid, gid int, mode os.FileMode) (stop f
 		return nil, fmt.Errorf("ssh %s: %w", id, err)
 	}
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		conns   = map[net.Conn]bool{}
+		stopped bool
 	)
+	// track adds or removes a connection stop must close; one added
+	// after stop is closed at once.
 	track := func(c net.Conn, add bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if add {
+		switch {
+		case add && stopped:
+			c.Close()
+		case add:
 			conns[c] = true
-		} else {
+		default:
 			delete(conns, c)
 		}
 	}
@@ -75,6 +81,7 @@ func (s *Store) Forward(id, path string, uid, gid int, mode os.FileMode) (stop f
 	return func() error {
 		err := l.Close()
 		mu.Lock()
+		stopped = true
 		for c := range conns {
 			c.Close()
 		}
