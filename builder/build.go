@@ -240,6 +240,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				rec.Vars = p.vars
 			}
 		}
+		p.inputs = func() *cache.Inputs { record(); return cache.InputsOf(rec) }
 		sureMiss := p.keyLater != nil && b.sureMiss(p.key.Parent)
 		if p.keyLater != nil && !sureMiss {
 			if err := p.keyLater(ctx); err != nil {
@@ -257,7 +258,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			}
 			r.Key = entry.Key
 			record()
-			r.Reason = b.missReason(s, rec)
+			r.Reason = b.explainMiss(s, rec)
 		} else {
 			r.Key = p.key.Key()
 			record()
@@ -273,7 +274,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				}
 			} else {
 				r.Cache = CacheMiss
-				r.Reason = b.missReason(s, rec)
+				r.Reason = b.explainMiss(s, rec)
 				if b.set.DryRun {
 					b.predictMiss(s, p, r)
 				} else if entry, err = b.execute(ctx, s, p, r); err != nil {

@@ -256,10 +256,13 @@ func checkPlan(t *testing.T, n int, plan, got []StepResult) {
 }
 
 // sameReason compares the fields of two reasons; Detail (an error's or
-// a URL's text) only when want has one.
+// a URL's text) and FileDiff only when want has one.
 func sameReason(got, want Reason) bool {
 	if want.Detail == "" {
 		got.Detail = ""
+	}
+	if want.FileDiff == nil {
+		got.FileDiff = nil
 	}
 	return reflect.DeepEqual(got, want)
 }
@@ -285,6 +288,12 @@ func showReason(r Reason) string {
 	}
 	if r.Files != nil {
 		add("files", r.Files.String())
+	}
+	if r.FileDiff != nil {
+		add("fileDiff", r.FileDiff.text("before"))
+	}
+	if r.Against != "" {
+		add("against", r.Against)
 	}
 	if r.Detail != "" {
 		add("detail", r.Detail)

@@ -36,6 +36,9 @@ func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult
 		}
 		e.Key = p.key.Key()
 	}
+	if p.inputs != nil {
+		e.Inputs = p.inputs()
+	}
 	if err := b.tools.Cache.Put(e); err != nil {
 		return cache.Entry{}, fmt.Errorf("recording cache entry: %w", err)
 	}

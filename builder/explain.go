@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 
@@ -58,23 +59,12 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 			return Reason{Kind: ReasonBase, Cause: CauseChanged, Old: ptr(from.Base.String()), New: ptr(b.baseOf(s).String())}
 		}
 	}
-	if why, ok := varsReason(s, prev.Vars, cur.Vars); ok {
-		return why
-	}
-	if b.loadPrevSources() {
+	withSources := b.loadPrevSources()
+	if withSources {
 		prev, _ = b.prev.Find(cur.Stage, cur.Position)
-		if files := sourceChanges(prev.Sources, cur.Sources); files != nil {
-			return Reason{Kind: ReasonSource, Cause: CauseFiles, Files: files}
-		}
 	}
-	if cur.From != prev.From {
-		return Reason{Kind: ReasonSource, Cause: CauseFrom}
-	}
-	if !slices.Equal(prev.Extra, cur.Extra) {
-		return Reason{Kind: ReasonInstruction, Cause: CauseSettings}
-	}
-	if prev.Instruction != cur.Instruction {
-		return Reason{Kind: ReasonInstruction, Cause: CauseExpansion, Old: ptr(prev.Instruction), New: ptr(cur.Instruction)}
+	if why, ok := inputsReason(s, cache.InputsOf(prev), cur, withSources); ok {
+		return why
 	}
 	if s.firstMiss != nil {
 		return Reason{Kind: ReasonParent, Cause: CauseRebuilt, Step: s.lastMiss.Index, Line: s.lastMiss.Line}
@@ -83,6 +73,64 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 		return Reason{Kind: ReasonParent, Cause: CauseHistory}
 	}
 	return Reason{Kind: ReasonNew, Cause: CausePruned}
+}
+
+// inputsReason names the first input of cur that differs from prev (an
+// earlier build's step, or an entry of a remote cache): the instruction's
+// text, a variable, the files read (when sources, else they are not
+// compared), the --from filesystem, the settings, the expansion.
+func inputsReason(s *stage, prev *cache.Inputs, cur cache.StepRecord, sources bool) (Reason, bool) {
+	if prev.Text != cur.Text {
+		return Reason{Kind: ReasonInstruction, Cause: CauseText, Old: ptr(prev.Text), New: ptr(cur.Text)}, true
+	}
+	if why, ok := varsReason(s, prev.Vars, cur.Vars); ok {
+		return why, true
+	}
+	if sources {
+		if files := sourceChanges(prev.Sources, cur.Sources); files != nil {
+			return Reason{Kind: ReasonSource, Cause: CauseFiles, Files: files, FileDiff: fileDiff(prev.Sources, cur.Sources)}, true
+		}
+	}
+	if cur.From != prev.From {
+		return Reason{Kind: ReasonSource, Cause: CauseFrom}, true
+	}
+	if !slices.Equal(prev.Extra, cur.Extra) {
+		return Reason{Kind: ReasonInstruction, Cause: CauseSettings}, true
+	}
+	if prev.Instruction != cur.Instruction {
+		return Reason{Kind: ReasonInstruction, Cause: CauseExpansion, Old: ptr(prev.Instruction), New: ptr(cur.Instruction)}, true
+	}
+	return Reason{}, false
+}
+
+// RemoteInputs is a RemoteCache that can say which of its entries is
+// nearest to a step that missed (registry.RemoteCache).
+type RemoteInputs interface {
+	Nearest(parent digest.Digest, stage string, position int, text string) (cache.Inputs, string, bool)
+}
+
+// explainMiss is missReason, or, when an imported cache holds an entry
+// near the step (the same parent key), what differs from that entry: the
+// answer to "why did this machine miss what the other one cached".
+func (b *build) explainMiss(s *stage, cur cache.StepRecord) Reason {
+	local := b.missReason(s, cur)
+	if local.Kind == ReasonNoCache || local.Kind == ReasonParent {
+		return local
+	}
+	near, ok := b.tools.RemoteCache.(RemoteInputs)
+	if !ok {
+		return local
+	}
+	in, where, found := near.Nearest(cur.Parent, cur.Stage, cur.Position, cur.Text)
+	if !found {
+		return local
+	}
+	why, ok := inputsReason(s, &in, cur, true)
+	if !ok {
+		return local
+	}
+	why.Against = where
+	return why
 }
 
 // hitReason explains a hit that follows a miss in content mode.
@@ -180,6 +228,37 @@ func sourceChanges(prev, cur []cache.SourceFile) *FileChanges {
 		return nil
 	}
 	return newFileChanges(changed, added, removed)
+}
+
+// fileDiff says how the first changed input (by path) differs; nil when
+// no path is in both lists with another description.
+func fileDiff(prev, cur []cache.SourceFile) *FileDiff {
+	old := make(map[string]cache.SourceFile, len(prev))
+	for _, f := range prev {
+		old[f.Path] = f
+	}
+	var first *FileDiff
+	for _, f := range cur {
+		o, ok := old[f.Path]
+		if !ok || o == f || (first != nil && first.Path < f.Path) {
+			continue
+		}
+		d := &FileDiff{Path: f.Path}
+		if o.Mode != f.Mode {
+			d.OldMode, d.NewMode = o.Mode, f.Mode
+		}
+		if o.UID != f.UID || o.GID != f.GID {
+			d.OldOwner, d.NewOwner = fmt.Sprintf("%d:%d", o.UID, o.GID), fmt.Sprintf("%d:%d", f.UID, f.GID)
+		}
+		if o.Linkname != f.Linkname {
+			d.OldLink, d.NewLink = o.Linkname, f.Linkname
+		}
+		if o.Digest != f.Digest {
+			d.OldDigest, d.NewDigest = o.Digest, f.Digest
+		}
+		first = d
+	}
+	return first
 }
 
 // baseOf is what the stage's FROM resolved to, as recorded.

@@ -41,6 +41,9 @@ type stepPlan struct {
 	from digest.Digest
 	// mounts are a RUN's mounts as resolved, for the step's result.
 	mounts []StepMount
+	// inputs summarizes what went into the key, for the cache entry; it
+	// must be called once the key is complete.
+	inputs func() *cache.Inputs
 }
 
 // canonical is the text of an expanded instruction that goes into its key:

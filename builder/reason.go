@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -104,8 +105,14 @@ type Reason struct {
 	// image's manifest digest ("" for scratch).
 	Old *string `json:"old,omitempty"`
 	New *string `json:"new,omitempty"`
-	// Files are the COPY/ADD inputs that changed.
-	Files *FileChanges `json:"files,omitempty"`
+	// Files are the COPY/ADD inputs that changed; FileDiff says how the
+	// first changed one differs.
+	Files    *FileChanges `json:"files,omitempty"`
+	FileDiff *FileDiff    `json:"fileDiff,omitempty"`
+	// Against, when set, names the imported cache (its location) whose
+	// entry the step was compared with, instead of this root's last build:
+	// Old is then that entry's value.
+	Against string `json:"against,omitempty"`
 	// Detail is what could not be had: an error's text, a URL.
 	Detail string `json:"detail,omitempty"`
 
@@ -165,6 +172,24 @@ func (r Reason) String() string {
 	return string(r.Kind) + ": " + r.text()
 }
 
+// there names the other side of a comparison: the earlier build, or the
+// imported cache.
+func (r Reason) there() string {
+	if r.Against != "" {
+		return "in " + r.Against
+	}
+	return "before"
+}
+
+// against is " (compared with LOCATION)" for a comparison with an
+// imported cache's entry, else "".
+func (r Reason) against() string {
+	if r.Against == "" {
+		return ""
+	}
+	return " (compared with the entry in " + r.Against + ")"
+}
+
 // Text is the reason without its kind: what follows "KIND: ".
 func (r Reason) Text() string {
 	if r.legacy != "" {
@@ -197,10 +222,16 @@ func (r Reason) text() string {
 		return fmt.Sprintf("changed from %q to %q", clip(old), clip(cur))
 	case ReasonSource:
 		if r.Cause == CauseFrom || r.Files == nil {
-			return "the content of the --from stage or image changed"
+			return "the content of the --from stage or image changed" + r.against()
 		}
-		return r.Files.String()
+		if r.FileDiff != nil {
+			return r.Files.String() + " (" + r.FileDiff.text(r.there()) + ")"
+		}
+		return r.Files.String() + r.against()
 	case ReasonArg, ReasonEnv:
+		if r.Against != "" {
+			return fmt.Sprintf("%s is %s here, %s in %s", r.Name, quoteOrUnset(r.New), quoteOrUnset(r.Old), r.Against)
+		}
 		return fmt.Sprintf("%s changed from %s to %s", r.Name, quoteOrUnset(r.Old), quoteOrUnset(r.New))
 	case ReasonParent:
 		switch r.Cause {
@@ -262,6 +293,56 @@ func (f *FileChanges) String() string {
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// FileDiff is how one input file differs from the earlier one: its path,
+// and the old and new mode, owner, link target and content digest (only
+// what differs is set).
+type FileDiff struct {
+	Path      string        `json:"path"`
+	OldMode   uint32        `json:"oldMode,omitempty"`
+	NewMode   uint32        `json:"newMode,omitempty"`
+	OldOwner  string        `json:"oldOwner,omitempty"`
+	NewOwner  string        `json:"newOwner,omitempty"`
+	OldLink   string        `json:"oldLink,omitempty"`
+	NewLink   string        `json:"newLink,omitempty"`
+	OldDigest digest.Digest `json:"oldDigest,omitempty"`
+	NewDigest digest.Digest `json:"newDigest,omitempty"`
+}
+
+// text says what differs, "here" for this build and there for the other.
+func (d *FileDiff) text(there string) string {
+	var parts []string
+	if d.OldMode != d.NewMode {
+		parts = append(parts, fmt.Sprintf("mode %s here, %s %s", octalMode(d.NewMode), octalMode(d.OldMode), there))
+	}
+	if d.OldOwner != d.NewOwner {
+		parts = append(parts, fmt.Sprintf("owner %s here, %s %s", d.NewOwner, d.OldOwner, there))
+	}
+	if d.OldLink != d.NewLink {
+		parts = append(parts, fmt.Sprintf("link to %q here, %q %s", d.NewLink, d.OldLink, there))
+	}
+	if d.OldDigest != d.NewDigest {
+		parts = append(parts, "content "+short(d.NewDigest)+" here, "+short(d.OldDigest)+" "+there)
+	}
+	return d.Path + ": " + strings.Join(parts, "; ")
+}
+
+// octalMode writes a Go file mode's permission bits as chmod does (0755,
+// 4755).
+func octalMode(m uint32) string {
+	fm := fs.FileMode(m)
+	v := uint32(fm.Perm())
+	if fm&fs.ModeSetuid != 0 {
+		v |= 0o4000
+	}
+	if fm&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if fm&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return fmt.Sprintf("%04o", v)
 }
 
 // legacyReason is a reason read back as text only (a record from before

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"encoding/json"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,6 +30,15 @@ func TestReasonString(t *testing.T) {
 		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"b", "a"}, nil, []string{"z"})}, "source: changed a, b; removed z"},
 		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges(nil, []string{"1", "2", "3", "4", "5"}, nil)}, "source: added 1, 2, 3 and 2 more"},
 		{Reason{Kind: ReasonArg, Name: "V", Old: ptr("1"), New: ptr("2")}, `arg: V changed from "1" to "2"`},
+		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"src/run.sh"}, nil, nil),
+			FileDiff: &FileDiff{Path: "src/run.sh", OldMode: 0o755, NewMode: 0o775}, Against: "type=local,src=/c"},
+			"source: changed src/run.sh (src/run.sh: mode 0775 here, 0755 in type=local,src=/c)"},
+		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"a"}, nil, nil),
+			FileDiff: &FileDiff{Path: "a", OldOwner: "0:0", NewOwner: "1:1", OldMode: 0o644 | uint32(fs.ModeSetuid), NewMode: 0o644}},
+			"source: changed a (a: mode 0644 here, 4644 before; owner 1:1 here, 0:0 before)"},
+		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"a"}, nil, nil), Against: "r.io/c:t"},
+			"source: changed a (compared with the entry in r.io/c:t)"},
+		{Reason{Kind: ReasonArg, Name: "VERSION", Old: ptr("1.1"), New: ptr("1.2"), Against: "type=registry,ref=r/c"}, `arg: VERSION is "1.2" here, "1.1" in type=registry,ref=r/c`},
 		{Reason{Kind: ReasonEnv, Name: "E", New: ptr("")}, `env: E changed from (unset) to ""`},
 		{Reason{Kind: ReasonArg, Name: "V", Old: ptr("1")}, `arg: V changed from "1" to (unset)`},
 		{Reason{Kind: ReasonParent, Cause: CauseCascade, Step: 3, Line: 5}, "parent: cascade from step 3, line 5"},

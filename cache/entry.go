@@ -31,6 +31,9 @@ type Entry struct {
 	Created time.Time `json:"created"`
 	// LastUsed is when the entry was last made or hit.
 	LastUsed time.Time `json:"lastUsed"`
+	// Inputs, when known, records what went into Key (entries made before
+	// it existed have none).
+	Inputs *Inputs `json:"inputs,omitempty"`
 }
 
 // CorruptError reports an entry file that could not be read or decoded,
@@ -53,6 +56,9 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 func (e Entry) validate() error {
 	if err := digestcheck.Validate(e.Key); err != nil {
 		return fmt.Errorf("key: %w", err)
+	}
+	if err := e.Inputs.Check(); err != nil {
+		return err
 	}
 	if e.Layer == nil {
 		if e.DiffID != "" {

@@ -36,6 +36,9 @@ type CacheRecord struct {
 	DiffID digest.Digest `json:"diffID,omitempty"`
 	// CreatedBy is the step's history text.
 	CreatedBy string `json:"createdBy"`
+	// Inputs records what went into Key, so another machine's miss can be
+	// explained against this entry; absent in older artifacts.
+	Inputs *cache.Inputs `json:"inputs,omitempty"`
 }
 
 // CacheConfig is the config blob of a cache artifact. Mounts is left
@@ -49,7 +52,7 @@ type CacheConfig struct {
 
 // RecordOf returns the record of a local cache entry.
 func RecordOf(e cache.Entry) CacheRecord {
-	r := CacheRecord{Key: e.Key, DiffID: e.DiffID, CreatedBy: e.CreatedBy}
+	r := CacheRecord{Key: e.Key, DiffID: e.DiffID, CreatedBy: e.CreatedBy, Inputs: e.Inputs}
 	if e.Layer != nil {
 		l := plain(*e.Layer)
 		r.Layer = &l
@@ -59,7 +62,7 @@ func RecordOf(e cache.Entry) CacheRecord {
 
 // entry returns the local cache entry of r.
 func (r CacheRecord) entry() cache.Entry {
-	e := cache.Entry{Key: r.Key, DiffID: r.DiffID, CreatedBy: r.CreatedBy}
+	e := cache.Entry{Key: r.Key, DiffID: r.DiffID, CreatedBy: r.CreatedBy, Inputs: r.Inputs}
 	if r.Layer != nil {
 		l := *r.Layer
 		e.Layer = &l
@@ -71,6 +74,9 @@ func (r CacheRecord) entry() cache.Entry {
 func (r CacheRecord) validate() error {
 	if err := digestcheck.Validate(r.Key); err != nil {
 		return fmt.Errorf("key: %w", err)
+	}
+	if err := r.Inputs.Check(); err != nil {
+		return fmt.Errorf("entry %s: %w", r.Key, err)
 	}
 	if r.Layer == nil {
 		if r.DiffID != "" {

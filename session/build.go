@@ -56,6 +56,9 @@ func Plan(ctx context.Context, o Options) (*builder.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.importCaches(ctx); err != nil {
+		return nil, err
+	}
 	res, err := builder.Build(ctx, s.builderOptions(ctx))
 	if err != nil {
 		return nil, err

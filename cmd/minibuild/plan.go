@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/minibuild/minibuild/progress"
+	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/session"
 	"github.com/spf13/pflag"
 )
@@ -20,9 +21,12 @@ func planCommand() command {
 		example: `  minibuild plan .                              # which steps would hit, which would miss, and why
   minibuild plan --build-arg VERSION=2 .        # what a changed build arg would rebuild
   minibuild plan --cache-mode content .         # steps after a miss are "unknown until built"
-  minibuild plan --metadata-file plan.json .    # the prediction in the build's metadata format`,
+  minibuild plan --metadata-file plan.json .    # the prediction in the build's metadata format
+  minibuild plan --cache-from type=local,src=ci-cache .
+                                                # what CI's cache holds, and why a step would miss it`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			f := registerBuildFlags(fs)
+			f.reg = registerCacheFromFlags(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return runPlan(ctx, f, args, stdout)
 			}
@@ -63,6 +67,11 @@ func runPlan(ctx context.Context, f *buildFlags, args []string, stdout io.Writer
 	}
 	defer ctxt.Close()
 	t := session.Tools{Store: s, Cache: r.Cache, Context: ctxt, Stdout: stdout}
+	if len(in.settings.CacheFrom) > 0 {
+		if t.Registry, err = registry.New(registry.Options{Insecure: f.reg.insecure}); err != nil {
+			return err
+		}
+	}
 	p := progress.NewPlan(stdout)
 	t.Reporter = p
 	reportWarnings(p, in.df)

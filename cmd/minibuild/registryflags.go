@@ -29,6 +29,15 @@ func registerRegistryFlags(fs *pflag.FlagSet) *registryFlags {
 	return f
 }
 
+// registerCacheFromFlags registers the flags plan takes of the remote
+// cache: the caches a miss is explained against.
+func registerCacheFromFlags(fs *pflag.FlagSet) *registryFlags {
+	f := &registryFlags{}
+	fs.StringArrayVar(&f.cacheFrom, "cache-from", nil, "predict against a remote cache too: type=registry,ref=REF or type=local,src=DIR (repeatable)")
+	fs.StringArrayVar(&f.insecure, "insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (loopback registries always are; repeatable)")
+	return f
+}
+
 // apply checks the flags and puts them into set.
 func (f *registryFlags) apply(set *session.Settings) error {
 	lo, err := buildflags.ParseCompression(f.compression, f.level)
