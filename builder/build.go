@@ -240,7 +240,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				rec.Vars = p.vars
 			}
 		}
-		p.inputs = func() *cache.Inputs { record(); return cache.InputsOf(rec) }
+		p.inputs = func() *cache.Inputs { record(); return s.inputsOf(rec).Bounded() }
 		sureMiss := p.keyLater != nil && b.sureMiss(p.key.Parent)
 		if p.keyLater != nil && !sureMiss {
 			if err := p.keyLater(ctx); err != nil {
@@ -286,6 +286,9 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	r.Layer = entry.Layer
 	if p != nil {
 		r.Mounts = p.mounts
+	}
+	if r.Key != "" {
+		r.Inputs = s.inputsOf(rec).Bounded()
 	}
 	if r.Cache == CacheMiss {
 		s.firstMiss = firstNonNil(s.firstMiss, &r)

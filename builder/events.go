@@ -3,6 +3,7 @@ package builder
 import (
 	"time"
 
+	"github.com/minibuild/minibuild/cache"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -87,6 +88,9 @@ type StepResult struct {
 	Layer  *ocispec.Descriptor
 	// Mounts are a RUN's --mount flags as resolved (secrets by id only).
 	Mounts []StepMount
+	// Inputs records what went into Key (bounded), for explaining the
+	// step against another build's (minibuild explain A.json B.json).
+	Inputs *cache.Inputs
 }
 
 // StepJSON is a StepResult as JSON: the shape of a metadata file's step.
@@ -102,12 +106,13 @@ type StepJSON struct {
 	Why         *Reason       `json:"why,omitempty"`
 	Key         digest.Digest `json:"key"`
 	Mounts      []StepMount   `json:"mounts,omitempty"`
+	Inputs      *cache.Inputs `json:"inputs,omitempty"`
 }
 
 // JSON returns r in its JSON shape (without its layer).
 func (r StepResult) JSON() StepJSON {
 	j := StepJSON{Index: r.Index, Line: r.Line, Stage: r.Stage, Instruction: r.Instruction,
-		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key, Mounts: r.Mounts}
+		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key, Mounts: r.Mounts, Inputs: r.Inputs}
 	if !r.Reason.IsZero() {
 		why := r.Reason
 		j.Why = &why
@@ -118,7 +123,7 @@ func (r StepResult) JSON() StepJSON {
 // Result returns the StepResult j describes (without its layer). A step
 // written before reasons had fields keeps its reason's text.
 func (j StepJSON) Result() StepResult {
-	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key, Mounts: j.Mounts}
+	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key, Mounts: j.Mounts, Inputs: j.Inputs}
 	switch {
 	case j.Why != nil:
 		r.Reason = *j.Why

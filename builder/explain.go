@@ -63,7 +63,7 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 	if withSources {
 		prev, _ = b.prev.Find(cur.Stage, cur.Position)
 	}
-	if why, ok := inputsReason(s, cache.InputsOf(prev), cur, withSources); ok {
+	if why, ok := inputsReason(s.inputsOf(prev), s.inputsOf(cur), withSources); ok {
 		return why
 	}
 	if s.firstMiss != nil {
@@ -79,11 +79,15 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 // earlier build's step, or an entry of a remote cache): the instruction's
 // text, a variable, the files read (when sources, else they are not
 // compared), the --from filesystem, the settings, the expansion.
-func inputsReason(s *stage, prev *cache.Inputs, cur cache.StepRecord, sources bool) (Reason, bool) {
+func inputsReason(prev, cur *cache.Inputs, sources bool) (Reason, bool) {
 	if prev.Text != cur.Text {
 		return Reason{Kind: ReasonInstruction, Cause: CauseText, Old: ptr(prev.Text), New: ptr(cur.Text)}, true
 	}
-	if why, ok := varsReason(s, prev.Vars, cur.Vars); ok {
+	if prev.Base != cur.Base {
+		return Reason{Kind: ReasonBase, Cause: CauseChanged, Old: ptr(prev.Base.String()), New: ptr(cur.Base.String())}, true
+	}
+	isArg := func(n string) bool { return cur.IsArg(n) || prev.IsArg(n) }
+	if why, ok := varsReason(isArg, prev.Vars, cur.Vars); ok {
 		return why, true
 	}
 	if sources {
@@ -101,6 +105,32 @@ func inputsReason(s *stage, prev *cache.Inputs, cur cache.StepRecord, sources bo
 		return Reason{Kind: ReasonInstruction, Cause: CauseExpansion, Old: ptr(prev.Instruction), New: ptr(cur.Instruction)}, true
 	}
 	return Reason{}, false
+}
+
+// CompareInputs says what differs between the inputs of two steps, as a
+// miss's reason: prev is the other build's (named by against in the
+// text, e.g. a metadata file), cur this one's. It is false when nothing
+// it can see differs (an entry that left its sources out, say).
+func CompareInputs(prev, cur *cache.Inputs, against string) (Reason, bool) {
+	sources := prev.SourcesOmitted == 0 && cur.SourcesOmitted == 0
+	why, ok := inputsReason(prev, cur, sources)
+	if ok {
+		why.Against = against
+	}
+	return why, ok
+}
+
+// inputsOf is the inputs of a step's record, with which of its variables
+// are build args.
+func (s *stage) inputsOf(rec cache.StepRecord) *cache.Inputs {
+	in := cache.InputsOf(rec)
+	for n := range rec.Vars {
+		if s.isArg(n) {
+			in.Args = append(in.Args, n)
+		}
+	}
+	sort.Strings(in.Args)
+	return in
 }
 
 // RemoteInputs is a RemoteCache that can say which of its entries is
@@ -125,11 +155,10 @@ func (b *build) explainMiss(s *stage, cur cache.StepRecord) Reason {
 	if !found {
 		return local
 	}
-	why, ok := inputsReason(s, &in, cur, true)
+	why, ok := CompareInputs(&in, s.inputsOf(cur), where)
 	if !ok {
 		return local
 	}
-	why.Against = where
 	return why
 }
 
@@ -166,7 +195,7 @@ func (b *build) prevStep(r *StepResult) (cache.StepRecord, bool) {
 }
 
 // varsReason names the first variable the step sees whose value changed.
-func varsReason(s *stage, prev, cur map[string]string) (Reason, bool) {
+func varsReason(isArg func(string) bool, prev, cur map[string]string) (Reason, bool) {
 	names := map[string]bool{}
 	for k := range prev {
 		names[k] = true
@@ -186,7 +215,7 @@ func varsReason(s *stage, prev, cur map[string]string) (Reason, bool) {
 			continue
 		}
 		r := Reason{Kind: ReasonEnv, Name: n}
-		if s.isArg(n) {
+		if isArg(n) {
 			r.Kind = ReasonArg
 		}
 		if hadOld {

@@ -32,14 +32,17 @@ type Inputs struct {
 	Base        digest.Digest     `json:"base,omitempty"`
 	From        digest.Digest     `json:"from,omitempty"`
 	Vars        map[string]string `json:"vars,omitempty"`
-	Extra       []string          `json:"extra,omitempty"`
+	// Args names the Vars that are build args (the others are ENV).
+	Args  []string `json:"args,omitempty"`
+	Extra []string `json:"extra,omitempty"`
 	// Sources are the files the step read, sorted by path, at most
 	// MaxInputSources; SourcesOmitted counts the ones left out.
 	Sources        []SourceFile `json:"sources,omitempty"`
 	SourcesOmitted int          `json:"sourcesOmitted,omitempty"`
 }
 
-// InputsOf summarizes a step's record.
+// InputsOf summarizes a step's record, every source included (Bounded
+// cuts them for keeping).
 func InputsOf(r StepRecord) *Inputs {
 	in := &Inputs{Stage: r.Stage, Position: r.Position, Text: r.Text, Instruction: r.Instruction,
 		Parent: r.Parent, Base: r.Base, From: r.From, Extra: append([]string(nil), r.Extra...)}
@@ -49,14 +52,32 @@ func InputsOf(r StepRecord) *Inputs {
 			in.Vars[k] = v
 		}
 	}
-	src := append([]SourceFile(nil), r.Sources...)
+	in.Sources = append([]SourceFile(nil), r.Sources...)
+	return in
+}
+
+// Bounded returns in as kept with an entry: its sources sorted by path
+// and cut to MaxInputSources, the rest counted in SourcesOmitted.
+func (in *Inputs) Bounded() *Inputs {
+	out := *in
+	src := append([]SourceFile(nil), in.Sources...)
 	sort.SliceStable(src, func(i, j int) bool { return src[i].Path < src[j].Path })
 	if len(src) > MaxInputSources {
-		in.SourcesOmitted = len(src) - MaxInputSources
+		out.SourcesOmitted += len(src) - MaxInputSources
 		src = src[:MaxInputSources]
 	}
-	in.Sources = src
-	return in
+	out.Sources = src
+	return &out
+}
+
+// IsArg reports whether the variable name is one of the build args.
+func (in *Inputs) IsArg(name string) bool {
+	for _, a := range in.Args {
+		if a == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Check refuses an Inputs read from elsewhere (a remote cache) that is

@@ -14,7 +14,7 @@ func TestInputsOf(t *testing.T) {
 		src = append(src, SourceFile{Path: fmt.Sprintf("f%05d", i), Mode: 0o644, Digest: digest.FromString(fmt.Sprint(i))})
 	}
 	r := StepRecord{Stage: "build", Position: 2, Text: "COPY . .", Instruction: "COPY [\".\"] .", Vars: map[string]string{"A": "1"}, Sources: src}
-	in := InputsOf(r)
+	in := InputsOf(r).Bounded()
 	if len(in.Sources) != MaxInputSources || in.SourcesOmitted != 5 || in.Sources[0].Path != "f00001" {
 		t.Errorf("sources: %d kept, %d omitted, first %q", len(in.Sources), in.SourcesOmitted, in.Sources[0].Path)
 	}

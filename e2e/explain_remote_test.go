@@ -78,3 +78,40 @@ func exportBusybox(t *testing.T, root string) string {
 	build(t, root, ctx, "-o", "type=oci,dest="+dir)
 	return dir
 }
+
+// TestExplainMetadataFiles: explain of two builds' metadata files (two
+// roots, as CI's and a laptop's) names each stage's first differing
+// input, and says "same" of two builds with the same keys.
+func TestExplainMetadataFiles(t *testing.T) {
+	requireRoot(t)
+	dockerfile := "FROM busybox:test AS version\nARG VERSION=1.1\nRUN echo $VERSION > /v\nFROM busybox:test\nCOPY src/run.sh /app/run.sh\nCOPY --from=version /v /v\n"
+	ctxA, ctxB := t.TempDir(), t.TempDir()
+	for _, c := range []string{ctxA, ctxB} {
+		writeTree(t, c, map[string]string{"Dockerfile": dockerfile, "src/run.sh": "echo run\n"})
+	}
+	os.Chmod(filepath.Join(ctxA, "src/run.sh"), 0o755)
+	os.Chmod(filepath.Join(ctxB, "src/run.sh"), 0o775)
+	rootA, rootB := t.TempDir(), t.TempDir()
+	busyboxBase(t, rootA)
+	busyboxBase(t, rootB)
+	dir := t.TempDir()
+	a, b, b2 := filepath.Join(dir, "ci.json"), filepath.Join(dir, "local.json"), filepath.Join(dir, "again.json")
+	mustMB(t, "build", "--root", rootA, "--metadata-file", a, ctxA)
+	mustMB(t, "build", "--root", rootB, "--metadata-file", b, "--build-arg", "VERSION=1.2", ctxB)
+	out := mustMB(t, "explain", a, b).stdout
+	for _, want := range []string{
+		"stage version: step 3 (line 3) RUN echo $VERSION > /v\n  why: arg: VERSION is \"1.2\" here, \"1.1\" in " + a,
+		"stage 1: step 5 (line 5) COPY src/run.sh /app/run.sh\n  why: source: changed src/run.sh (src/run.sh: mode 0775 here, 0755 in " + a + ")",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
+	}
+	mustMB(t, "build", "--root", rootB, "--metadata-file", b2, "--build-arg", "VERSION=1.2", ctxB)
+	if out := mustMB(t, "explain", b, b2).stdout; !strings.HasPrefix(out, "same:") {
+		t.Errorf("explain of two builds with the same keys:\n%s", out)
+	}
+	if r := mb(t, "explain", a); r.code != 2 {
+		t.Errorf("explain with one file: exit %d", r.code)
+	}
+}

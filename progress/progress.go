@@ -220,12 +220,14 @@ func (j *jsonRenderer) Report(e builder.Event) {
 		if e.Step.Layer != nil {
 			layer = e.Step.Layer.Digest.String()
 		}
+		step := e.Step.JSON()
+		step.Inputs = nil // the metadata file has them; a progress line stays short
 		v = struct {
 			Event string `json:"event"`
 			builder.StepJSON
 			Layer    string  `json:"layer,omitempty"`
 			Duration float64 `json:"seconds"`
-		}{"stepDone", e.Step.JSON(), layer, e.Duration.Seconds()}
+		}{"stepDone", step, layer, e.Duration.Seconds()}
 	case builder.StepOutput:
 		v = struct {
 			Event  string `json:"event"`

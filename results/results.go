@@ -51,7 +51,9 @@ type Dir string
 func (d Dir) Save(b Build, tags []string) error {
 	f := file{Manifest: b.Manifest, Mode: string(b.Mode)}
 	for _, st := range b.Steps {
-		f.Steps = append(f.Steps, step{StepJSON: st.JSON(), Layer: st.Layer})
+		j := st.JSON()
+		j.Inputs = nil // a report does not show them; the metadata file has them
+		f.Steps = append(f.Steps, step{StepJSON: j, Layer: st.Layer})
 	}
 	data, err := json.Marshal(f)
 	if err != nil {

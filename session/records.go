@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/internal/atomicfile"
@@ -40,34 +41,35 @@ func (s *session) mode() builder.CacheMode {
 	return s.set.Build.CacheMode
 }
 
-// metadata is the metadata file.
-type metadata struct {
+// Metadata is the metadata file (--metadata-file): the image built and
+// each step's result.
+type Metadata struct {
 	Image struct {
 		Name           string `json:"name"`
 		ManifestDigest string `json:"manifestDigest"`
 		ConfigDigest   string `json:"configDigest"`
 	} `json:"image"`
-	Steps []metadataStep `json:"steps"`
+	Steps []MetadataStep `json:"steps"`
 }
 
-// metadataStep is a step of the metadata file: its result and its layer
+// MetadataStep is a step of the metadata file: its result and its layer
 // (null for none).
-type metadataStep struct {
+type MetadataStep struct {
 	builder.StepJSON
 	Layer *string `json:"layer"`
 }
 
 // writeMetadata writes the metadata file of res atomically.
 func writeMetadata(path string, res *builder.Result, tags []string) error {
-	var m metadata
+	var m Metadata
 	if len(tags) > 0 {
 		m.Image.Name = tags[0]
 	}
 	m.Image.ManifestDigest = res.Manifest.Digest.String()
 	m.Image.ConfigDigest = res.Config.Digest.String()
-	m.Steps = []metadataStep{}
+	m.Steps = []MetadataStep{}
 	for _, st := range res.Steps {
-		ms := metadataStep{StepJSON: st.JSON()}
+		ms := MetadataStep{StepJSON: st.JSON()}
 		if st.Layer != nil {
 			l := st.Layer.Digest.String()
 			ms.Layer = &l
@@ -82,6 +84,20 @@ func writeMetadata(path string, res *builder.Result, tags []string) error {
 		return fmt.Errorf("writing metadata file: %w", err)
 	}
 	return nil
+}
+
+// ReadMetadata reads a metadata file a build wrote (here or on another
+// machine).
+func ReadMetadata(path string) (Metadata, error) {
+	var m Metadata
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("%s: not a minibuild metadata file: %w", path, err)
+	}
+	return m, nil
 }
 
 // writeReport draws the finished build as an HTML page.
