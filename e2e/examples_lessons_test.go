@@ -46,6 +46,11 @@ func TestLessons(t *testing.T) {
 			"only libbaz was downloaded:\n  in the cache  libfoo\n  in the cache  libbar\n  downloading   libbaz\n",
 			"/var/cache/pkgs  1",
 		}},
+		{"8-why-ci-missed", []string{
+			"why: source: changed src/run.sh (src/run.sh: mode 0775 here, 0755 in shared-cache:latest)",
+			"✗ MISS  step 5 line 5   RUN echo \"version $VERSION\" > /app/VERSION\n                 why: arg: VERSION is \"1.2\" here, \"1.1\" in shared-cache:latest",
+			"every step CI built\n    BASE  step 1 line 1   FROM busybox:local\n    HIT   step 2 line 2   ARG VERSION=1.1\n    HIT   step 3 line 3   WORKDIR /app\n    HIT   step 4 line 4   COPY src/ /app/\n    HIT   step 5 line 5",
+		}},
 	} {
 		t.Run(tc.lesson, func(t *testing.T) {
 			cmd := exec.Command("bash", "../examples/lessons/"+tc.lesson+"/run.sh")

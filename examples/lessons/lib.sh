@@ -27,6 +27,7 @@ mb() { "$MINIBUILD" "$@"; }
 
 # base builds busybox:local from Debian's static busybox.
 base() {
+	rm -rf "$work/busybox"
 	cp -r "$repo/examples/busybox" "$work/busybox"
 	cp /bin/busybox "$work/busybox/busybox"
 	mb -t busybox:local --progress quiet "$work/busybox" >/dev/null
