@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -93,4 +94,15 @@ func (l *Layout) ReadBlob(desc ocispec.Descriptor) ([]byte, error) {
 		return nil, fmt.Errorf("layout %s: %w", l.dir, err)
 	}
 	return data, nil
+}
+
+// SplitLayoutRef splits the text form DIR[:TAG] of an image in a layout
+// (as in oci:DIR[:TAG] and oci-layout://DIR[:TAG]) at its last colon,
+// unless a slash follows it: "out:dev" is out and dev, "./a:b/c" the
+// directory "./a:b/c" alone.
+func SplitLayoutRef(s string) (dir, tag string) {
+	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.Contains(s[i+1:], "/") {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
 }

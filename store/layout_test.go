@@ -79,3 +79,18 @@ func layoutFiles(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+func TestSplitLayoutRef(t *testing.T) {
+	for _, tc := range []struct{ in, dir, tag string }{
+		{"out", "out", ""},
+		{"out:dev", "out", "dev"},
+		{"/tmp/out:v1.2", "/tmp/out", "v1.2"},
+		{"./a:b/c", "./a:b/c", ""},
+		{"./a:b/c:t", "./a:b/c", "t"},
+		{"out:", "out", ""},
+	} {
+		if dir, tag := SplitLayoutRef(tc.in); dir != tc.dir || tag != tc.tag {
+			t.Errorf("SplitLayoutRef(%q) = %q, %q; want %q, %q", tc.in, dir, tag, tc.dir, tc.tag)
+		}
+	}
+}
