@@ -126,7 +126,11 @@ func (p *diffPrinter) createdBy(l *imagediff.Layer) string {
 
 func (p *diffPrinter) files(res *imagediff.Result) {
 	if len(res.Files) == 0 {
-		if res.Layers != nil && slices.ContainsFunc(res.Layers, func(l imagediff.LayerPair) bool { return !l.Shared }) {
+		switch {
+		case !slices.ContainsFunc(res.Layers, func(l imagediff.LayerPair) bool { return !l.Shared }):
+		case res.IgnoreTimes:
+			p.line("\nfiles: none differ but in times")
+		default:
 			p.line("\nfiles: none differ (the layers differ in what is not compared: tar entry order, other headers, layer boundaries)")
 		}
 		return

@@ -61,7 +61,7 @@ func TestPrintDiff(t *testing.T) {
 	noFiles.Config, noFiles.Files = nil, nil
 	timesOnly := diffResult()
 	timesOnly.Config, timesOnly.Files, timesOnly.Differ, timesOnly.IgnoreTimes = nil, nil, false, true
-	timesOnly.Layers = timesOnly.Layers[:1]
+	timesOnly.Layers = timesOnly.Layers[:2]
 	sameManifest := &imagediff.Result{Identical: true, Same: "manifest", A: diffResult().A, B: diffResult().A}
 	sameConfig := &imagediff.Result{Identical: true, Same: "config", A: diffResult().A, B: diffResult().B}
 	sameConfig.B.Config = sameConfig.A.Config
