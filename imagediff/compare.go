@@ -37,7 +37,10 @@ func Compare(ctx context.Context, a, b Image, opts Options) (*Result, error) {
 		res.Identical, res.Same = true, "config"
 		return res, nil
 	}
-	res.Config = diffConfigs(a.Config, b.Config, opts)
+	res.Config = append(diffConfigs(a.Config, b.Config, opts), diffOtherFields(a.RawConfig, b.RawConfig)...)
+	if sameValues(a.RawConfig, b.RawConfig) {
+		res.Config = append(res.Config, ConfigChange{Field: EncodingField, A: a.Manifest.Config.Digest, B: b.Manifest.Config.Digest})
+	}
 	shared := sharedPrefix(res.Layers)
 	layersDiffer := shared != len(res.Layers)
 	if layersDiffer {

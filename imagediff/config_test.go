@@ -1,11 +1,13 @@
 package imagediff
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/minibuild/minibuild/builder"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -78,5 +80,49 @@ func TestDiffConfigs(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDiffOtherFields(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{"none", `{"os":"linux","config":{"Env":["A=1"]}}`, `{"config":{"Env":["A=2"]},"os":"linux"}`, `[]`},
+		{"top level and config", `{"os":"linux","moby.extra":1,"config":{"Domainname":"x","Env":[]}}`, `{"os":"linux","config":{"Env":["B=1"]}}`,
+			`[{"field":"moby.extra","a":1,"b":null},{"field":"config.Domainname","a":"x","b":null}]`},
+		{"rootfs type, not diff_ids", `{"rootfs":{"type":"layers","diff_ids":["sha256:a"]}}`, `{"rootfs":{"type":"other","diff_ids":["sha256:b"]}}`,
+			`[{"field":"rootfs.type","a":"layers","b":"other"}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := json.Marshal(diffOtherFields([]byte(tt.a), []byte(tt.b)))
+			if string(got) != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCompareConfigEncoding: configs with the same values written
+// otherwise (and so the same layers) differ in their encoding.
+func TestCompareConfigEncoding(t *testing.T) {
+	l := layerTar(t, file("f", "x"))
+	a := testImage(t, "a", builder.Image{}, l)
+	b := a
+	var v map[string]any
+	if err := json.Unmarshal(a.RawConfig, &v); err != nil {
+		t.Fatal(err)
+	}
+	b.RawConfig, _ = json.MarshalIndent(v, "", "  ")
+	b.Manifest.Config.Digest = digest.FromBytes(b.RawConfig)
+	b.Descriptor.Digest = digest.FromString("another manifest")
+	res, err := Compare(context.Background(), a, b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Config) != 1 || res.Config[0].Field != EncodingField || res.Config[0].B != b.Manifest.Config.Digest || !res.Differ {
+		t.Errorf("config changes %+v differ %v", res.Config, res.Differ)
 	}
 }

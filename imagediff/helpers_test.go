@@ -134,7 +134,7 @@ func testImage(t testing.TB, name string, cfg builder.Image, layers ...[]byte) I
 		t.Fatal(err)
 	}
 	desc := ocispec.Descriptor{MediaType: m.MediaType, Digest: digest.FromBytes(mraw), Size: int64(len(mraw))}
-	return Image{Name: name, Descriptor: desc, Manifest: m, Config: cfg, Blobs: blobs}
+	return Image{Name: name, Descriptor: desc, Manifest: m, Config: cfg, RawConfig: raw, Blobs: blobs}
 }
 
 // describe lists every path of t, sorted, as "PATH TYPE MODE UID:GID"

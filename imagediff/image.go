@@ -17,8 +17,10 @@ type Image struct {
 	Descriptor ocispec.Descriptor
 	// Manifest is the image manifest.
 	Manifest ocispec.Manifest
-	// Config is the config document, Docker's extensions included.
-	Config builder.Image
+	// Config is the config document, Docker's extensions included;
+	// RawConfig its bytes, for the fields Config does not know.
+	Config    builder.Image
+	RawConfig []byte
 	// Blobs opens the layers.
 	Blobs Blobs
 }

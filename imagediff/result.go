@@ -50,7 +50,10 @@ type ImageInfo struct {
 // A and B are the values in a and b; nil (JSON null) when absent. Env
 // values are the variables' values; ExposedPorts and Volumes list their
 // keys as values (a port absent from b is A "80/tcp", B nil); other
-// values are the config's own JSON.
+// values are the config's own JSON. Fields the comparison does not know
+// by name (extensions) are compared as JSON values under their names;
+// documents that hold the same values written otherwise give one change
+// of Field EncodingField.
 type ConfigChange struct {
 	Field string `json:"field"`
 	Key   string `json:"key,omitempty"`

@@ -169,5 +169,5 @@ func newImage(name string, desc ocispec.Descriptor, m ocispec.Manifest, raw []by
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return Image{}, fmt.Errorf("image %s config: %w", name, err)
 	}
-	return Image{Name: name, Descriptor: desc, Manifest: m, Config: cfg, Blobs: blobs}, nil
+	return Image{Name: name, Descriptor: desc, Manifest: m, Config: cfg, RawConfig: raw, Blobs: blobs}, nil
 }
