@@ -3,9 +3,12 @@ package imagediff
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minibuild/minibuild/builder"
 	digest "github.com/opencontainers/go-digest"
@@ -199,4 +202,32 @@ func TestCompareRefusesBadLayers(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestFileJSON: the JSON of a File, with its stable field names.
+func TestFileJSON(t *testing.T) {
+	for _, tc := range []struct {
+		f    File
+		want string
+	}{
+		{File{Type: TypeFile, Mode: 0o4755, UID: 1, GID: 2, Size: 3, Digest: digest.FromString("abc"), ModTime: time.Unix(1, 5).UTC()},
+			`{"type":"file","mode":"4755","uid":1,"gid":2,"size":3,"digest":"` + digest.FromString("abc").String() + `","mtime":"1970-01-01T00:00:01.000000005Z"}`},
+		{File{Type: TypeDir, Mode: 0o755, Implied: true}, `{"type":"dir","mode":"0755","uid":0,"gid":0,"size":0,"implied":true}`},
+		{File{Type: TypeSymlink, Mode: 0o777, Link: "../x", Xattrs: map[string]string{"user.a": "1"}, ModTime: time.Unix(0, 0).UTC()},
+			`{"type":"symlink","mode":"0777","uid":0,"gid":0,"size":0,"link":"../x","mtime":"1970-01-01T00:00:00Z","xattrs":{"user.a":"1"}}`},
+		{File{Type: TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3, Hardlink: "/dev/other"},
+			`{"type":"char","mode":"0666","uid":0,"gid":0,"size":0,"hardlink":"/dev/other","devmajor":1,"devminor":3}`},
+	} {
+		got, err := json.Marshal(tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+		var back File
+		if err := json.Unmarshal(got, &back); err != nil || !reflect.DeepEqual(back, tc.f) {
+			t.Errorf("round trip of %s: %+v, %v", got, back, err)
+		}
+	}
 }

@@ -153,13 +153,14 @@ type File struct {
 	// the file it links to (absolute); the other attributes are that
 	// file's.
 	Hardlink string    `json:"hardlink,omitempty"`
-	ModTime  time.Time `json:"mtime"`
+	ModTime  time.Time `json:"mtime,omitzero"`
 	// Xattrs are the extended attributes (SCHILY.xattr PAX records).
 	Xattrs map[string]string `json:"xattrs,omitempty"`
 	// Devmajor and Devminor identify a character or block device.
 	Devmajor int64 `json:"devmajor,omitempty"`
 	Devminor int64 `json:"devminor,omitempty"`
 	// Implied is set for a directory no layer wrote, made for the entries
-	// below it (mode 0755, owner 0:0, no mtime), as extraction makes it.
+	// below it (mode 0755, owner 0:0, no mtime: JSON leaves it out), as
+	// extraction makes it.
 	Implied bool `json:"implied,omitempty"`
 }
