@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/tarutil"
 )
 
@@ -36,10 +37,8 @@ func ParseContexts(values []string) (map[string]builder.LayoutContext, error) {
 		if !ok {
 			return nil, fmt.Errorf("invalid --build-context %q: only oci-layout://DIR[:TAG] is supported", v)
 		}
-		lc := builder.LayoutContext{Dir: rest}
-		if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i+1:], "/") {
-			lc.Dir, lc.Tag = rest[:i], rest[i+1:]
-		}
+		var lc builder.LayoutContext
+		lc.Dir, lc.Tag = store.SplitLayoutRef(rest)
 		if lc.Dir == "" {
 			return nil, fmt.Errorf("invalid --build-context %q: no directory", v)
 		}

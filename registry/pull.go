@@ -42,27 +42,9 @@ func (c *Client) pull(ctx context.Context, s *store.Store, r Ref, platform ocisp
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	desc, rc, err := repo.FetchReference(ctx, r.Reference())
+	desc, data, err := resolveManifest(ctx, repo, r, platform)
 	if err != nil {
 		return ocispec.Descriptor{}, err
-	}
-	data, err := readManifest(rc, desc)
-	rc.Close()
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	if isIndex(desc.MediaType) {
-		var idx ocispec.Index
-		if err := json.Unmarshal(data, &idx); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("decoding index %s: %w", desc.Digest, err)
-		}
-		if desc, err = pickPlatform(idx.Manifests, platform); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("index %s: %w", desc.Digest, err)
-		}
-		data = nil
-	}
-	if !isManifest(desc.MediaType) {
-		return ocispec.Descriptor{}, fmt.Errorf("manifest %s has media type %q: not an image manifest minibuild can use", desc.Digest, desc.MediaType)
 	}
 	root := ocispec.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size}
 	src := prefetched{repo: repo, root: root, data: data}
@@ -83,6 +65,37 @@ func (c *Client) pull(ctx context.Context, s *store.Store, r Ref, platform ocisp
 		return ocispec.Descriptor{}, err
 	}
 	return root, nil
+}
+
+// resolveManifest fetches what r names and, for an image index (or Docker
+// manifest list), picks the manifest for platform. It returns that
+// manifest's descriptor and, when r named it directly, its content
+// (verified); after an index, data is nil.
+func resolveManifest(ctx context.Context, repo *remote.Repository, r Ref, platform ocispec.Platform) (ocispec.Descriptor, []byte, error) {
+	desc, rc, err := repo.FetchReference(ctx, r.Reference())
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	data, err := readManifest(rc, desc)
+	rc.Close()
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	if isIndex(desc.MediaType) {
+		var idx ocispec.Index
+		if err := json.Unmarshal(data, &idx); err != nil {
+			return ocispec.Descriptor{}, nil, fmt.Errorf("decoding index %s: %w", desc.Digest, err)
+		}
+		index := desc.Digest
+		if desc, err = pickPlatform(idx.Manifests, platform); err != nil {
+			return ocispec.Descriptor{}, nil, fmt.Errorf("index %s: %w", index, err)
+		}
+		data = nil
+	}
+	if !isManifest(desc.MediaType) {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("manifest %s has media type %q: not an image manifest minibuild can use", desc.Digest, desc.MediaType)
+	}
+	return desc, data, nil
 }
 
 // readManifest reads a manifest or index (bounded) and checks it against

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -17,32 +16,14 @@ import (
 // entry whose org.opencontainers.image.ref.name it equals; "" takes the
 // only entry. An image index is resolved for platform.
 func (s *Store) ImportLayout(dir, tag string, platform ocispec.Platform) (ocispec.Descriptor, error) {
-	idx, err := readIndex(filepath.Join(dir, ocispec.ImageIndexFile))
+	l := OpenLayout(dir)
+	desc, err := l.Resolve(tag, platform)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
+		return ocispec.Descriptor{}, err
 	}
-	desc, err := pickEntry(idx.Manifests, tag)
+	m, err := l.Manifest(desc)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
-	}
-	for depth := 0; isIndexType(desc.MediaType); depth++ {
-		if depth > 4 {
-			return ocispec.Descriptor{}, fmt.Errorf("layout %s: image indexes nested too deep", dir)
-		}
-		var sub ocispec.Index
-		if err := readLayoutJSON(dir, desc, &sub); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
-		}
-		if desc, err = pickPlatform(sub.Manifests, platform); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
-		}
-	}
-	if !isManifestType(desc.MediaType) {
-		return ocispec.Descriptor{}, fmt.Errorf("layout %s: entry %s has media type %q, not an image manifest", dir, desc.Digest, desc.MediaType)
-	}
-	var m ocispec.Manifest
-	if err := readLayoutJSON(dir, desc, &m); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
+		return ocispec.Descriptor{}, err
 	}
 	for _, b := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
 		if err := s.copyIn(dir, b); err != nil {
@@ -52,7 +33,7 @@ func (s *Store) ImportLayout(dir, tag string, platform ocispec.Platform) (ocispe
 	if err := s.copyIn(dir, desc); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", dir, err)
 	}
-	return ocispec.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size}, nil
+	return desc, nil
 }
 
 // pickEntry chooses the index entry named tag, or the only one.

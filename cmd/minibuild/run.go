@@ -24,7 +24,7 @@ type command struct {
 // commands lists the subcommands; "build" is also what runs without one.
 func commands() []command {
 	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand(), pullCommand(), pushCommand(),
-		historyCommand(), imagesCommand(), rmiCommand(), runCommand(), volumeCommand(), reportCommand(), explainCommand()}
+		historyCommand(), diffCommand(), explainCommand(), imagesCommand(), rmiCommand(), runCommand(), volumeCommand(), reportCommand()}
 }
 
 // usageError is a mistake in how minibuild was called (exit code 2).
@@ -44,6 +44,9 @@ func exitCode(err error) int {
 	}
 	if errors.As(err, new(runFailure)) {
 		return 125
+	}
+	if errors.As(err, new(diffTrouble)) {
+		return 2
 	}
 	return 1
 }
