@@ -1,0 +1,120 @@
+package userns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// runParent starts this program again in a new user and mount namespace,
+// maps its IDs, and waits for it, passing signals on.
+func runParent(c config) (bool, int, error) {
+	m := lookupMapping(c)
+	if w := m.Warning(); w != "" {
+		fmt.Fprintln(c.stderr, w)
+	}
+	uids, gids := m.maps()
+	helpers := m.OneID() == ""
+
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = setEnv(os.Environ(), MarkerEnv, strconv.Itoa(os.Getpid()))
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		// Should this process die, the build is told to stop and clean up.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	var goAheadW *os.File
+	if helpers {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return true, 1, fmt.Errorf("user namespace: %w", err)
+		}
+		defer r.Close()
+		defer w.Close()
+		cmd.ExtraFiles = []*os.File{r} // goAheadFD
+		goAheadW = w
+	} else {
+		// One ID each: an unprivileged process may write such maps
+		// itself, and Go does before the exec.
+		cmd.SysProcAttr.UidMappings = uids
+		cmd.SysProcAttr.GidMappings = gids
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
+	}
+
+	// Pdeathsig follows the thread that started the child: keep this
+	// goroutine on it until the child is gone.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sigs := forwardSignals()
+	defer sigs.stop()
+	if err := cmd.Start(); err != nil {
+		return true, 1, unavailable(err, Settings())
+	}
+	sigs.to(cmd.Process)
+	if helpers {
+		cmd.ExtraFiles[0].Close()
+		err := writeMaps(m, cmd.Process.Pid, uids, gids)
+		if err == nil {
+			_, err = goAheadW.Write([]byte{goAhead})
+		}
+		goAheadW.Close()
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return true, 1, err
+		}
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return true, 1, fmt.Errorf("waiting for minibuild in its user namespace: %w", err)
+	}
+	return true, exitCode(cmd.ProcessState), nil
+}
+
+// writeMaps writes the child's gid and uid maps with newgidmap and newuidmap.
+func writeMaps(m Mapping, pid int, uids, gids []syscall.SysProcIDMap) error {
+	for _, h := range []struct {
+		path string
+		m    []syscall.SysProcIDMap
+	}{{m.NewGIDMap, gids}, {m.NewUIDMap, uids}} {
+		var out bytes.Buffer
+		cmd := exec.Command(h.path, mapArgs(pid, h.m)...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			msg := strings.Join(strings.Fields(out.String()), " ")
+			if msg == "" {
+				msg = err.Error()
+			}
+			return unavailable(fmt.Errorf("%s %s: %s", h.path, strings.Join(mapArgs(pid, h.m)[1:], " "), msg), Settings())
+		}
+	}
+	return nil
+}
+
+// exitCode is a finished process's exit code, 128+N when signal N killed it.
+func exitCode(st *os.ProcessState) int {
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+// setEnv is env with key set to value, any earlier value removed.
+func setEnv(env []string, key, value string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
+}
