@@ -16,8 +16,9 @@ const goAheadFD = 3
 const goAhead = 'g'
 
 // isChild reports whether this process is the one Reexec's parent
-// started: MarkerEnv names its parent and it has the go-ahead pipe. A
-// marker inherited from elsewhere does not count.
+// started and has yet to execute itself again: MarkerEnv names its
+// parent and it has the go-ahead pipe. A marker inherited from elsewhere
+// does not count.
 func isChild() bool {
 	ppid, err := strconv.Atoi(os.Getenv(MarkerEnv))
 	return err == nil && ppid == os.Getppid() && isPipe(goAheadFD)
@@ -36,7 +37,7 @@ func awaitMaps() (bool, int, error) {
 	if n != 1 || b[0] != goAhead {
 		return true, 1, nil // the parent says why
 	}
-	err := syscall.Exec("/proc/self/exe", os.Args, os.Environ())
+	err := syscall.Exec("/proc/self/exe", os.Args, setEnv(os.Environ(), MarkerEnv, markerInside))
 	return true, 1, fmt.Errorf("executing /proc/self/exe in the user namespace: %w", err)
 }
 

@@ -19,7 +19,8 @@ const (
 	testSubGIDEnv  = "USERNS_TEST_SUBGID"
 	testHelpersEnv = "USERNS_TEST_HELPERS"
 	testExitEnv    = "USERNS_TEST_EXIT"
-	testUIDEnv     = "USERNS_TEST_UID" // the user "limit" becomes
+	testDelayEnv   = "USERNS_TEST_DELAY" // how long the child sleeps before it calls Reexec
+	testUIDEnv     = "USERNS_TEST_UID"   // the user "limit" becomes
 	testGIDEnv     = "USERNS_TEST_GID"
 )
 
@@ -37,6 +38,9 @@ func TestMain(m *testing.M) {
 // testChild calls Reexec and, once inside, prints what the namespace
 // looks like and exits with the code testExitEnv asks for.
 func testChild(mode string) int {
+	if d, err := time.ParseDuration(os.Getenv(testDelayEnv)); err == nil && os.Getenv(MarkerEnv) != "" {
+		time.Sleep(d) // a slow start: the maps are written before Reexec runs
+	}
 	var opts []Option
 	if f := os.Getenv(testSubUIDEnv); f != "" {
 		opts = append(opts, WithSubIDFiles(f, os.Getenv(testSubGIDEnv)))

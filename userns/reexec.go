@@ -2,8 +2,12 @@ package userns
 
 import "os"
 
-// MarkerEnv marks the process Reexec started; its value is the parent's pid.
+// MarkerEnv marks the process Reexec started: its value is the parent's
+// pid until the maps are written, then markerInside.
 const MarkerEnv = "MINIBUILD_USERNS"
+
+// markerInside is MarkerEnv's value in the namespace, once minibuild runs there as root.
+const markerInside = "inside"
 
 // OptOutEnv, set to anything but "" or "0", makes Reexec do nothing.
 const OptOutEnv = "MINIBUILD_NO_USERNS"
@@ -23,11 +27,13 @@ const OptOutEnv = "MINIBUILD_NO_USERNS"
 // add ranges. The program keeps the caller's environment, HOME included,
 // and its standard streams.
 func Reexec(opts ...Option) (handled bool, exitCode int, err error) {
-	if os.Geteuid() == 0 || OptedOut() {
-		return false, 0, nil
-	}
+	// The child first: its maps may be written, and its euid 0, before
+	// it gets here, but it has no capabilities until it executes again.
 	if isChild() {
 		return awaitMaps()
+	}
+	if os.Geteuid() == 0 || OptedOut() {
+		return false, 0, nil
 	}
 	return runParent(newConfig(opts))
 }
