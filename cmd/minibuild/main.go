@@ -11,11 +11,21 @@ import (
 	"syscall"
 
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/userns"
 )
 
 func main() {
 	if executor.Init() {
 		return
+	}
+	if !isDoctor(os.Args[1:]) {
+		// An ordinary user builds as root of a user namespace.
+		if handled, code, err := userns.Reexec(); handled {
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "minibuild:", err)
+			}
+			os.Exit(code)
+		}
 	}
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -53,4 +63,10 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(gcMemoryLimit)
 	}
+}
+
+// isDoctor reports whether args run 'minibuild doctor', which looks at
+// the user as it is, outside any user namespace.
+func isDoctor(args []string) bool {
+	return len(args) > 0 && args[0] == "doctor"
 }
