@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -73,30 +74,43 @@ func (m Mapping) OneID() string {
 	return ""
 }
 
-// Fix is what gives the user its subordinate ranges: a command, or "" when nothing is missing.
-func (m Mapping) Fix() string {
-	var fix string
-	switch {
-	case m.Err != nil:
+// AddRanges is the command that gives the user the subordinate ranges
+// it lacks, or "" when it has both.
+func (m Mapping) AddRanges() string {
+	if len(m.UIDRanges) > 0 && len(m.GIDRanges) > 0 {
 		return ""
-	case len(m.UIDRanges) == 0 || len(m.GIDRanges) == 0:
-		r := SuggestRange(m.SubUID, m.SubGID)
-		fix = "add a range with: sudo usermod"
-		if len(m.UIDRanges) == 0 {
-			fix += " --add-subuids " + r.String()
-		}
-		if len(m.GIDRanges) == 0 {
-			fix += " --add-subgids " + r.String()
-		}
-		fix += " " + m.User
 	}
-	if m.NewUIDMap == "" || m.NewGIDMap == "" {
-		if fix != "" {
-			fix += ", and "
-		}
-		fix += "install newuidmap and newgidmap with: sudo apt-get install uidmap (Debian, Ubuntu) or sudo dnf install shadow-utils"
+	r := SuggestRange(m.SubUID, m.SubGID)
+	cmd := "sudo usermod"
+	if len(m.UIDRanges) == 0 {
+		cmd += " --add-subuids " + r.String()
 	}
-	return fix
+	if len(m.GIDRanges) == 0 {
+		cmd += " --add-subgids " + r.String()
+	}
+	return cmd + " " + m.User
+}
+
+// InstallHelpers is how to install newuidmap and newgidmap, or "" when both are there.
+func (m Mapping) InstallHelpers() string {
+	if m.NewUIDMap != "" && m.NewGIDMap != "" {
+		return ""
+	}
+	return "sudo apt-get install uidmap (Debian, Ubuntu; shadow-utils elsewhere)"
+}
+
+// fix says what gives the user a mapping of more than one ID, or "".
+func (m Mapping) fix() string {
+	var parts []string
+	if m.Err == nil {
+		if c := m.AddRanges(); c != "" {
+			parts = append(parts, "add a range with: "+c)
+		}
+	}
+	if c := m.InstallHelpers(); c != "" {
+		parts = append(parts, "install newuidmap and newgidmap with: "+c)
+	}
+	return strings.Join(parts, ", and ")
 }
 
 // Warning is the one line Reexec prints when it maps one ID only, or "".
@@ -106,7 +120,7 @@ func (m Mapping) Warning() string {
 		return ""
 	}
 	w := "minibuild: " + why + ": building with one ID (files a build gives other owners, as COPY --chown=1000 or a package that adds users, will fail)"
-	if fix := m.Fix(); fix != "" {
+	if fix := m.fix(); fix != "" {
 		w += "; " + fix
 	}
 	return w

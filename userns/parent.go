@@ -61,8 +61,10 @@ func runParent(c config) (bool, int, error) {
 	sigs.to(cmd.Process)
 	if helpers {
 		cmd.ExtraFiles[0].Close()
-		err := writeMaps(m, cmd.Process.Pid, uids, gids)
-		if err == nil {
+		err := m.Write(cmd.Process.Pid)
+		if err != nil {
+			err = unavailable(err, Settings())
+		} else {
 			_, err = goAheadW.Write([]byte{goAhead})
 		}
 		goAheadW.Close()
@@ -80,8 +82,14 @@ func runParent(c config) (bool, int, error) {
 	return true, exitCode(cmd.ProcessState), nil
 }
 
-// writeMaps writes the child's gid and uid maps with newgidmap and newuidmap.
-func writeMaps(m Mapping, pid int, uids, gids []syscall.SysProcIDMap) error {
+// Write writes m, with its subordinate ranges, as the gid and uid maps
+// of the process pid (just started in a new user namespace) through
+// newgidmap and newuidmap. The error says what they said.
+func (m Mapping) Write(pid int) error {
+	if why := m.OneID(); why != "" {
+		return errors.New(why)
+	}
+	uids, gids := m.maps()
 	for _, h := range []struct {
 		path string
 		m    []syscall.SysProcIDMap
@@ -94,7 +102,7 @@ func writeMaps(m Mapping, pid int, uids, gids []syscall.SysProcIDMap) error {
 			if msg == "" {
 				msg = err.Error()
 			}
-			return unavailable(fmt.Errorf("%s %s: %s", h.path, strings.Join(mapArgs(pid, h.m)[1:], " "), msg), Settings())
+			return fmt.Errorf("%s %s: %s", h.path, strings.Join(mapArgs(pid, h.m)[1:], " "), msg)
 		}
 	}
 	return nil
