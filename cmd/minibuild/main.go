@@ -10,12 +10,13 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/minibuild/minibuild/doctor"
 	"github.com/minibuild/minibuild/executor"
 	"github.com/minibuild/minibuild/userns"
 )
 
 func main() {
-	if executor.Init() {
+	if executor.Init() || doctor.Init() {
 		return
 	}
 	if !isDoctor(os.Args[1:]) {
