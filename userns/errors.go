@@ -1,6 +1,10 @@
 package userns
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"os"
+)
 
 // UnavailableError says that minibuild could not make its user namespace.
 type UnavailableError struct {
@@ -11,7 +15,12 @@ type UnavailableError struct {
 
 // Error is one line: the cause, the setting and its fix, and where to look next.
 func (e *UnavailableError) Error() string {
-	msg := fmt.Sprintf("cannot create a user namespace to build as an ordinary user (%v)", e.Err)
+	cause := e.Err.Error()
+	var pe *os.PathError
+	if errors.As(e.Err, &pe) && pe.Path == "/proc/self/exe" {
+		cause = pe.Err.Error() // not "fork/exec /proc/self/exe: …"
+	}
+	msg := fmt.Sprintf("cannot create a user namespace to build as an ordinary user (%s)", cause)
 	if e.Setting != "" {
 		msg += fmt.Sprintf(": %s forbids it; allow it with: %s", e.Setting, e.Fix)
 	}

@@ -297,7 +297,7 @@ func TestReexecUnavailable(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, w := range []string{"minibuild: cannot create a user namespace", "user.max_user_namespaces=0 forbids it",
+	for _, w := range []string{"minibuild: cannot create a user namespace to build as an ordinary user (no space left on device): user.max_user_namespaces=0 forbids it",
 		"sudo sysctl -w user.max_user_namespaces=15000", "minibuild doctor"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr %q lacks %q", stderr, w)
