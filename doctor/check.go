@@ -42,6 +42,8 @@ type Check struct {
 type Report struct {
 	Checks   []Check
 	CanBuild bool
+	// Blocker names the check that keeps builds from running, when one does.
+	Blocker string
 }
 
 // Options says what Run checks.
@@ -67,6 +69,15 @@ func Run(opts Options) Report {
 		checkRuntime(),
 		checkStoreRoot(opts.Root),
 	}}
-	r.CanBuild = root || (nsOK && !userns.OptedOut())
+	switch {
+	case root:
+		r.CanBuild = true
+	case userns.OptedOut():
+		r.Blocker = "user"
+	case !nsOK:
+		r.Blocker = nsCheck.Name
+	default:
+		r.CanBuild = true
+	}
 	return r
 }

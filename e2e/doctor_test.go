@@ -85,9 +85,30 @@ func TestDoctorUsers(t *testing.T) {
 	t.Run("opted out", func(t *testing.T) {
 		u := lookupUser(t, "minibuild-test")
 		r := mbAs(t, u, []string{"MINIBUILD_NO_USERNS=1"}, "doctor")
-		if r.code != 1 || !strings.Contains(r.stderr, "builds cannot run here") {
+		if r.code != 1 || r.stderr != "minibuild: doctor: builds cannot run here: see the \"user\" line\n" {
 			t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		wantLine(t, doctorLines(t, r.stdout), "user", "warning", "MINIBUILD_NO_USERNS set", "fix: unset MINIBUILD_NO_USERNS")
 	})
+}
+
+// TestDoctorNoUserNS: where user namespaces are forbidden (here
+// user.max_user_namespaces=0, in a namespace made for the test), doctor
+// says so with the fix and exits 1, and every other command fails with
+// one line that names the setting.
+func TestDoctorNoUserNS(t *testing.T) {
+	u := lookupUser(t, "minibuild-test")
+	r := mbAsForbidden(t, u, "doctor")
+	if r.code != 1 || r.stderr != "minibuild: doctor: builds cannot run here: see the \"user namespaces\" line\n" {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := doctorLines(t, r.stdout)
+	wantLine(t, lines, "user namespaces", "missing", "cannot create one: user.max_user_namespaces=0 forbids it",
+		"fix: sudo sysctl -w user.max_user_namespaces=15000")
+	wantLine(t, lines, "overlay", "warning", "not checked")
+	r = mbAsForbidden(t, u, "images")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "minibuild: cannot create a user namespace") ||
+		!strings.Contains(r.stderr, "user.max_user_namespaces=0 forbids it; allow it with: sudo sysctl -w user.max_user_namespaces=15000") {
+		t.Errorf("images: exit %d, want 1 and one line naming the setting\n%s", r.code, r.stderr)
+	}
 }

@@ -75,3 +75,22 @@ func mbAs(t *testing.T, u osUser, env []string, args ...string) result {
 	}
 	return r
 }
+
+// mbAsForbidden runs the minibuild binary as u where no more user
+// namespaces may be made: in a user namespace (mapping every ID of the
+// first 2^31 to itself) whose user.max_user_namespaces is 0.
+func mbAsForbidden(t *testing.T, u osUser, args ...string) result {
+	t.Helper()
+	script := `echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid="$U" --regid="$G" --clear-groups "$@"`
+	cmd := exec.Command("sh", append([]string{"-c", script, "sh", bin}, args...)...)
+	cmd.Dir = u.home
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + u.home, "U=" + strconv.Itoa(u.uid), "G=" + strconv.Itoa(u.gid)}
+	all := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1 << 31}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, UidMappings: all, GidMappings: all,
+		GidMappingsEnableSetgroups: true}
+	r, err := runBin(cmd)
+	if err != nil {
+		t.Fatalf("minibuild %s as %s without user namespaces: %v\n%s", strings.Join(args, " "), u.name, err, r.stderr)
+	}
+	return r
+}

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/minibuild/minibuild/doctor"
 	"github.com/spf13/pflag"
 )
-
-// errCannotBuild is doctor's exit status 1: no build can run.
-var errCannotBuild = errors.New("doctor: builds cannot run here: see the lines marked missing")
 
 func doctorCommand() command {
 	return command{
@@ -30,7 +26,8 @@ func doctorCommand() command {
 				r := doctor.Run(doctor.Options{Root: *root})
 				printDoctor(stdout, r)
 				if !r.CanBuild {
-					return errCannotBuild
+					// Exit status 1.
+					return fmt.Errorf("doctor: builds cannot run here: see the %q line", r.Blocker)
 				}
 				return nil
 			}
