@@ -56,6 +56,7 @@ func testChild(mode string) int {
 	}
 	uidMap, _ := os.ReadFile("/proc/self/uid_map")
 	gidMap, _ := os.ReadFile("/proc/self/gid_map")
+	fmt.Printf("pid=%d\n", os.Getpid())
 	fmt.Printf("euid=%d\nuid_map=%s\ngid_map=%s\ncapeff=%s\nhome=%s\nmarker=%s\n", os.Geteuid(),
 		oneLine(uidMap), oneLine(gidMap), statusField("CapEff"), os.Getenv("HOME"), os.Getenv(MarkerEnv))
 	if mode == "sleep" {

@@ -28,7 +28,8 @@ func runParent(c config) (bool, int, error) {
 	cmd.Env = setEnv(os.Environ(), MarkerEnv, strconv.Itoa(os.Getpid()))
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		// Should this process die, the build is told to stop and clean up.
+		// Should this process die, the build is told to stop and clean
+		// up (the one-ID child; the other watches the go-ahead pipe).
 		Pdeathsig: syscall.SIGTERM,
 	}
 	var goAheadW *os.File
@@ -38,7 +39,7 @@ func runParent(c config) (bool, int, error) {
 			return true, 1, fmt.Errorf("user namespace: %w", err)
 		}
 		defer r.Close()
-		defer w.Close()
+		defer w.Close()                // open until the child is gone: see goAheadFD
 		cmd.ExtraFiles = []*os.File{r} // goAheadFD
 		goAheadW = w
 	} else {
@@ -67,8 +68,8 @@ func runParent(c config) (bool, int, error) {
 		} else {
 			_, err = goAheadW.Write([]byte{goAhead})
 		}
-		goAheadW.Close()
 		if err != nil {
+			goAheadW.Close()
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			return true, 1, err

@@ -32,6 +32,9 @@ func Reexec(opts ...Option) (handled bool, exitCode int, err error) {
 	if isChild() {
 		return awaitMaps()
 	}
+	if os.Getenv(MarkerEnv) == markerInside {
+		watchParent()
+	}
 	if os.Geteuid() == 0 || OptedOut() {
 		return false, 0, nil
 	}

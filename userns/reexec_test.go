@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -253,7 +254,7 @@ func TestReexecOptOutAndStaleMarker(t *testing.T) {
 func TestReexecSignal(t *testing.T) {
 	u := asUser(t, "minibuild-test")
 	cmd := u.command("sleep")
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -306,4 +307,77 @@ func TestReexecUnavailable(t *testing.T) {
 	if strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stderr %q: want one line", stderr)
 	}
+}
+
+// TestReexecParentDies: when the parent is killed (SIGKILL: it can pass
+// nothing on), the program in the namespace is stopped too, with
+// SIGTERM, with ranges (it watches the go-ahead pipe) and without (the
+// parent-death signal).
+func TestReexecParentDies(t *testing.T) {
+	u := asUser(t, "minibuild-test")
+	empty := filepath.Join(u.home, "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+	}{{"ranges", nil}, {"one ID", []string{testSubUIDEnv + "=" + empty, testSubGIDEnv + "=" + empty}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := u.command("sleep", tc.env...)
+			var out syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(out.String(), "marker=") && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			pid, err := strconv.Atoi(report(out.String())["pid"])
+			if err != nil {
+				_ = cmd.Process.Kill()
+				t.Fatalf("no pid from the child: %q", out.String())
+			}
+			_ = cmd.Process.Kill()
+			// Not cmd.Wait: it would wait for the child to close its output too.
+			_, _ = cmd.Process.Wait()
+			for alive(pid) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if alive(pid) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				t.Errorf("the program in the namespace (pid %d) outlived its killed parent", pid)
+			}
+		})
+	}
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// syncBuffer is a bytes.Buffer a process may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
