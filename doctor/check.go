@@ -55,16 +55,18 @@ type Options struct {
 // Run checks the calling user, user namespaces, subordinate IDs and the
 // helpers that map them, overlayfs, the OCI runtimes and the store
 // root. A build can run as root, or as an ordinary user when a user
-// namespace can be made (and MINIBUILD_NO_USERNS does not refuse it).
+// namespace can be made, MINIBUILD_NO_USERNS does not refuse it, and
+// the helpers, when the user has ranges for them, map them.
 func Run(opts Options) Report {
 	root := os.Geteuid() == 0
 	m := userns.LookupMapping()
 	nsCheck, nsOK := checkUserNS(root)
+	helpers, helpersBroken := checkHelpers(root, m, nsOK)
 	r := Report{Checks: []Check{
 		checkUser(root, m.User, m.UID, userns.OptedOut()),
 		nsCheck,
 		checkSubIDs(root, m),
-		checkHelpers(root, m, nsOK),
+		helpers,
 		checkOverlay(root, nsOK, opts.Root),
 		checkRuntime(),
 		checkStoreRoot(opts.Root),
@@ -76,6 +78,8 @@ func Run(opts Options) Report {
 		r.Blocker = "user"
 	case !nsOK:
 		r.Blocker = nsCheck.Name
+	case helpersBroken:
+		r.Blocker = helpers.Name
 	default:
 		r.CanBuild = true
 	}

@@ -174,3 +174,34 @@ func TestExistingAncestor(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHelpers(t *testing.T) {
+	plain := filepath.Join(t.TempDir(), "newuidmap")
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := []userns.Range{{Start: 100000, Count: 65536}}
+	m := func(uidmap string, ranges []userns.Range) userns.Mapping {
+		return userns.Mapping{User: "alice", UIDRanges: ranges, GIDRanges: ranges, NewUIDMap: uidmap, NewGIDMap: uidmap}
+	}
+	for _, tc := range []struct {
+		name   string
+		root   bool
+		m      userns.Mapping
+		status Status
+		broken bool
+		detail string
+	}{
+		{"root", true, m("", nil), OK, false, "not needed as root"},
+		{"not installed", false, m("", r), Missing, false, "not installed: builds map one ID"},
+		{"not privileged, with ranges", false, m(plain, r), Missing, true, "neither setuid root nor has file capabilities"},
+		{"not privileged, no ranges", false, m(plain, nil), Missing, false, "neither setuid root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, broken := checkHelpers(tc.root, tc.m, false)
+			if c.Status != tc.status || broken != tc.broken || !strings.Contains(c.Detail, tc.detail) || (tc.status == Missing) != (c.Fix != "") {
+				t.Errorf("got %v %v %q fix %q, want %v %v %q", c.Status, broken, c.Detail, c.Fix, tc.status, tc.broken, tc.detail)
+			}
+		})
+	}
+}

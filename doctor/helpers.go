@@ -12,39 +12,41 @@ import (
 
 // checkHelpers says whether newuidmap and newgidmap are installed and
 // privileged and, when the user has ranges and namespaces work, whether
-// they map them.
-func checkHelpers(root bool, m userns.Mapping, nsOK bool) Check {
-	c := Check{Name: "newuidmap/newgidmap"}
+// they map them. broken says that they are there but fail, and with
+// them every command, since minibuild uses them when the user has ranges.
+func checkHelpers(root bool, m userns.Mapping, nsOK bool) (c Check, broken bool) {
+	c = Check{Name: "newuidmap/newgidmap"}
 	if root {
 		c.Detail = "not needed as root"
-		return c
+		return c, false
 	}
 	if fix := m.InstallHelpers(); fix != "" {
 		c.Status = Missing
 		c.Detail = "not installed: builds map one ID"
 		c.Fix = fix
-		return c
+		return c, false
 	}
+	used := m.OneID() == ""
 	for _, p := range []string{m.NewUIDMap, m.NewGIDMap} {
 		if why := unprivileged(p); why != "" {
 			c.Status = Missing
 			c.Detail = why + ": it cannot map subordinate IDs"
 			c.Fix = "sudo chmod u+s " + p + " (or reinstall uidmap)"
-			return c
+			return c, used
 		}
 	}
 	c.Detail = m.NewUIDMap + ", " + m.NewGIDMap + " (privileged)"
-	if !nsOK || m.OneID() != "" {
-		return c
+	if !nsOK || !used {
+		return c, false
 	}
 	if err := probeMapping(m); err != nil {
 		c.Status = Missing
 		c.Detail = fmt.Sprintf("mapping the subordinate IDs failed: %v", err)
 		c.Fix = "check the lines for " + m.User + " in " + m.SubUID + " and " + m.SubGID
-		return c
+		return c, true
 	}
 	c.Detail += fmt.Sprintf(": mapped %d uids and %d gids", 1+userns.Total(m.UIDRanges), 1+userns.Total(m.GIDRanges))
-	return c
+	return c, false
 }
 
 // unprivileged says why the helper at path cannot write ID maps of
