@@ -77,13 +77,17 @@ func mb(t *testing.T, args ...string) result {
 	return r
 }
 
-// runBin runs cmd, a minibuild command, with SOURCE_DATE_EPOCH unset and
-// its output captured. The error says why it could not run, or that it
+// runBin runs cmd, a minibuild command, with SOURCE_DATE_EPOCH unset (in
+// cmd.Env when set, else in this process's environment) and its output
+// captured. The error says why it could not run, or that it
 // panicked; an exit code is the result's.
 func runBin(cmd *exec.Cmd) (result, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=")
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "SOURCE_DATE_EPOCH=")
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Independent checkers and the busybox the end-to-end tests build images from;
 # a real registry (distribution v2), htpasswd for its basic auth, and zstd;
 # headless Chromium and a font with the marks, to check the HTML reports.
-pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core openssh-client)
+# newuidmap and newgidmap (uidmap), for builds as an ordinary user.
+pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core openssh-client uidmap)
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -19,6 +20,19 @@ if [ ${#need[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# Two ordinary users: minibuild-test with subordinate IDs (for the
+# rootless tests, which build as it through a user namespace, and the
+# builder tests below), minibuild-norange without any (the one-ID
+# fallback and 'minibuild doctor' saying what is missing).
+id minibuild-test >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin minibuild-test
+id minibuild-norange >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin minibuild-norange
+touch /etc/subuid /etc/subgid
+grep -q '^minibuild-test:' /etc/subuid || usermod --add-subuids 100000-165535 minibuild-test
+grep -q '^minibuild-test:' /etc/subgid || usermod --add-subgids 100000-165535 minibuild-test
+if grep -q '^minibuild-norange:' /etc/subuid /etc/subgid; then
+	echo "test.sh: minibuild-norange must have no subordinate IDs: remove its lines from /etc/subuid and /etc/subgid"; exit 1
+fi
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
@@ -28,7 +42,6 @@ go test -count=1 -timeout 20m "$@" ./...
 
 # The builder's tests need neither root nor the checkers: run them again as
 # an ordinary user (they build as root in a user namespace of their own).
-id minibuild-test >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin minibuild-test
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go test -c -o "$bin/builder.test" ./builder

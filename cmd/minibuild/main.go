@@ -10,12 +10,23 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/minibuild/minibuild/doctor"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/userns"
 )
 
 func main() {
-	if executor.Init() {
+	if executor.Init() || doctor.Init() {
 		return
+	}
+	if !isDoctor(os.Args[1:]) {
+		// An ordinary user builds as root of a user namespace.
+		if handled, code, err := userns.Reexec(); handled {
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "minibuild:", err)
+			}
+			os.Exit(code)
+		}
 	}
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -53,4 +64,10 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(gcMemoryLimit)
 	}
+}
+
+// isDoctor reports whether args run 'minibuild doctor', which looks at
+// the user as it is, outside any user namespace.
+func isDoctor(args []string) bool {
+	return len(args) > 0 && args[0] == "doctor"
 }
