@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -232,6 +233,11 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		if p.change != nil && b.set.Layer.Compression != tarutil.Gzip {
 			// Another compression is another blob for the same diffID.
 			p.key.Extra = append(p.key.Extra, "compression="+b.set.Layer.Compression.String())
+		}
+		if p.change != nil && b.set.Epoch.Unix() != 0 {
+			// A layer's times come from SOURCE_DATE_EPOCH: another epoch is
+			// another layer (the default, 0, keeps the keys it always had).
+			p.key.Extra = append(p.key.Extra, "epoch="+strconv.FormatInt(b.set.Epoch.Unix(), 10))
 		}
 		record := func() {
 			rec.Instruction, rec.Key, rec.Parent, rec.Sources, rec.Extra = p.key.Instruction, r.Key, p.key.Parent, p.key.Sources, p.key.Extra

@@ -37,3 +37,19 @@ func TestReproducible(t *testing.T) {
 		t.Fatalf("a different SOURCE_DATE_EPOCH kept the digest")
 	}
 }
+
+// TestEpochInKey: a rebuild with another SOURCE_DATE_EPOCH does not reuse
+// the layers (and their times) of the first: it gives the digest a fresh
+// build with that epoch gives.
+func TestEpochInKey(t *testing.T) {
+	requireRoot(t)
+	ctx := t.TempDir()
+	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM scratch\nCOPY a /a\n", "a": "x"})
+	root := t.TempDir()
+	build(t, root, ctx, "--source-date-epoch", "1000")
+	again, _ := build(t, root, ctx, "--source-date-epoch", "2000")
+	fresh, _ := build(t, t.TempDir(), ctx, "--source-date-epoch", "2000")
+	if again.Image.ManifestDigest != fresh.Image.ManifestDigest {
+		t.Errorf("epoch 2000 after 1000 gave %s, a fresh build %s", again.Image.ManifestDigest, fresh.Image.ManifestDigest)
+	}
+}
