@@ -99,12 +99,12 @@ var initial = sync.OnceValue(func() bool {
 // nodes cannot be made, and only mapped IDs can own files.
 func InInitialNamespace() bool { return initial() }
 
-// ChownError explains err, the failure of giving a file to uid:gid, where
-// the reason is that one of them is not mapped in this user namespace
-// (the kernel says only EINVAL): it names the ID and the mapping, and
-// still wraps err. Any other error is returned as it is. A negative ID
+// UnmappedError explains err, the failure of giving a file to uid:gid or
+// of switching to them, where the reason is that one of them is not
+// mapped in this user namespace (the kernel says only EINVAL): it names
+// the ID and the map, and still wraps err. Any other error is returned as it is. A negative ID
 // stands for "unchanged".
-func ChownError(err error, uid, gid int) error {
+func UnmappedError(err error, uid, gid int) error {
 	if !errors.Is(err, unix.EINVAL) {
 		return err
 	}

@@ -51,16 +51,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestChownError(t *testing.T) {
+func TestUnmappedError(t *testing.T) {
 	other := errors.New("other")
-	if got := ChownError(other, 1, 1); got != other {
-		t.Errorf("ChownError(other) = %v, want it unchanged", got)
+	if got := UnmappedError(other, 1, 1); got != other {
+		t.Errorf("UnmappedError(other) = %v, want it unchanged", got)
 	}
 	einval := fmt.Errorf("chown: %w", unix.EINVAL)
 	if InInitialNamespace() {
 		// The initial namespace maps every ID: nothing to explain.
-		if got := ChownError(einval, 1000, 1000); got != einval {
-			t.Errorf("ChownError in the initial namespace = %v, want it unchanged", got)
+		if got := UnmappedError(einval, 1000, 1000); got != einval {
+			t.Errorf("UnmappedError in the initial namespace = %v, want it unchanged", got)
 		}
 	}
 }
@@ -112,12 +112,12 @@ func TestChild(t *testing.T) {
 	if err := os.WriteFile(f, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err = ChownError(os.Lchown(f, 1000, 0), 1000, 0)
+	err = UnmappedError(os.Lchown(f, 1000, 0), 1000, 0)
 	const msg = "user ID 1000 is not mapped in this user namespace (user map: "
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), msg+want+")") {
 		t.Errorf("chown to 1000:0: %v, want EINVAL saying %q", err, msg+want+")")
 	}
-	err = ChownError(os.Lchown(f, 0, 7), 0, 7)
+	err = UnmappedError(os.Lchown(f, 0, 7), 0, 7)
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "group ID 7 is not mapped") {
 		t.Errorf("chown to 0:7: %v, want EINVAL naming group 7", err)
 	}
