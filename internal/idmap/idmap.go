@@ -125,3 +125,12 @@ func unmapped(err error, kind string, id int, m Map, file string) error {
 	return fmt.Errorf("%w: %s ID %d is not mapped in this user namespace (%s map: %s); a rootless build needs subordinate IDs for it (%s)",
 		err, kind, id, kind, m, file)
 }
+
+// SetgroupsDenied reports whether setgroups(2) is denied in this user
+// namespace (/proc/self/setgroups says "deny"), as it is where an
+// unprivileged process wrote its own gid_map without newgidmap (unshare
+// --map-root-user): the supplementary groups cannot be changed then.
+func SetgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
+}

@@ -100,6 +100,9 @@ func TestChild(t *testing.T) {
 	if InInitialNamespace() {
 		t.Fatal("InInitialNamespace() = true in a new user namespace")
 	}
+	if !SetgroupsDenied() {
+		t.Error("SetgroupsDenied() = false where Go wrote the gid_map with setgroups denied")
+	}
 	uids, err := UIDs()
 	if err != nil {
 		t.Fatal(err)
