@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,7 +84,7 @@ func timespecs(atime, mtime time.Time) []unix.Timespec {
 func (a *applier) setFdAttrs(fd int, at attrs, fileOrDir bool) error {
 	if !a.opts.NoChown {
 		if err := unix.Fchown(fd, at.uid, at.gid); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := unix.Fchmod(fd, at.mode); err != nil {
@@ -161,7 +162,7 @@ func (a *applier) symlink(pfd int, base, target string, at attrs) error {
 	}
 	if !a.opts.NoChown {
 		if err := unix.Fchownat(pfd, base, at.uid, at.gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := setChildXattrs(pfd, base, at.xattrs); err != nil {
@@ -220,7 +221,7 @@ func (a *applier) special(pfd int, base string, kind byte, hdr *tar.Header, at a
 	}
 	if !a.opts.NoChown {
 		if err := unix.Fchownat(fd, "", at.uid, at.gid, unix.AT_EMPTY_PATH); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := fchmodPath(fd, at.mode); err != nil {
