@@ -25,7 +25,28 @@ const (
 	// sets the directory's trusted.overlay.opaque xattr to "y". Anything
 	// already under those names is removed first, as in WhiteoutApply.
 	WhiteoutOverlay
+	// WhiteoutUserOverlay is WhiteoutOverlay for an overlay mounted with
+	// the userxattr option, as it must be in a user namespace other than
+	// the initial one: opaque directories get user.overlay.opaque instead
+	// (trusted.* cannot be set there, nor would that overlay read it).
+	WhiteoutUserOverlay
 )
+
+// overlay reports whether m makes overlayfs markers.
+func (m WhiteoutMode) overlay() bool { return m == WhiteoutOverlay || m == WhiteoutUserOverlay }
+
+// OpaqueXattr is the xattr that marks an opaque directory in the overlay
+// markers m makes: OverlayOpaqueXattr or OverlayUserOpaqueXattr, "" for
+// WhiteoutApply.
+func (m WhiteoutMode) OpaqueXattr() string {
+	switch m {
+	case WhiteoutOverlay:
+		return OverlayOpaqueXattr
+	case WhiteoutUserOverlay:
+		return OverlayUserOpaqueXattr
+	}
+	return ""
+}
 
 // ApplyOptions controls Apply.
 type ApplyOptions struct {

@@ -147,10 +147,10 @@ func (a *applier) dir(pfd int, base string, at attrs, overWhiteout bool) error {
 	if err := a.setFdAttrs(fd, at, true); err != nil {
 		return err
 	}
-	if overWhiteout && a.opts.Whiteouts == WhiteoutOverlay {
+	if overWhiteout && a.opts.Whiteouts.overlay() {
 		// The layer whited out a lower name and then made a directory
 		// of it: overlayfs must not merge the lower one in.
-		return setOpaque(fd)
+		return setOpaque(fd, a.opts.Whiteouts.OpaqueXattr())
 	}
 	return nil
 }
