@@ -80,7 +80,9 @@ var errUnsafe = errors.New("unsafe entry")
 // preceded the directory's other entries; a whiteout removes only what lower
 // layers left; a directory over a directory keeps its children; anything
 // else replaces what was there without writing through it. Directory mtimes
-// are set last. Entries below an AUFS metadata name (".wh..wh.*" other than
+// are set last. A device node is left out where none can be made: as
+// root of a user namespace other than the initial one. Entries below an
+// AUFS metadata name (".wh..wh.*" other than
 // the opaque marker) are skipped, as Docker does. Cancellation is checked
 // between entries.
 func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (int64, error) {

@@ -175,7 +175,12 @@ func xattrValue(p, key string) string {
 func TestApplyOverlayWhiteouts(t *testing.T) {
 	requireRoot(t)
 	for _, mode := range []WhiteoutMode{WhiteoutOverlay, WhiteoutUserOverlay} {
-		t.Run(mode.OpaqueXattr(), func(t *testing.T) { testApplyOverlayWhiteouts(t, mode) })
+		t.Run(mode.OpaqueXattr(), func(t *testing.T) {
+			if mode == WhiteoutOverlay && rootless() {
+				t.Skip("trusted.* xattrs cannot be set in this user namespace")
+			}
+			testApplyOverlayWhiteouts(t, mode)
+		})
 	}
 }
 
@@ -311,6 +316,12 @@ func TestApplyAttributes(t *testing.T) {
 		{"d/null", unix.S_IFCHR | 0o666, 0, 0, t1, unix.Mkdev(1, 3)},
 	}
 	for _, tc := range tests {
+		if tc.mode&unix.S_IFMT == unix.S_IFCHR && rootless() {
+			if _, err := os.Lstat(filepath.Join(root, tc.path)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %v, want it left out (no device node can be made in a user namespace)", tc.path, err)
+			}
+			continue
+		}
 		st := lstat(t, filepath.Join(root, tc.path))
 		mtime := time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 		if st.Mode != tc.mode || st.Uid != tc.uid || st.Gid != tc.gid || !mtime.Equal(tc.mtime) || st.Rdev != tc.rdev {

@@ -205,6 +205,12 @@ func (a *applier) special(pfd int, base string, kind byte, hdr *tar.Header, at a
 		dev = unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
 	}
 	if err := unix.Mknodat(pfd, base, ftype|at.mode, int(dev)); err != nil {
+		if kind != tar.TypeFifo && errors.Is(err, unix.EPERM) && !idmap.InInitialNamespace() {
+			// No device node can be made in a user namespace but the
+			// initial one: it is left out, as containerd and Podman do
+			// rootless (a RUN sees the host's nodes in /dev anyway).
+			return nil
+		}
 		return fmt.Errorf("creating device node: %w", err)
 	}
 	fd, err := openChild(pfd, base, unix.O_PATH)
