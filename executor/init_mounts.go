@@ -171,22 +171,26 @@ type devSubMount struct {
 }
 
 // devSubMounts are the file systems mounted in the container's /dev.
-// The pseudo-terminals belong to group 5 (tty), unless that group is not
-// mapped in this user namespace (rootless with a single ID), where devpts
-// refuses the option: they stay the caller's group then, as rootless runc
-// does.
 func devSubMounts() []devSubMount {
-	pts := []string{"newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}
-	if !idmap.InInitialNamespace() {
-		if gids, err := idmap.GIDs(); err == nil && !gids.Has(5) {
-			pts = pts[:len(pts)-1]
-		}
-	}
 	return []devSubMount{
-		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, pts},
+		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, devptsOptions()},
 		{"shm", "tmpfs", 0o1777, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, []string{"mode=1777", "size=65536k"}},
 		{"mqueue", "mqueue", 0o755, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, nil},
 	}
+}
+
+// devptsOptions are the mount options of the container's devpts. The
+// pseudo-terminals belong to group 5 (tty), unless that group is not mapped
+// in this user namespace (rootless with a single ID), where devpts refuses
+// the option: they stay the caller's group then, as rootless runc does.
+func devptsOptions() []string {
+	opts := []string{"newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}
+	if !idmap.InInitialNamespace() {
+		if gids, err := idmap.GIDs(); err == nil && !gids.Has(5) {
+			opts = opts[:len(opts)-1]
+		}
+	}
+	return opts
 }
 
 // devLinks are the symbolic links of the container's /dev, as {target, name}.
