@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,7 +87,7 @@ func writeMountFile(dirfd int, name string, m plannedMount) error {
 		return err
 	}
 	if err := unix.Fchown(fd, int(m.uid), int(m.gid)); err != nil {
-		return err
+		return fmt.Errorf("chown to %d:%d: %w", m.uid, m.gid, idmap.UnmappedError(err, int(m.uid), int(m.gid)))
 	}
 	return unix.Fchmod(fd, m.mode)
 }

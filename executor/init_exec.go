@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,14 +37,14 @@ func execProcess(cfg *initConfig) error {
 		groups[i] = int(g)
 	}
 	// The syscall package changes credentials on every thread of the runtime.
-	if err := syscall.Setgroups(groups); err != nil {
-		return fmt.Errorf("setting supplementary groups: %w", err)
+	if err := setgroups(groups); err != nil {
+		return err
 	}
 	if err := syscall.Setgid(int(cfg.GID)); err != nil {
-		return fmt.Errorf("setting group %d: %w", cfg.GID, err)
+		return fmt.Errorf("setting group %d: %w", cfg.GID, idmap.UnmappedError(err, -1, int(cfg.GID)))
 	}
 	if err := syscall.Setuid(int(cfg.UID)); err != nil {
-		return fmt.Errorf("setting user %d: %w", cfg.UID, err)
+		return fmt.Errorf("setting user %d: %w", cfg.UID, idmap.UnmappedError(err, int(cfg.UID), -1))
 	}
 	// A credential change clears the parent-death signal; the run must still die with its parent.
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
@@ -53,6 +55,46 @@ func execProcess(cfg *initConfig) error {
 	}
 	err = unix.Exec(argv0, cfg.Args, cfg.Env)
 	return fmt.Errorf("exec %s: %w", cfg.Args[0], err)
+}
+
+// setgroups sets the supplementary groups. In a user namespace whose gid_map
+// was written without newgidmap (unshare --map-root-user), setgroups(2) is
+// denied: that is no failure where the process already has exactly these
+// groups (root's [0], when the caller's own group is mapped to 0), and
+// otherwise fails naming the reason.
+func setgroups(groups []int) error {
+	err := syscall.Setgroups(groups)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EPERM) && idmap.SetgroupsDenied():
+		if have, gerr := syscall.Getgroups(); gerr == nil && sameSet(have, groups) {
+			return nil
+		}
+		return fmt.Errorf("setting supplementary groups %v: setgroups is denied in this user namespace (its gid_map was written without newgidmap)", groups)
+	case errors.Is(err, unix.EINVAL):
+		for _, g := range groups {
+			if uerr := idmap.UnmappedError(err, -1, g); uerr != err {
+				return fmt.Errorf("setting supplementary groups %v: %w", groups, uerr)
+			}
+		}
+	}
+	return fmt.Errorf("setting supplementary groups: %w", err)
+}
+
+// sameSet reports whether a and b hold the same numbers.
+func sameSet(a, b []int) bool {
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			return false
+		}
+	}
+	for _, v := range b {
+		if !slices.Contains(a, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookPath finds file like a shell does: as given when it holds a slash, else in the

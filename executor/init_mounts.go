@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,8 +48,26 @@ func bindReadOnly(rootfd int, target, source string) error {
 	if err := mountAt(rootfd, target, source, "", unix.MS_BIND, ""); err != nil {
 		return err
 	}
-	const ro = unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	return mountAt(rootfd, target, "", "", ro, "")
+	return withMount(rootfd, target, func(fd int) error {
+		return remountReadOnly(fd, false, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
+	})
+}
+
+// mountSys mounts a read-only sysfs at target. Where the kernel refuses a
+// new sysfs because this user namespace does not own the network
+// namespace (rootless, with the host's network), it binds the host's /sys
+// instead, read-only with everything mounted below it, as rootless runc
+// and Podman do.
+func mountSys(rootfd int, target string) error {
+	const noDevSuidExec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	err := mountAt(rootfd, target, "sysfs", "sysfs", noDevSuidExec|unix.MS_RDONLY, "")
+	if err == nil || !errors.Is(err, unix.EPERM) || idmap.InInitialNamespace() {
+		return err
+	}
+	if berr := mountAt(rootfd, target, "/sys", "", unix.MS_BIND|unix.MS_REC, ""); berr != nil {
+		return fmt.Errorf("%w; binding the host's /sys instead: %w", err, berr)
+	}
+	return withMount(rootfd, target, func(fd int) error { return remountReadOnly(fd, true, noDevSuidExec) })
 }
 
 // setupRootfs builds the container's mount tree under cfg.Rootfs in the init's new mount
@@ -70,7 +90,7 @@ func setupRootfs(cfg *initConfig) error {
 	if err := mountAt(rootfd, m.Proc, "proc", "proc", noDevSuidExec, ""); err != nil {
 		return err
 	}
-	if err := mountAt(rootfd, m.Sys, "sysfs", "sysfs", noDevSuidExec|unix.MS_RDONLY, ""); err != nil {
+	if err := mountSys(rootfd, m.Sys); err != nil {
 		return err
 	}
 	if err := setupDev(rootfd, m.Dev); err != nil {
@@ -119,7 +139,7 @@ func setupDev(rootfd int, dev string) error {
 		if err := unix.Mkdirat(devfd, s.name, s.mode); err != nil {
 			return fmt.Errorf("creating /dev/%s: %w", s.name, err)
 		}
-		if err := mountAt(rootfd, path.Join(dev, s.name), s.fstype, s.fstype, s.flags, s.data); err != nil {
+		if err := mountAt(rootfd, path.Join(dev, s.name), s.fstype, s.fstype, s.flags, strings.Join(s.data, ",")); err != nil {
 			return err
 		}
 	}
@@ -147,16 +167,30 @@ type devSubMount struct {
 	name, fstype string
 	mode         uint32
 	flags        uintptr
-	data         string
+	data         []string
 }
 
 // devSubMounts are the file systems mounted in the container's /dev.
 func devSubMounts() []devSubMount {
 	return []devSubMount{
-		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"shm", "tmpfs", 0o1777, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},
-		{"mqueue", "mqueue", 0o755, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+		{"pts", "devpts", 0o755, unix.MS_NOSUID | unix.MS_NOEXEC, devptsOptions()},
+		{"shm", "tmpfs", 0o1777, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, []string{"mode=1777", "size=65536k"}},
+		{"mqueue", "mqueue", 0o755, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, nil},
 	}
+}
+
+// devptsOptions are the mount options of the container's devpts. The
+// pseudo-terminals belong to group 5 (tty), unless that group is not mapped
+// in this user namespace (rootless with a single ID), where devpts refuses
+// the option: they stay the caller's group then, as rootless runc does.
+func devptsOptions() []string {
+	opts := []string{"newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}
+	if !idmap.InInitialNamespace() {
+		if gids, err := idmap.GIDs(); err == nil && !gids.Has(5) {
+			opts = opts[:len(opts)-1]
+		}
+	}
+	return opts
 }
 
 // devLinks are the symbolic links of the container's /dev, as {target, name}.
@@ -229,9 +263,11 @@ func maskPaths(rootfd int, m mountPoints) error {
 		if err != nil {
 			return err
 		}
-		const ro = unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-		if err := mountAt(rootfd, p, "", "", ro, ""); err != nil {
-			return err
+		err = withMount(rootfd, p, func(fd int) error {
+			return remountReadOnly(fd, false, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
+		})
+		if err != nil {
+			return fmt.Errorf("making %s read-only: %w", p, err)
 		}
 	}
 	return nil

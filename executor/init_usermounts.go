@@ -94,11 +94,12 @@ func withMount(rootfd int, p string, fn func(fd int) error) error {
 
 // remountReadOnly makes the mount whose root is open as fd read-only, with everything
 // mounted below it when recursive (where the kernel has mount_setattr), keeping the
-// flags it has (a remount may not drop nosuid, nodev or noexec that are locked) and
-// adding extra.
+// flags it has (a remount may not drop nosuid, nodev, noexec or change the atime
+// flags where they are locked, as they are in a user namespace that is not the
+// mount's owner) and adding extra (MS_NOSUID, MS_NODEV, MS_NOEXEC).
 func remountReadOnly(fd int, recursive bool, extra uintptr) error {
-	if recursive && extra == 0 {
-		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if recursive {
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | mountAttrs(extra)}
 		err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr)
 		if err == nil {
 			return nil
@@ -118,6 +119,25 @@ func remountReadOnly(fd int, recursive bool, extra uintptr) error {
 	return nil
 }
 
+// mountAttrs turns the mount(2) flags MS_NOSUID, MS_NODEV and MS_NOEXEC into
+// mount_setattr attributes.
+func mountAttrs(flags uintptr) uint64 {
+	var attr uint64
+	for _, m := range []struct {
+		ms   uintptr
+		attr uint64
+	}{
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+	} {
+		if flags&m.ms != 0 {
+			attr |= m.attr
+		}
+	}
+	return attr
+}
+
 // keptFlags turns the statfs flags of a mount into the mount(2) flags a remount of it keeps.
 func keptFlags(f int64) uintptr {
 	var flags uintptr
@@ -135,6 +155,11 @@ func keptFlags(f int64) uintptr {
 		if f&m.st != 0 {
 			flags |= m.ms
 		}
+	}
+	if f&(unix.ST_NOATIME|unix.ST_RELATIME) == 0 {
+		// Neither: the mount updates every access time, which a remount
+		// must ask for, or it gets the default, relatime.
+		flags |= unix.MS_STRICTATIME
 	}
 	return flags
 }

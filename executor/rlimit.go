@@ -1,18 +1,22 @@
 package executor
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/minibuild/minibuild/internal/idmap"
+	"golang.org/x/sys/unix"
+)
 
 // dockerNofile is the open-files limit Docker gives a container.
 const dockerNofile = 1048576
 
 // nofileLimit returns the open-files limit for a run: Docker's 1048576, or the current
-// hard limit when it is lower and this process may not raise it (no CAP_SYS_RESOURCE).
+// hard limit when it is lower and this process may not raise it (no CAP_SYS_RESOURCE,
+// which counts only in the initial user namespace).
 func nofileLimit() uint64 {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Max >= dockerNofile {
 		return dockerNofile
 	}
-	if hasCapability(unix.CAP_SYS_RESOURCE) {
+	if idmap.InInitialNamespace() && hasCapability(unix.CAP_SYS_RESOURCE) {
 		return dockerNofile
 	}
 	return lim.Max

@@ -3,6 +3,7 @@ package executor
 import (
 	"path"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -33,13 +34,19 @@ func runtimeSpec(pl *plan) *specs.Spec {
 	for _, rel := range readonlyProcPaths() {
 		readonly = append(readonly, path.Join(m.Proc, rel))
 	}
+	sys := specs.Mount{Destination: m.Sys, Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}}
+	if p.Network != NetworkNone && !idmap.InInitialNamespace() {
+		// Rootless in the host's network namespace, which this user
+		// namespace does not own: no sysfs can be mounted (see mountSys).
+		sys = specs.Mount{Destination: m.Sys, Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro", "rro"}}
+	}
 	mounts := []specs.Mount{
 		{Destination: m.Proc, Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: m.Dev, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-		{Destination: path.Join(m.Dev, "pts"), Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: path.Join(m.Dev, "pts"), Type: "devpts", Source: "devpts", Options: append([]string{"nosuid", "noexec"}, devptsOptions()...)},
 		{Destination: path.Join(m.Dev, "shm"), Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
 		{Destination: path.Join(m.Dev, "mqueue"), Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-		{Destination: m.Sys, Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		sys,
 		{Destination: m.Hosts, Type: "bind", Source: pl.hostsFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
 		{Destination: m.ResolvConf, Type: "bind", Source: pl.resolvFile, Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
 	}

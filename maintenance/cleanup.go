@@ -54,7 +54,9 @@ func CleanStale(s *store.Store) (bool, error) {
 		}
 		unlock()
 	}
-	errs = append(errs, snapshot.NewUnpacker(root.Layers()).Cleanup())
+	for _, u := range snapshot.Unpackers(root.Layers()) {
+		errs = append(errs, u.Cleanup())
+	}
 	errs = append(errs, snapshot.Cleanup(root.Snapshots()))
 	_, err = mountcache.Open(root).Cleanup()
 	errs = append(errs, err)

@@ -283,8 +283,18 @@ func (p *pruner) blobs(ctx context.Context) error {
 }
 
 // unpacked removes the unpacked layers nothing needs, and half-unpacked
-// ones.
+// ones, of both kinds of overlay mounts.
 func (p *pruner) unpacked(ctx context.Context) error {
+	for _, u := range snapshot.Unpackers(p.root.Layers()) {
+		if err := p.unpackedBy(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unpackedBy removes what unpacked removes of the layers u unpacked.
+func (p *pruner) unpackedBy(ctx context.Context, u *snapshot.Unpacker) error {
 	live := map[digest.Digest]bool{}
 	for d := range p.reach.diffIDs {
 		live[d] = true
@@ -294,7 +304,6 @@ func (p *pruner) unpacked(ctx context.Context) error {
 			live[e.DiffID] = true
 		}
 	}
-	u := snapshot.NewUnpacker(p.root.Layers())
 	ids, err := u.Unpacked()
 	if err != nil {
 		return err

@@ -157,22 +157,25 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// TestPruneUnpackedAndBases: unpacked layers and native bases of no tagged
-// image or kept entry go; the image's stay.
+// TestPruneUnpackedAndBases: unpacked layers (of both kinds of overlay
+// mounts: a root and a rootless build may have used the root in turn) and
+// native bases of no tagged image or kept entry go; the image's stay.
 func TestPruneUnpackedAndBases(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (unpacking layers chowns)")
 	}
 	f := newPruneFixture(t)
 	ctx := context.Background()
-	u := snapshot.NewUnpacker(rootdir.At(f.s.Root()).Layers())
+	us := snapshot.Unpackers(rootdir.At(f.s.Root()).Layers())
 	native := snapshot.NewNative(rootdir.At(f.s.Root()).Snapshots())
 	for _, chain := range [][]testLayer{{f.base, f.app}, {f.base, f.old}} {
 		var layers []snapshot.Layer
 		for _, l := range chain {
 			layers = append(layers, f.snapshotLayer(t, l))
-			if _, err := u.Unpack(ctx, layers[len(layers)-1]); err != nil {
-				t.Fatal(err)
+			for _, u := range us {
+				if _, err := u.Unpack(ctx, layers[len(layers)-1]); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		m, err := native.Prepare(ctx, layers)
@@ -184,12 +187,14 @@ func TestPruneUnpackedAndBases(t *testing.T) {
 		}
 	}
 	res, _ := prune(t, f.s, PruneOptions{})
-	ids, err := u.Unpacked()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := sorted(f.base.diffID, f.app.diffID); !slices.Equal(ids, want) {
-		t.Errorf("unpacked layers left: %v, want %v", ids, want)
+	for _, u := range us {
+		ids, err := u.Unpacked()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sorted(f.base.diffID, f.app.diffID); !slices.Equal(ids, want) {
+			t.Errorf("unpacked layers left under %s: %v, want %v", filepath.Dir(u.Dir(f.base.diffID)), ids, want)
+		}
 	}
 	bases, err := snapshot.NativeBases(rootdir.At(f.s.Root()).Snapshots())
 	if err != nil {
@@ -198,8 +203,8 @@ func TestPruneUnpackedAndBases(t *testing.T) {
 	if want := []digest.Digest{identity.ChainID([]digest.Digest{f.base.diffID, f.app.diffID})}; !slices.Equal(bases, want) {
 		t.Errorf("native bases left: %v, want %v", bases, want)
 	}
-	if res.Unpacked != 1 || res.Bases != 1 {
-		t.Errorf("result: %d unpacked layers and %d bases removed, want 1 and 1", res.Unpacked, res.Bases)
+	if res.Unpacked != len(us) || res.Bases != 1 {
+		t.Errorf("result: %d unpacked layers and %d bases removed, want %d and 1", res.Unpacked, res.Bases, len(us))
 	}
 }
 

@@ -91,14 +91,15 @@ func Usage(ctx context.Context, s *store.Store) (DiskUsage, error) {
 			u.OtherBytes += f.Size
 		}
 	}
-	unpacker := snapshot.NewUnpacker(root.Layers())
-	ids, err := unpacker.Unpacked()
-	if err != nil {
-		return u, err
-	}
-	for _, id := range ids {
-		u.Unpacked++
-		u.UnpackedBytes += diskusage.Size(unpacker.Dir(id))
+	for _, unpacker := range snapshot.Unpackers(root.Layers()) {
+		ids, err := unpacker.Unpacked()
+		if err != nil {
+			return u, err
+		}
+		for _, id := range ids {
+			u.Unpacked++
+			u.UnpackedBytes += diskusage.Size(unpacker.Dir(id))
+		}
 	}
 	state := root.Snapshots()
 	bases, err := snapshot.NativeBases(state)

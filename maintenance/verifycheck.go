@@ -191,9 +191,18 @@ func (v *verifier) diffIDs(ctx context.Context) error {
 	return nil
 }
 
-// unpacked checks the unpacked layers.
+// unpacked checks the unpacked layers, of both kinds of overlay mounts.
 func (v *verifier) unpacked(context.Context) error {
-	u := snapshot.NewUnpacker(v.root.Layers())
+	for _, u := range snapshot.Unpackers(v.root.Layers()) {
+		if err := v.unpackedBy(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unpackedBy checks the layers u unpacked.
+func (v *verifier) unpackedBy(u *snapshot.Unpacker) error {
 	issues, err := u.Check()
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/flock"
+	"github.com/minibuild/minibuild/internal/idmap"
 	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
@@ -275,7 +276,7 @@ func makeData(data string, o Options) error {
 	}
 	if int(st.Uid) != o.UID || int(st.Gid) != o.GID {
 		if err := os.Lchown(data, o.UID, o.GID); err != nil {
-			return fmt.Errorf("owning the directory by %d:%d: %w", o.UID, o.GID, err)
+			return fmt.Errorf("owning the directory by %d:%d: %w", o.UID, o.GID, idmap.UnmappedError(err, o.UID, o.GID))
 		}
 	}
 	// After the chown, which may clear setuid and setgid bits.

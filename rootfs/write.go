@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
@@ -64,7 +65,7 @@ func fillFile(f *os.File, src io.Reader, mode fs.FileMode, uid, gid int) error {
 	}
 	fd := int(f.Fd())
 	if err := unixfs.RetryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
-		return fmt.Errorf("chown: %w", err)
+		return fmt.Errorf("chown: %w", idmap.UnmappedError(err, uid, gid))
 	}
 	if err := unixfs.RetryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
 		return fmt.Errorf("chmod: %w", err)
@@ -90,7 +91,7 @@ func (r *Root) Symlink(target, p string, uid, gid int, mtime time.Time) error {
 		return pathErr("symlink", clean, err)
 	}
 	if err := unixfs.RetryErr(func() error { return unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
-		return pathErr("lchown", clean, err)
+		return pathErr("lchown", clean, idmap.UnmappedError(err, uid, gid))
 	}
 	if err := setTimes(pfd, base, mtime); err != nil {
 		return pathErr("symlink", clean, err)
@@ -156,7 +157,7 @@ func ensureDir(dirfd int, base string) error {
 // chownChmod sets the owner, then the mode, of the open file fd.
 func chownChmod(fd int, mode fs.FileMode, uid, gid int) error {
 	if err := unixfs.RetryErr(func() error { return unix.Fchown(fd, uid, gid) }); err != nil {
-		return fmt.Errorf("chown: %w", err)
+		return fmt.Errorf("chown: %w", idmap.UnmappedError(err, uid, gid))
 	}
 	if err := unixfs.RetryErr(func() error { return unix.Fchmod(fd, unixMode(mode)) }); err != nil {
 		return fmt.Errorf("chmod: %w", err)

@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"sync"
+
+	"github.com/minibuild/minibuild/internal/idmap"
 )
 
 // Forward listens on a new Unix socket at path, owned by uid:gid with
@@ -27,7 +29,7 @@ func (s *Store) Forward(id, path string, uid, gid int, mode os.FileMode) (stop f
 	ul := l.(*net.UnixListener)
 	ul.SetUnlinkOnClose(true)
 	if err := os.Chmod(path, mode); err == nil {
-		err = os.Lchown(path, uid, gid)
+		err = idmap.UnmappedError(os.Lchown(path, uid, gid), uid, gid)
 	}
 	if err != nil {
 		l.Close()

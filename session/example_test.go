@@ -41,7 +41,7 @@ func Example() {
 		panic(err)
 	}
 	defer bctx.Close()
-	snap, err := root.Snapshotter(session.SnapshotAuto)
+	snap, err := root.Snapshotter(session.SnapshotAuto, nil)
 	if err != nil {
 		panic(err)
 	}

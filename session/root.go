@@ -3,7 +3,6 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,21 +55,29 @@ func ParseSnapshotterKind(s string) (SnapshotterKind, error) {
 }
 
 // Snapshotter returns a snapshotter of kind whose state is in the root.
-func (r Root) Snapshotter(kind SnapshotterKind) (snapshot.Snapshotter, error) {
+// Where SnapshotAuto falls back to native snapshots, note (unless nil) is
+// told once, with the reason.
+func (r Root) Snapshotter(kind SnapshotterKind, note func(string)) (snapshot.Snapshotter, error) {
 	dir := r.Layout.Snapshots()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	switch kind {
 	case SnapshotOverlay:
-		if !snapshot.OverlaySupported(dir) {
-			return nil, errors.New("--snapshotter overlay: overlayfs cannot be mounted here (try --snapshotter native)")
+		if err := snapshot.CheckOverlay(dir); err != nil {
+			return nil, fmt.Errorf("--snapshotter overlay: overlayfs cannot be mounted here (%v); try --snapshotter native", err)
 		}
 		return snapshot.NewOverlay(dir, snapshot.NewUnpacker(r.Layout.Layers())), nil
 	case SnapshotNative:
 		return snapshot.NewNative(dir), nil
 	}
-	return snapshot.NewAuto(dir, snapshot.NewUnpacker(r.Layout.Layers())), nil
+	var fallback func(error)
+	if note != nil {
+		fallback = func(err error) {
+			note(fmt.Sprintf("note: overlayfs cannot be mounted here (%v): steps run on copies of their layers (the native snapshotter)", err))
+		}
+	}
+	return snapshot.NewAuto(dir, snapshot.NewUnpacker(r.Layout.Layers()), fallback), nil
 }
 
 // EmptyTrash deletes the rootfs directories builds released (deleting

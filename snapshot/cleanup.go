@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
@@ -78,15 +79,12 @@ func cleanSnapshot(dir string) error {
 	return removeTree(dir)
 }
 
-// OverlaySupported reports whether overlay snapshots work under stateDir:
-// it mounts a tiny overlay once, deletes a lower file through it and
+// CheckOverlay says why overlay snapshots cannot work under stateDir, or
+// returns nil where they can: it mounts a tiny overlay once (with
+// userxattr outside the initial user namespace, as NewOverlay with
+// NewUnpacker's layers mounts it), deletes a lower file through it and
 // checks that the upper directory holds the whiteout.
-func OverlaySupported(stateDir string) bool {
-	return probeOverlay(stateDir) == nil
-}
-
-// probeOverlay is OverlaySupported with the reason.
-func probeOverlay(stateDir string) (err error) {
+func CheckOverlay(stateDir string) (err error) {
 	sd, err := resolveDir(stateDir)
 	if err != nil {
 		return err
@@ -97,7 +95,8 @@ func probeOverlay(stateDir string) (err error) {
 	}
 	defer lock.Unlock()
 	defer func() { err = errors.Join(err, removeTree(dir)) }()
-	spec := &overlaySpec{lowers: []string{dir + "/lower"}, upper: dir + "/upper", work: dir + "/work", target: dir + "/merged"}
+	spec := &overlaySpec{lowers: []string{dir + "/lower"}, upper: dir + "/upper", work: dir + "/work", target: dir + "/merged",
+		userxattr: !idmap.InInitialNamespace()}
 	for _, d := range []string{spec.lowers[0], spec.upper, spec.work, spec.target} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return err

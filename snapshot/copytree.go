@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"github.com/minibuild/minibuild/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
@@ -154,7 +155,7 @@ func copyFile(src, dst string, st *unix.Stat_t) error {
 // it.
 func (c *copier) finish(src, dst, rel string, st *unix.Stat_t) error {
 	if err := unix.Lchown(dst, int(st.Uid), int(st.Gid)); err != nil {
-		return fmt.Errorf("changing owner of %q: %w", dst, err)
+		return fmt.Errorf("changing owner of %q: %w", dst, idmap.UnmappedError(err, int(st.Uid), int(st.Gid)))
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		// dst is the object just created, never a symlink.

@@ -20,6 +20,15 @@ type diffCase struct {
 	name string
 	op   func(t *testing.T, root string)
 	want []string
+	// devices says the case makes device nodes, which no user namespace
+	// but the initial one may: it is skipped rootless.
+	devices bool
+	// mergedInodes says the case's rootfs reads with the wrong inode
+	// numbers on an overlay mounted with userxattr (a hardlink to a
+	// copied-up lower file: one name shows the lower inode, the other the
+	// upper one), so the round trip cannot find the link there; the layer
+	// still holds it.
+	mergedInodes bool
 }
 
 func must(t *testing.T, err error) {
@@ -193,9 +202,10 @@ func diffCases() []diffCase {
 			want: []string{"f|f|644|0:0|x", "g|h|644|0:0|f"},
 		},
 		{
-			name: "hardlink to a lower file",
-			op:   func(t *testing.T, root string) { must(t, os.Link(root+"/etc/conf", root+"/etc/conf.bak")) },
-			want: []string{"etc|d|755|0:0|", "etc/conf|f|644|0:0|conf v1", "etc/conf.bak|h|644|0:0|etc/conf"},
+			name:         "hardlink to a lower file",
+			op:           func(t *testing.T, root string) { must(t, os.Link(root+"/etc/conf", root+"/etc/conf.bak")) },
+			want:         []string{"etc|d|755|0:0|", "etc/conf|f|644|0:0|conf v1", "etc/conf.bak|h|644|0:0|etc/conf"},
+			mergedInodes: true,
 		},
 		{
 			name: "mkdir nested",
@@ -210,7 +220,8 @@ func diffCases() []diffCase {
 				must(t, unix.Mkfifo(root+"/fifo", 0o644))
 				must(t, unix.Chmod(root+"/fifo", 0o644))
 			},
-			want: []string{"fifo|p|644|0:0|", "null|c|666|0:0|1,3"},
+			want:    []string{"fifo|p|644|0:0|", "null|c|666|0:0|1,3"},
+			devices: true,
 		},
 		{
 			name: "rename directory with mv",
@@ -245,7 +256,7 @@ func diffCases() []diffCase {
 func snapshotters(t *testing.T, stateDir string) map[string]Snapshotter {
 	t.Helper()
 	out := map[string]Snapshotter{"native": NewNative(stateDir + "/snapshots")}
-	if OverlaySupported(stateDir + "/snapshots") {
+	if CheckOverlay(stateDir+"/snapshots") == nil {
 		out["overlay"] = NewOverlay(stateDir+"/snapshots", NewUnpacker(stateDir+"/layers"))
 	} else {
 		t.Log("overlayfs not usable here: testing the native snapshotter only")
@@ -263,6 +274,9 @@ func TestDiff(t *testing.T) {
 	sns := snapshotters(t, state)
 	for _, tc := range diffCases() {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.devices && rootless() {
+				t.Skip("no device node can be made in this user namespace")
+			}
 			results := map[string][]string{}
 			for name, sn := range sns {
 				t.Run(name, func(t *testing.T) {
@@ -278,6 +292,10 @@ func TestDiff(t *testing.T) {
 						t.Errorf("Diff:\n%s", d)
 					}
 					results[name] = got
+					if tc.mergedInodes && name == "overlay" && rootless() {
+						t.Log("not comparing with the rootfs: overlayfs with userxattr shows a hardlink to a copied-up file as two inodes")
+						return
+					}
 					checkRoundTrip(t, chain, entries, m.Root())
 				})
 			}

@@ -99,15 +99,16 @@ func openDir(path string) (*os.File, error) {
 }
 
 // isOpaqueDir reports whether the directory at path carries the overlay
-// opaque xattr.
-func isOpaqueDir(path string) (bool, error) {
+// opaque xattr key (tarutil.OverlayOpaqueXattr or, for an overlay mounted
+// with userxattr, tarutil.OverlayUserOpaqueXattr).
+func isOpaqueDir(path, key string) (bool, error) {
 	var buf [4]byte
-	n, err := unix.Lgetxattr(path, tarutil.OverlayOpaqueXattr, buf[:])
+	n, err := unix.Lgetxattr(path, key, buf[:])
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.ERANGE):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("reading %s of %q: %w", tarutil.OverlayOpaqueXattr, path, err)
+		return false, fmt.Errorf("reading %s of %q: %w", key, path, err)
 	}
 	return string(buf[:n]) == "y", nil
 }

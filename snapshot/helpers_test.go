@@ -30,7 +30,7 @@ func requireRoot(t *testing.T) {
 func requireOverlay(t *testing.T, stateDir string) {
 	t.Helper()
 	requireRoot(t)
-	if err := probeOverlay(stateDir); err != nil {
+	if err := CheckOverlay(stateDir); err != nil {
 		t.Skipf("skipping: overlayfs not usable: %v", err)
 	}
 }

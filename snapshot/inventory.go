@@ -115,6 +115,9 @@ func (u *Unpacker) Check() ([]Issue, error) {
 			more, err = u.checkTemp(p)
 		case name == "l":
 			more, err = u.checkLinks(p)
+		case name == userxattrDir && !u.userxattr() && isDirectory(p):
+			// The tree of the userxattr layers, checked by its own
+			// Unpacker.
 		case digest.Algorithm(name).Available() && isDirectory(p):
 			more, err = checkLayerDirs(p, digest.Algorithm(name))
 		default:

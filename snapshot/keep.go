@@ -77,7 +77,7 @@ func (m *overlayMount) KeepAsLayer(ctx context.Context, diffID digest.Digest, en
 	if err := unmountUnder(m.merged); err != nil {
 		return false, fmt.Errorf("keeping overlay snapshot as a layer: %w", err)
 	}
-	ok, err := normalizeUpper(ctx, m.upper, entries, t)
+	ok, err := normalizeUpper(ctx, m.upper, entries, t, m.u.opaqueXattr())
 	if err != nil || !ok {
 		return false, err
 	}

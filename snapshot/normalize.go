@@ -19,7 +19,8 @@ import (
 // Diff described as entries, exactly what applying the layer written from
 // entries (with the mtimes of t) to an empty directory with overlay
 // whiteouts makes, as Unpacker.Unpack does: every mtime and atime becomes
-// the header's, overlay xattrs other than a wanted opaque marker go,
+// the header's, overlay xattrs other than a wanted opaque marker (the
+// xattr opaqueXattr, the Unpacker's) go,
 // directories the layer only implies get Apply's 0755, owner and no
 // xattrs, and the root gets Unpack's. It reports false where the upper
 // directory holds anything the layer does not describe one for one (an
@@ -27,9 +28,10 @@ import (
 // marker, an xattr a layer cannot carry, ...): then it is no layer's
 // unpacking and must be discarded. The upper directory must not be
 // mounted; like Diff it joins listed names, the tree being quiescent.
-func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, t MTimes) (bool, error) {
+func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, t MTimes, opaqueXattr string) (bool, error) {
 	n := &normalizer{
 		ctx:       ctx,
+		opaque:    opaqueXattr,
 		t:         t,
 		byName:    make(map[string]*tarutil.Entry, len(entries)),
 		used:      make(map[string]bool, len(entries)),
@@ -69,6 +71,7 @@ func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, 
 // normalizer holds the state of one normalizeUpper walk.
 type normalizer struct {
 	ctx       context.Context
+	opaque    string // the xattr of an opaque directory
 	t         MTimes
 	byName    map[string]*tarutil.Entry
 	used      map[string]bool
@@ -240,12 +243,12 @@ func (n *normalizer) xattrs(p string, want map[string]string, strip, opaque bool
 			return false, fmt.Errorf("reading xattr %s of %q: %w", key, p, err)
 		}
 		switch {
-		case key == tarutil.OverlayOpaqueXattr && opaque:
+		case key == n.opaque && opaque:
 			if string(val) != "y" {
 				return false, nil
 			}
 			sawOpaque = true
-		case key == tarutil.OverlayOpaqueXattr:
+		case key == n.opaque:
 			return false, nil
 		case !tarutil.KeepXattr(key) && !strings.HasPrefix(key, "trusted.overlay.") && !strings.HasPrefix(key, "user.overlay."):
 			return false, nil // e.g. an ACL: a layer drops it

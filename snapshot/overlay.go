@@ -25,8 +25,10 @@ var _ Snapshotter = (*overlaySnapshotter)(nil)
 
 // NewOverlay returns the overlayfs snapshotter: the layers are unpacked
 // once by u and mounted read-only below a fresh upper directory under
-// stateDir (e.g. STORE/snapshots). It needs root and a kernel and file
-// system where OverlaySupported is true.
+// stateDir (e.g. STORE/snapshots). It needs root (of the initial user
+// namespace or, rootless, of another: then the overlay is mounted with
+// userxattr, as u's layers are unpacked for) and a kernel and file system
+// where CheckOverlay finds no fault.
 func NewOverlay(stateDir string, u *Unpacker) Snapshotter {
 	return &overlaySnapshotter{stateDir: stateDir, u: u}
 }
@@ -65,7 +67,7 @@ func (o *overlaySnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount,
 		return nil, fmt.Errorf("preparing overlay snapshot: %w", err)
 	}
 	m := &overlayMount{stateDir: stateDir, dir: dir, lock: lock, u: o.u, layers: layers, upper: dir + "/upper", merged: dir + "/merged"}
-	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged}
+	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged, userxattr: o.u.userxattr()}
 	if err := m.mount(spec, o.method); err != nil {
 		return nil, errors.Join(fmt.Errorf("preparing overlay snapshot: %w", err), m.Release())
 	}
@@ -124,7 +126,7 @@ func (m *overlayMount) Diff(ctx context.Context) ([]tarutil.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diffing overlay snapshot: %w", err)
 	}
-	entries, err := diff(ctx, overlayTrees{}, lower, cur)
+	entries, err := diff(ctx, overlayTrees{opaque: m.u.opaqueXattr()}, lower, cur)
 	if err != nil {
 		return nil, fmt.Errorf("diffing overlay snapshot: %w", err)
 	}

@@ -13,13 +13,22 @@ import (
 type overlaySpec struct {
 	lowers              []string // top first
 	upper, work, target string
+	// userxattr mounts it with the userxattr option: overlayfs keeps its
+	// markers in user.overlay.* xattrs, as it must outside the initial
+	// user namespace (Linux 5.11 and later).
+	userxattr bool
 }
 
-// overlayFlags returns the overlayfs options of every mount: no inode
-// index, and no redirects or metacopy, so the upper directory holds
-// complete files and a renamed lower directory is copied, never
-// redirected.
-func overlayFlags() [][2]string {
+// flags returns the overlayfs options of the mount, as {key, value}, the
+// value "" for a flag: no inode index, and no redirects or metacopy, so
+// the upper directory holds complete files and a renamed lower directory
+// is copied, never redirected; and userxattr where asked for, with which
+// the kernel allows only redirect_dir=nofollow (no redirects made either,
+// and none followed).
+func (s *overlaySpec) flags() [][2]string {
+	if s.userxattr {
+		return [][2]string{{"index", "off"}, {"redirect_dir", "nofollow"}, {"metacopy", "off"}, {"userxattr", ""}}
+	}
 	return [][2]string{{"index", "off"}, {"redirect_dir", "off"}, {"metacopy", "off"}}
 }
 
@@ -27,8 +36,12 @@ func overlayFlags() [][2]string {
 // in one page or a path holds a character the option syntax reserves.
 func (s *overlaySpec) legacyData() (data string, ok bool) {
 	var b strings.Builder
-	for _, f := range overlayFlags() {
-		b.WriteString(f[0] + "=" + f[1] + ",")
+	for _, f := range s.flags() {
+		b.WriteString(f[0])
+		if f[1] != "" {
+			b.WriteString("=" + f[1])
+		}
+		b.WriteString(",")
 	}
 	for _, p := range append([]string{s.upper, s.work}, s.lowers...) {
 		if strings.ContainsAny(p, ",:\\") {
@@ -67,7 +80,7 @@ func mountOverlay(s *overlaySpec, method mountMethod) error {
 			return mountLegacy(s, data)
 		}
 		if method == mountPaths {
-			return fmt.Errorf("mounting overlay at %q: options longer than a page", s.target)
+			return fmt.Errorf("mounting overlay at %q: options longer than a page, or a path holds a comma, a colon or a backslash", s.target)
 		}
 	}
 	if method == mountAuto || method == mountFds {
@@ -85,7 +98,7 @@ func mountOverlay(s *overlaySpec, method mountMethod) error {
 			return mountLegacy(s, data)
 		}
 		if method == mountFds {
-			return fmt.Errorf("mounting overlay at %q: options longer than a page", s.target)
+			return fmt.Errorf("mounting overlay at %q: options longer than a page, or a path holds a comma, a colon or a backslash", s.target)
 		}
 	}
 	if err := mountOverlayFsconfig(s); err != nil {
@@ -114,7 +127,13 @@ func mountOverlayFsconfig(s *overlaySpec) (err error) {
 			err = withKernelLog(fd, err)
 		}
 	}()
-	for _, f := range overlayFlags() {
+	for _, f := range s.flags() {
+		if f[1] == "" {
+			if err := unix.FsconfigSetFlag(fd, f[0]); err != nil {
+				return fmt.Errorf("setting %s: %w", f[0], err)
+			}
+			continue
+		}
 		if err := unix.FsconfigSetString(fd, f[0], f[1]); err != nil {
 			return fmt.Errorf("setting %s=%s: %w", f[0], f[1], err)
 		}

@@ -9,8 +9,11 @@ import (
 // overlayTrees reads an overlay snapshot without the kernel's help: the
 // lower tree is the merge of the unpacked layer directories (with their
 // overlay whiteouts and opaque directories), the new tree is the upper
-// directory laid over it.
-type overlayTrees struct{}
+// directory laid over it. opaque is the xattr that marks opaque
+// directories in both.
+type overlayTrees struct {
+	opaque string
+}
 
 var _ trees = overlayTrees{}
 
@@ -34,7 +37,7 @@ func overlayRoots(layers []string, upper string) (lower, cur *node, err error) {
 // name in the layers below it, and a directory keeps merging with the
 // directories below it until one is opaque or a layer holds a
 // non-directory of that name.
-func (overlayTrees) lowerChildren(dir *node) (map[string]*node, error) {
+func (o overlayTrees) lowerChildren(dir *node) (map[string]*node, error) {
 	out := make(map[string]*node)
 	hidden := make(map[string]bool)
 	for _, layerDir := range dir.layers {
@@ -57,7 +60,7 @@ func (overlayTrees) lowerChildren(dir *node) (map[string]*node, error) {
 					continue
 				}
 				above.layers = append(above.layers, path)
-				if above.sealed, err = isOpaqueDir(path); err != nil {
+				if above.sealed, err = isOpaqueDir(path, o.opaque); err != nil {
 					return nil, err
 				}
 				continue
@@ -69,7 +72,7 @@ func (overlayTrees) lowerChildren(dir *node) (map[string]*node, error) {
 			n := &node{rel: dir.child(name), path: path, st: *st, sealed: true}
 			if n.isDir() {
 				n.layers = []string{path}
-				if n.sealed, err = isOpaqueDir(path); err != nil {
+				if n.sealed, err = isOpaqueDir(path, o.opaque); err != nil {
 					return nil, err
 				}
 			}
@@ -81,7 +84,7 @@ func (overlayTrees) lowerChildren(dir *node) (map[string]*node, error) {
 
 // newChildren lists the upper directory dir and, unless it is opaque, the
 // lower children it does not replace or white out, which are untouched.
-func (overlayTrees) newChildren(dir *node, lower map[string]*node) (map[string]*node, error) {
+func (o overlayTrees) newChildren(dir *node, lower map[string]*node) (map[string]*node, error) {
 	names, sts, err := listDir(dir.path)
 	if err != nil {
 		return nil, err
@@ -100,7 +103,7 @@ func (overlayTrees) newChildren(dir *node, lower map[string]*node) (map[string]*
 			// deep.
 			n.opaque = dir.opaque
 			if !n.opaque {
-				if n.opaque, err = isOpaqueDir(n.path); err != nil {
+				if n.opaque, err = isOpaqueDir(n.path, o.opaque); err != nil {
 					return nil, err
 				}
 			}

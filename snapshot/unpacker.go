@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
@@ -21,15 +22,54 @@ import (
 // goroutines and processes; l/ holds a short symlink (the first 16 hex
 // digits) to each, so dozens of layers fit in one overlay mount; tmp/ holds
 // layers being unpacked.
+//
+// Opaque directories carry trusted.overlay.opaque, which only the initial
+// user namespace can write and read; a rootless process (root of another
+// user namespace) mounts its overlays with userxattr and keeps its layers,
+// marked with user.overlay.opaque, in a tree of their own under
+// ROOT/userxattr, laid out the same way. The two never mix: each reads
+// only the markers of its own tree.
 type Unpacker struct {
 	root string
+	// mode is the overlay markers of the layers: tarutil.WhiteoutOverlay,
+	// or tarutil.WhiteoutUserOverlay under root/userxattr.
+	mode tarutil.WhiteoutMode
 }
 
+// userxattrDir is the folder, under an Unpacker's root, of the layers
+// unpacked for overlays mounted with userxattr.
+const userxattrDir = "userxattr"
+
 // NewUnpacker returns an Unpacker keeping layers under root, e.g.
-// STORE/layers.
+// STORE/layers, for overlays mounted by this process: under root/userxattr
+// with user.overlay.opaque markers when it is not in the initial user
+// namespace.
 func NewUnpacker(root string) *Unpacker {
-	return &Unpacker{root: root}
+	return newUnpacker(root, !idmap.InInitialNamespace())
 }
+
+// newUnpacker returns the Unpacker under root of the overlays mounted with
+// userxattr, or without.
+func newUnpacker(root string, userxattr bool) *Unpacker {
+	if userxattr {
+		return &Unpacker{root: root + "/" + userxattrDir, mode: tarutil.WhiteoutUserOverlay}
+	}
+	return &Unpacker{root: root, mode: tarutil.WhiteoutOverlay}
+}
+
+// Unpackers returns the Unpackers of both kinds of overlay mounts under
+// root, without userxattr first, for maintenance: whichever kind of
+// process built in a root, prune, verify and usage see all it unpacked.
+func Unpackers(root string) []*Unpacker {
+	return []*Unpacker{newUnpacker(root, false), newUnpacker(root, true)}
+}
+
+// userxattr reports whether the layers are for overlays mounted with the
+// userxattr option.
+func (u *Unpacker) userxattr() bool { return u.mode == tarutil.WhiteoutUserOverlay }
+
+// opaqueXattr is the xattr that marks the layers' opaque directories.
+func (u *Unpacker) opaqueXattr() string { return u.mode.OpaqueXattr() }
 
 // shortLen is how many hex digits name a layer's short symlink.
 const shortLen = 16
@@ -73,7 +113,7 @@ func (u *Unpacker) Unpack(ctx context.Context, l Layer) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("unpacking layer %s: %w", l.DiffID, err)
 	}
-	if err := unpackInto(ctx, tmp, l); err != nil {
+	if err := unpackInto(ctx, tmp, l, u.mode); err != nil {
 		return "", errors.Join(fmt.Errorf("unpacking layer %s: %w", l.DiffID, err), removeTree(tmp))
 	}
 	if err := os.Rename(tmp, dir); err != nil {
@@ -86,12 +126,13 @@ func (u *Unpacker) Unpack(ctx context.Context, l Layer) (string, error) {
 	return dir, nil
 }
 
-// unpackInto applies l to the empty directory dir with overlay whiteouts.
-func unpackInto(ctx context.Context, dir string, l Layer) error {
+// unpackInto applies l to the empty directory dir with the overlay
+// whiteouts of mode.
+func unpackInto(ctx context.Context, dir string, l Layer, mode tarutil.WhiteoutMode) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
-	return applyLayer(ctx, dir, l, tarutil.WhiteoutOverlay)
+	return applyLayer(ctx, dir, l, mode)
 }
 
 // Cleanup removes the temporary directories of unpackings whose process

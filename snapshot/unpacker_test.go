@@ -39,7 +39,7 @@ func TestUnpackIdempotent(t *testing.T) {
 	if !isWhiteout(&st) {
 		t.Errorf("gone is not an overlay whiteout: mode %#o rdev %d", st.Mode, st.Rdev)
 	}
-	if got := u.lowerPath(l.DiffID); got != root+"/l/"+l.DiffID.Encoded()[:16] {
+	if got := u.lowerPath(l.DiffID); got != u.root+"/l/"+l.DiffID.Encoded()[:16] {
 		t.Errorf("lowerPath = %q, want the short link", got)
 	}
 }

@@ -25,7 +25,28 @@ const (
 	// sets the directory's trusted.overlay.opaque xattr to "y". Anything
 	// already under those names is removed first, as in WhiteoutApply.
 	WhiteoutOverlay
+	// WhiteoutUserOverlay is WhiteoutOverlay for an overlay mounted with
+	// the userxattr option, as it must be in a user namespace other than
+	// the initial one: opaque directories get user.overlay.opaque instead
+	// (trusted.* cannot be set there, nor would that overlay read it).
+	WhiteoutUserOverlay
 )
+
+// overlay reports whether m makes overlayfs markers.
+func (m WhiteoutMode) overlay() bool { return m == WhiteoutOverlay || m == WhiteoutUserOverlay }
+
+// OpaqueXattr is the xattr that marks an opaque directory in the overlay
+// markers m makes: OverlayOpaqueXattr or OverlayUserOpaqueXattr, "" for
+// WhiteoutApply.
+func (m WhiteoutMode) OpaqueXattr() string {
+	switch m {
+	case WhiteoutOverlay:
+		return OverlayOpaqueXattr
+	case WhiteoutUserOverlay:
+		return OverlayUserOpaqueXattr
+	}
+	return ""
+}
 
 // ApplyOptions controls Apply.
 type ApplyOptions struct {
@@ -59,7 +80,9 @@ var errUnsafe = errors.New("unsafe entry")
 // preceded the directory's other entries; a whiteout removes only what lower
 // layers left; a directory over a directory keeps its children; anything
 // else replaces what was there without writing through it. Directory mtimes
-// are set last. Entries below an AUFS metadata name (".wh..wh.*" other than
+// are set last. A device node is left out where none can be made: as
+// root of a user namespace other than the initial one. Entries below an
+// AUFS metadata name (".wh..wh.*" other than
 // the opaque marker) are skipped, as Docker does. Cancellation is checked
 // between entries.
 func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (int64, error) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibuild/minibuild/internal/idmap"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,7 +84,7 @@ func timespecs(atime, mtime time.Time) []unix.Timespec {
 func (a *applier) setFdAttrs(fd int, at attrs, fileOrDir bool) error {
 	if !a.opts.NoChown {
 		if err := unix.Fchown(fd, at.uid, at.gid); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := unix.Fchmod(fd, at.mode); err != nil {
@@ -146,10 +147,10 @@ func (a *applier) dir(pfd int, base string, at attrs, overWhiteout bool) error {
 	if err := a.setFdAttrs(fd, at, true); err != nil {
 		return err
 	}
-	if overWhiteout && a.opts.Whiteouts == WhiteoutOverlay {
+	if overWhiteout && a.opts.Whiteouts.overlay() {
 		// The layer whited out a lower name and then made a directory
 		// of it: overlayfs must not merge the lower one in.
-		return setOpaque(fd)
+		return setOpaque(fd, a.opts.Whiteouts.OpaqueXattr())
 	}
 	return nil
 }
@@ -161,7 +162,7 @@ func (a *applier) symlink(pfd int, base, target string, at attrs) error {
 	}
 	if !a.opts.NoChown {
 		if err := unix.Fchownat(pfd, base, at.uid, at.gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := setChildXattrs(pfd, base, at.xattrs); err != nil {
@@ -204,6 +205,12 @@ func (a *applier) special(pfd int, base string, kind byte, hdr *tar.Header, at a
 		dev = unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
 	}
 	if err := unix.Mknodat(pfd, base, ftype|at.mode, int(dev)); err != nil {
+		if kind != tar.TypeFifo && errors.Is(err, unix.EPERM) && !idmap.InInitialNamespace() {
+			// No device node can be made in a user namespace but the
+			// initial one: it is left out, as containerd and Podman do
+			// rootless (a RUN sees the host's nodes in /dev anyway).
+			return nil
+		}
 		return fmt.Errorf("creating device node: %w", err)
 	}
 	fd, err := openChild(pfd, base, unix.O_PATH)
@@ -220,7 +227,7 @@ func (a *applier) special(pfd int, base string, kind byte, hdr *tar.Header, at a
 	}
 	if !a.opts.NoChown {
 		if err := unix.Fchownat(fd, "", at.uid, at.gid, unix.AT_EMPTY_PATH); err != nil {
-			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, err)
+			return fmt.Errorf("changing owner to %d:%d: %w", at.uid, at.gid, idmap.UnmappedError(err, at.uid, at.gid))
 		}
 	}
 	if err := fchmodPath(fd, at.mode); err != nil {

@@ -30,8 +30,8 @@ func (a *applier) opaque(dir string) error {
 	if err := a.clearLower(dfd, dir); err != nil {
 		return fmt.Errorf("clearing opaque directory: %w", err)
 	}
-	if a.opts.Whiteouts == WhiteoutOverlay {
-		return setOpaque(dfd)
+	if a.opts.Whiteouts.overlay() {
+		return setOpaque(dfd, a.opts.Whiteouts.OpaqueXattr())
 	}
 	return nil
 }
@@ -72,15 +72,15 @@ func (a *applier) clearLower(dirfd int, dirName string) error {
 	return nil
 }
 
-// setOpaque sets the overlay opaque xattr on the directory behind dirfd.
-func setOpaque(dirfd int) error {
+// setOpaque sets the overlay opaque xattr key on the directory behind dirfd.
+func setOpaque(dirfd int, key string) error {
 	fd, err := openChild(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return fmt.Errorf("opening directory to mark it opaque: %w", err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Fsetxattr(fd, OverlayOpaqueXattr, []byte("y"), 0); err != nil {
-		return fmt.Errorf("setting %s: %w", OverlayOpaqueXattr, err)
+	if err := unix.Fsetxattr(fd, key, []byte("y"), 0); err != nil {
+		return fmt.Errorf("setting %s: %w", key, err)
 	}
 	return nil
 }
@@ -93,7 +93,7 @@ func (a *applier) whiteoutName(dir, target string) error {
 	if a.names.touched[name] {
 		return nil
 	}
-	if a.opts.Whiteouts != WhiteoutOverlay {
+	if !a.opts.Whiteouts.overlay() {
 		pfd, err := openDirInRoot(a.rootfd, dir)
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return nil // nothing below to delete

@@ -25,6 +25,10 @@ const (
 // hidden.
 const OverlayOpaqueXattr = "trusted.overlay.opaque"
 
+// OverlayUserOpaqueXattr is OverlayOpaqueXattr as overlayfs mounted with
+// the userxattr option (in a user namespace) writes and reads it.
+const OverlayUserOpaqueXattr = "user.overlay.opaque"
+
 // NameKind is what a layer entry's name means under the whiteout rules.
 type NameKind int
 

@@ -117,16 +117,17 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		return err
 	}
 	defer t.Context.Close()
-	if t.Snapshotter, err = root.Snapshotter(in.snapshotter); err != nil {
+	r := progress.New(in.progress, stderr)
+	defer r.Close() // after Finish it does nothing; on failure it clears the live view
+	t.Reporter = r
+	note := func(msg string) { r.Report(builder.Warning{Message: msg}) }
+	if t.Snapshotter, err = root.Snapshotter(in.snapshotter, note); err != nil {
 		return err
 	}
 	defer root.EmptyTrash()
 	if t.Registry, err = registry.New(registry.Options{Insecure: f.reg.insecure}); err != nil {
 		return err
 	}
-	r := progress.New(in.progress, stderr)
-	defer r.Close() // after Finish it does nothing; on failure it clears the live view
-	t.Reporter = r
 	reportWarnings(r, in.df)
 	began := time.Now()
 	res, err := session.Build(ctx, session.Options{Tools: t, Settings: in.settings})

@@ -160,7 +160,7 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 	if err != nil {
 		return err
 	}
-	snap, err := root.Snapshotter(kind)
+	snap, err := root.Snapshotter(kind, func(msg string) { fmt.Fprintf(stderr, "minibuild: %s\n", msg) })
 	if err != nil {
 		return err
 	}
