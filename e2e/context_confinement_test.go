@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,8 +38,37 @@ func TestContextEscapes(t *testing.T) {
 			links: map[string]string{"link": sentinel + "/secret", "dir": sentinel},
 			want:  map[string]string{"ctx/link": "Lrwxrwxrwx 0:0 -> " + sentinel + "/secret", "ctx/dir": "Lrwxrwxrwx 0:0 -> " + sentinel}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+	// Rootless too: the same build by an ordinary user (see rootless_test.go).
+	var users []*osUser
+	users = append(users, nil)
+	if u, ok := optionalUser(t, "minibuild-test"); ok {
+		userBusybox(t, u)
+		users = append(users, &u)
+	}
+	for _, u := range users {
+		for _, tc := range cases {
+			name := tc.name
+			if u != nil {
+				name = "rootless/" + name
+			}
+			t.Run(name, func(t *testing.T) {
+				contextEscape(t, u, root, secret, unchanged, tc.dockerfile, tc.links, tc.refused, tc.want)
+			})
+		}
+	}
+}
+
+// contextEscape builds one TestContextEscapes case, as root in root, or
+// as u in its own root.
+func contextEscape(t *testing.T, u *osUser, root, secret string, unchanged func(*testing.T), dockerfile string, links map[string]string, refused string, wantTree map[string]string) {
+	tc := struct {
+		dockerfile string
+		links      map[string]string
+		refused    string
+		want       map[string]string
+	}{dockerfile, links, refused, wantTree}
+	{
+		{
 			defer unchanged(t)
 			ctx := t.TempDir()
 			writeTree(t, ctx, map[string]string{"Dockerfile": tc.dockerfile})
@@ -48,7 +78,19 @@ func TestContextEscapes(t *testing.T) {
 				}
 			}
 			dest := filepath.Join(t.TempDir(), "rootfs")
-			r := mbWithin(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
+			var r result
+			if u == nil {
+				r = mbWithin(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
+			} else {
+				root = filepath.Join(u.home, ".local", "share", "minibuild")
+				out := t.TempDir()
+				for _, d := range []string{ctx, out} {
+					u.chown(t, d)
+					os.Chmod(filepath.Dir(d), 0o755)
+				}
+				dest = filepath.Join(out, "rootfs")
+				r = mbAs(t, *u, nil, "build", "-o", "type=local,dest="+dest, ctx)
+			}
 			if storeHolds(t, root, secret) {
 				t.Fatal("host content reached the store")
 			}
@@ -63,10 +105,14 @@ func TestContextEscapes(t *testing.T) {
 			}
 			tree := describeTree(t, dest)
 			for p, want := range tc.want {
+				if u != nil {
+					// A rootless export's files are the user's on the host (0 inside).
+					want = strings.Replace(want, " 0:0 ", fmt.Sprintf(" %d:%d ", u.uid, u.gid), 1)
+				}
 				if tree[p] != want {
 					t.Errorf("%s = %q, want %q", p, tree[p], want)
 				}
 			}
-		})
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,41 +129,66 @@ func TestMaliciousLayers(t *testing.T) {
 			{file("l/.wh.secret", 0o644)}},
 			want: map[string]string{"l": "Lrwxrwxrwx 0:0 -> " + climb}},
 	}
-	for _, snap := range []string{"overlay", "native"} {
-		for _, tc := range cases {
-			t.Run(snap+"/"+tc.name, func(t *testing.T) {
-				defer unchanged(t)
-				layout := filepath.Join(t.TempDir(), "evil")
-				layers := writeLayersLayout(t, layout, tc.layers...)
-				ctx := t.TempDir()
-				writeTree(t, ctx, map[string]string{"Dockerfile": "FROM evil\nCOPY f /copied\n", "f": "f\n"})
-				root, dest := t.TempDir(), filepath.Join(t.TempDir(), "rootfs")
-				r := mbWithin(t, time.Minute, "build", "--root", root, "--snapshotter", snap,
-					"--build-context", "evil=oci-layout://"+layout, "-o", "type=local,dest="+dest, ctx)
-				if m := mountsUnder(t, root); len(m) > 0 {
-					t.Errorf("mounts left: %v", m)
+	// Rootless too: the same builds by an ordinary user.
+	users := []*osUser{nil}
+	if u, ok := optionalUser(t, "minibuild-test"); ok {
+		users = append(users, &u)
+	}
+	for _, u := range users {
+		for _, snap := range []string{"overlay", "native"} {
+			for _, tc := range cases {
+				name := snap + "/" + tc.name
+				if u != nil {
+					name = "rootless/" + name
 				}
-				if tc.refused != "" {
-					if r.code == 0 {
-						t.Fatal("a malicious layer was accepted")
+				t.Run(name, func(t *testing.T) {
+					defer unchanged(t)
+					layout := filepath.Join(t.TempDir(), "evil")
+					layers := writeLayersLayout(t, layout, tc.layers...)
+					ctx := t.TempDir()
+					writeTree(t, ctx, map[string]string{"Dockerfile": "FROM evil\nCOPY f /copied\n", "f": "f\n"})
+					root, dest := t.TempDir(), filepath.Join(t.TempDir(), "rootfs")
+					args := []string{"build", "--root", root, "--snapshotter", snap,
+						"--build-context", "evil=oci-layout://" + layout, "-o", "type=local,dest=" + dest, ctx}
+					var r result
+					if u == nil {
+						r = mbWithin(t, time.Minute, args...)
+					} else {
+						for _, d := range []string{filepath.Dir(layout), ctx, root, filepath.Dir(dest)} {
+							u.chown(t, d)
+							os.Chmod(filepath.Dir(d), 0o755)
+						}
+						r = mbAs(t, *u, nil, args...)
 					}
-					if !strings.Contains(r.stderr, `"`+tc.refused+`"`) || !namesOne(r.stderr, layers) {
-						t.Errorf("the error does not name the entry %q and its layer:\n%s", tc.refused, r.stderr)
+					if m := mountsUnder(t, root); len(m) > 0 {
+						t.Errorf("mounts left: %v", m)
+					}
+					if tc.refused != "" {
+						if r.code == 0 {
+							t.Fatal("a malicious layer was accepted")
+						}
+						if !strings.Contains(r.stderr, `"`+tc.refused+`"`) || !namesOne(r.stderr, layers) {
+							t.Errorf("the error does not name the entry %q and its layer:\n%s", tc.refused, r.stderr)
+						}
+						verifyClean(t, root)
+						return
+					}
+					if r.code != 0 {
+						t.Fatalf("a contained image was refused:\n%s", r.stderr)
+					}
+					tree := describeTree(t, dest)
+					for p, want := range tc.want {
+						if u != nil {
+							// A rootless export's files are the user's on the host (0 inside).
+							want = strings.Replace(want, " 0:0", fmt.Sprintf(" %d:%d", u.uid, u.gid), 1)
+						}
+						if tree[p] != want {
+							t.Errorf("rootfs %s = %q, want %q", p, tree[p], want)
+						}
 					}
 					verifyClean(t, root)
-					return
-				}
-				if r.code != 0 {
-					t.Fatalf("a contained image was refused:\n%s", r.stderr)
-				}
-				tree := describeTree(t, dest)
-				for p, want := range tc.want {
-					if tree[p] != want {
-						t.Errorf("rootfs %s = %q, want %q", p, tree[p], want)
-					}
-				}
-				verifyClean(t, root)
-			})
+				})
+			}
 		}
 	}
 }
