@@ -259,8 +259,9 @@ func sourceChanges(prev, cur []cache.SourceFile) *FileChanges {
 	return newFileChanges(changed, added, removed)
 }
 
-// fileDiff says how the first changed input (by path) differs; nil when
-// no path is in both lists with another description.
+// fileDiff says how the first input (by path) whose mode, owner or link
+// changed differs; nil when none did (a content change alone is said by
+// the list of changed files).
 func fileDiff(prev, cur []cache.SourceFile) *FileDiff {
 	old := make(map[string]cache.SourceFile, len(prev))
 	for _, f := range prev {
@@ -281,6 +282,10 @@ func fileDiff(prev, cur []cache.SourceFile) *FileDiff {
 		}
 		if o.Linkname != f.Linkname {
 			d.OldLink, d.NewLink = o.Linkname, f.Linkname
+		}
+		if d.OldMode == d.NewMode && d.OldOwner == d.NewOwner && d.OldLink == d.NewLink {
+			// Content alone: "changed PATH" says it all.
+			continue
 		}
 		if o.Digest != f.Digest {
 			d.OldDigest, d.NewDigest = o.Digest, f.Digest
