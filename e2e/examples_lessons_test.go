@@ -46,6 +46,12 @@ func TestLessons(t *testing.T) {
 			"only libbaz was downloaded:\n  in the cache  libfoo\n  in the cache  libbar\n  downloading   libbaz\n",
 			"/var/cache/pkgs  1",
 		}},
+		{"7-base-and-parent", []string{
+			"COPY rootfs/ /             152 B  shared: 1 image",
+			"layers: 1 of 2 shared",
+			"1   only b",
+			"A /app/app.txt  file 0644 0:0",
+		}},
 		{"8-why-ci-missed", []string{
 			"why: source: changed src/run.sh (src/run.sh: mode 0775 here, 0755 in shared-cache:latest)",
 			"✗ MISS  step 5 line 5   RUN echo \"version $VERSION\" > /app/VERSION\n                 why: arg: VERSION is \"1.2\" here, \"1.1\" in shared-cache:latest",

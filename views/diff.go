@@ -68,7 +68,11 @@ func (p *diffPrinter) config(changes []imagediff.ConfigChange) {
 		p.line("\nconfig: no field differs")
 		return
 	}
-	p.line("\nconfig: %s differ", textfmt.Plural(len(changes), "field"))
+	verb := "differ"
+	if len(changes) == 1 {
+		verb = "differs"
+	}
+	p.line("\nconfig: %s %s", textfmt.Plural(len(changes), "field"), verb)
 	for _, c := range changes {
 		name := c.Field
 		if c.Key != "" {
