@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/minibuild/minibuild/internal/textfmt"
+	"github.com/minibuild/minibuild/internal/unixfs"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -331,18 +332,7 @@ func (d *FileDiff) text(there string) string {
 // octalMode writes a Go file mode's permission bits as chmod does (0755,
 // 4755).
 func octalMode(m uint32) string {
-	fm := fs.FileMode(m)
-	v := uint32(fm.Perm())
-	if fm&fs.ModeSetuid != 0 {
-		v |= 0o4000
-	}
-	if fm&fs.ModeSetgid != 0 {
-		v |= 0o2000
-	}
-	if fm&fs.ModeSticky != 0 {
-		v |= 0o1000
-	}
-	return fmt.Sprintf("%04o", v)
+	return fmt.Sprintf("%04o", unixfs.ModeBits(fs.FileMode(m)))
 }
 
 // legacyReason is a reason read back as text only (a record from before

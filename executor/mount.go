@@ -6,6 +6,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/minibuild/minibuild/internal/unixfs"
 )
 
 // MountType is what a Mount puts at its target.
@@ -127,15 +129,5 @@ func unixMode(mode os.FileMode, def uint32) (uint32, error) {
 	if extra := mode &^ (os.ModePerm | special | 0o7000); extra != 0 {
 		return 0, fmt.Errorf("mode %v has bits other than permissions, setuid, setgid and sticky", mode)
 	}
-	u := uint32(mode & (os.ModePerm | 0o7000))
-	if mode&os.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if mode&os.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if mode&os.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u, nil
+	return uint32(mode&0o7000) | unixfs.ModeBits(mode), nil
 }

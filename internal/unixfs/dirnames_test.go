@@ -24,3 +24,11 @@ func TestReadDirNames(t *testing.T) {
 		t.Error("a file listed as a directory")
 	}
 }
+
+func TestModeBits(t *testing.T) {
+	for m, want := range map[os.FileMode]uint32{0o755: 0o755, 0o644 | os.ModeSetuid: 0o4644, os.ModeSticky | 0o777: 0o1777, os.ModeDir | os.ModeSetgid | 0o750: 0o2750} {
+		if got := ModeBits(m); got != want {
+			t.Errorf("ModeBits(%v) = %o, want %o", m, got, want)
+		}
+	}
+}
