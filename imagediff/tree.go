@@ -74,21 +74,7 @@ type layerState struct {
 func (t *tree) apply(ctx context.Context, r io.Reader) error {
 	l := &layerState{t: t, seen: map[string]bool{}, touched: map[string]bool{}}
 	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil && !(errors.Is(err, tar.ErrInsecurePath) && hdr != nil) {
-			return fmt.Errorf("reading tar: %w", err)
-		}
-		if err := l.entry(hdr, tr); err != nil {
-			return fmt.Errorf("entry %q: %w", hdr.Name, err)
-		}
-	}
+	return tarutil.EachEntry(ctx, tr, func(hdr *tar.Header) error { return l.entry(hdr, tr) })
 }
 
 // entry applies one tar entry; body is its content.

@@ -98,7 +98,7 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		whiteout: make(map[string]bool),
 	}
 	tr := tar.NewReader(LimitReader(r, opts.MaxBytes))
-	err = eachEntry(ctx, tr, func(hdr *tar.Header) error { return a.entry(hdr, tr) })
+	err = EachEntry(ctx, tr, func(hdr *tar.Header) error { return a.entry(hdr, tr) })
 	if err != nil {
 		return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
 	}

@@ -15,10 +15,10 @@ import (
 // reading loop, name cleaning, the per-layer bookkeeping of names and the
 // checks of an entry that creates an object.
 
-// eachEntry calls fn with every header of tr in order, checking ctx
+// EachEntry calls fn with every header of tr in order, checking ctx
 // between entries. Its errors name the entry (or, for an unreadable header,
 // the entry before it).
-func eachEntry(ctx context.Context, tr *tar.Reader, fn func(*tar.Header) error) error {
+func EachEntry(ctx context.Context, tr *tar.Reader, fn func(*tar.Header) error) error {
 	last := ""
 	for {
 		if err := ctx.Err(); err != nil {

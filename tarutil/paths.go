@@ -59,7 +59,7 @@ func NewPaths() *Paths {
 // entries.
 func (p *Paths) ApplyHeaders(ctx context.Context, r io.Reader) error {
 	l := &pathsLayer{p: p, names: newLayerNames()}
-	return eachEntry(ctx, tar.NewReader(r), l.entry)
+	return EachEntry(ctx, tar.NewReader(r), l.entry)
 }
 
 // pathsLayer is the state of one ApplyHeaders call.
