@@ -12,6 +12,7 @@ import (
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/volume"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -22,6 +23,9 @@ type Options struct {
 	Executor    executor.Executor
 	// Image names the image in Store (a tag or a digest).
 	Image string
+	// From, when set, is what the container starts from instead of Image:
+	// the state a build step left (minibuild run --step).
+	From *Image
 	// Cmd replaces the image's CMD when not empty.
 	Cmd []string
 	// Entrypoint, when set, replaces the image's ENTRYPOINT and drops its
@@ -48,6 +52,14 @@ type Options struct {
 	Volumes *volume.Store
 }
 
+// Image is a filesystem and config a container can start from that need
+// not be a stored image: layers in Store, their diffIDs, the config.
+type Image struct {
+	Layers  []ocispec.Descriptor
+	DiffIDs []digest.Digest
+	Config  ocispec.ImageConfig
+}
+
 // ArgumentError is a mistake in what the container was asked to run: no
 // command, a bad -e value, a relative working directory.
 type ArgumentError struct{ Err error }
@@ -61,14 +73,20 @@ func (e *ArgumentError) Unwrap() error { return e.Err }
 // and another error when it cannot run.
 func Run(ctx context.Context, o Options) (err error) {
 	s := o.Store
-	desc, err := s.Resolve(o.Image)
-	if err != nil {
-		return err
+	from := o.From
+	if from == nil {
+		desc, err := s.Resolve(o.Image)
+		if err != nil {
+			return err
+		}
+		m, img, err := s.Manifest(desc)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", o.Image, err)
+		}
+		from = &Image{Layers: m.Layers, DiffIDs: img.RootFS.DiffIDs, Config: img.Config}
 	}
-	m, img, err := s.Manifest(desc)
-	if err != nil {
-		return fmt.Errorf("image %s: %w", o.Image, err)
-	}
+	img := ocispec.Image{Config: from.Config, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: from.DiffIDs}}
+	m := ocispec.Manifest{Layers: from.Layers}
 	argv, err := commandOf(img.Config, o.Entrypoint, o.Cmd)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/volume"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -30,6 +31,7 @@ type runOptions struct {
 	entrypointSet bool
 	snapshotter   string
 	runtime       string
+	step          string
 	volumes       []string
 	mountFlags    []string
 	mounts        []container.MountSpec // volumes and mountFlags, parsed
@@ -47,6 +49,8 @@ func runCommand() command {
                                                     # A /hi, C /bin, D /bin/vi (like docker diff)
   minibuild run -u nobody -w /tmp -e DEBUG=1 app:dev -- env
   echo data | minibuild run busybox:test -- wc -c   # stdin reaches the command
+  minibuild run --step sha256:0879… -- cat /f       # the state a cached step left (its key from plan or
+                                                    # --metadata-file): a later step may have removed /f
   minibuild run busybox:test -- sh -c 'exit 3'; echo $?   # 3: minibuild exits with the command's code
   minibuild run -v data:/data busybox:test -- sh -c 'echo hi > /data/f'
   minibuild run -v data:/data busybox:test -- cat /data/f   # hi: the volume data outlives its containers
@@ -75,11 +79,16 @@ What the command writes into a mount is not thrown away, nor shown by --diff.`,
 			fs.StringVar(&o.snapshotter, "snapshotter", "auto", "rootfs: overlay, native or auto (overlay when it can be mounted)")
 			fs.StringVar(&o.runtime, "runtime", "", "run with an OCI runtime (runc, crun or a path) instead of the built-in executor")
 			fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "mount a named volume (NAME:/PATH[:ro]) or a host path (/HOST/PATH:/PATH[:ro]) (repeatable)")
+			fs.StringVar(&o.step, "step", "", "start from the state the cached step KEY left instead of an image (keys: plan, --metadata-file)")
 			fs.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker run --mount does: type=volume|bind,source=S,target=/PATH[,readonly] (repeatable)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				o.entrypointSet = fs.Changed("entrypoint")
-				if len(args) == 0 {
+				if len(args) == 0 && o.step == "" {
 					return usageError{errors.New("run: want an image name")}
+				}
+				if o.step != "" {
+					// No image: the arguments are the command.
+					args = append([]string{""}, args...)
 				}
 				var err error
 				if o.networkMode, err = buildflags.ParseNetwork(o.network); err != nil {
@@ -169,6 +178,17 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, Mounts: o.mounts, Volumes: volume.At(rootdir.At(s.Root()))}
 	if o.entrypointSet {
 		c.Entrypoint = &o.entrypoint
+	}
+	if o.step != "" {
+		key, err := digest.Parse(o.step)
+		if err != nil {
+			return usageError{fmt.Errorf("run --step %q: not a key (sha256:…): %w", o.step, err)}
+		}
+		from, err := root.StepImage(key)
+		if err != nil {
+			return err
+		}
+		c.From, c.Image = &from, "step "+o.step
 	}
 	if o.diff {
 		c.Diff = stdout

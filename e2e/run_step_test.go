@@ -1,0 +1,36 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRunStep: run --step KEY starts from the state a cached middle step
+// left: it sees a file a later step deleted, with the step's environment;
+// the last step's state has no such file; an unknown key fails clearly.
+func TestRunStep(t *testing.T) {
+	requireRoot(t)
+	root := t.TempDir()
+	busyboxBase(t, root)
+	ctx := t.TempDir()
+	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nENV STAGE=demo\nRUN echo \"made by step 3\" > /f\nRUN rm /f\n"})
+	md, _ := build(t, root, ctx)
+	var middle, last string
+	for _, s := range md.Steps {
+		if strings.HasPrefix(s.Instruction, "RUN echo") {
+			middle = s.Key
+		}
+		last = s.Key
+	}
+	r := mustMB(t, "run", "--root", root, "--step", middle, "--", "sh", "-c", "cat /f; echo STAGE=$STAGE")
+	if r.stdout != "made by step 3\nSTAGE=demo\n" {
+		t.Errorf("run --step of the middle step printed %q", r.stdout)
+	}
+	if r := mb(t, "run", "--root", root, "--step", last, "--", "cat", "/f"); r.code != 1 {
+		t.Errorf("run --step of the last step: exit %d (the file should be gone)\n%s", r.code, r.stderr)
+	}
+	bogus := "sha256:" + strings.Repeat("ab", 32)
+	if r := mb(t, "run", "--root", root, "--step", bogus, "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "no such cache entry") {
+		t.Errorf("unknown step: exit %d\n%s", r.code, r.stderr)
+	}
+}
