@@ -260,7 +260,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			p.hashWhileCopying()
 			r.Cache = CacheMiss
 			if entry, err = b.execute(ctx, s, p, r); err != nil {
-				return errorAt(err)
+				return errorAt(b.stateHint(p, err))
 			}
 			r.Key = entry.Key
 			record()
@@ -284,7 +284,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				if b.set.DryRun {
 					b.predictMiss(s, p, r)
 				} else if entry, err = b.execute(ctx, s, p, r); err != nil {
-					return errorAt(err)
+					return errorAt(b.stateHint(p, err))
 				}
 			}
 		}
@@ -325,6 +325,20 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	b.records = append(b.records, rec)
 	b.finish(r, began)
 	return nil
+}
+
+// stateHint adds to the error of a command that failed how to look at
+// the state it ran on: a container of its parent step (run --step), when
+// the parent is a cache entry.
+func (b *build) stateHint(p *stepPlan, err error) error {
+	var exit *executor.ExitError
+	if !errors.As(err, &exit) {
+		return err
+	}
+	if _, ok, _ := b.tools.Cache.Get(p.key.Parent); !ok {
+		return err
+	}
+	return fmt.Errorf("%w (to look at the state it ran on: minibuild run --step %s -- sh)", err, p.key.Parent)
 }
 
 // predictMiss notes, in a dry run, what a missed step leaves unknown: in

@@ -29,6 +29,13 @@ func TestRunStep(t *testing.T) {
 	if r := mb(t, "run", "--root", root, "--step", last, "--", "cat", "/f"); r.code != 1 {
 		t.Errorf("run --step of the last step: exit %d (the file should be gone)\n%s", r.code, r.stderr)
 	}
+	// A failed RUN says how to look at the state it ran on.
+	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nENV STAGE=demo\nRUN echo \"made by step 3\" > /f\nRUN cat /nope\n"})
+	fail := mb(t, "build", "--root", root, ctx)
+	hint := "(to look at the state it ran on: minibuild run --step " + middle + " -- sh)"
+	if fail.code == 0 || !strings.Contains(fail.stderr, hint) {
+		t.Errorf("a failed RUN does not say %q:\n%s", hint, fail.stderr)
+	}
 	bogus := "sha256:" + strings.Repeat("ab", 32)
 	if r := mb(t, "run", "--root", root, "--step", bogus, "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "no such cache entry") {
 		t.Errorf("unknown step: exit %d\n%s", r.code, r.stderr)
