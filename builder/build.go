@@ -338,8 +338,28 @@ func (b *build) stateHint(p *stepPlan, err error) error {
 	if _, ok, _ := b.tools.Cache.Get(p.key.Parent); !ok {
 		return err
 	}
-	return fmt.Errorf("%w (to look at the state it ran on: minibuild run --step %s -- sh)", err, p.key.Parent)
+	return &FailedRunError{Err: err, State: p.key.Parent, Env: p.process.Env, User: p.process.User, Workdir: p.process.Workdir}
 }
+
+// FailedRunError is a RUN whose command failed, with the state it ran on
+// (a cache key, for minibuild run --step) and the process's environment,
+// user and working directory: what build --on-error shell opens a shell
+// with.
+type FailedRunError struct {
+	Err     error
+	State   digest.Digest
+	Env     []string
+	User    string
+	Workdir string
+}
+
+// Error says what failed and how to look at the state it ran on.
+func (e *FailedRunError) Error() string {
+	return fmt.Sprintf("%v (to look at the state it ran on: minibuild run --step %s -- sh)", e.Err, e.State)
+}
+
+// Unwrap returns the command's error.
+func (e *FailedRunError) Unwrap() error { return e.Err }
 
 // predictMiss notes, in a dry run, what a missed step leaves unknown: in
 // content mode every later key; in cascade mode only its layer.

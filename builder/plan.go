@@ -41,6 +41,11 @@ type stepPlan struct {
 	from digest.Digest
 	// mounts are a RUN's mounts as resolved, for the step's result.
 	mounts []StepMount
+	// process is a RUN's environment, user and working directory.
+	process struct {
+		Env           []string
+		User, Workdir string
+	}
 	// inputs summarizes what went into the key, for the cache entry; it
 	// must be called once the key is complete.
 	inputs func() *cache.Inputs

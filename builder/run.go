@@ -67,6 +67,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		return nil, err
 	}
 	p.createdBy = "RUN " + strings.Join(args, " ")
+	p.process.Env, p.process.User, p.process.Workdir = env, user, wd
 	p.clamp = true
 	text := clipBytes(in.Text(), 80)
 	p.change = func(ctx context.Context, root *rootfs.Root) error {

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"io"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRunStep: run --step KEY starts from the state a cached middle step
@@ -39,5 +42,36 @@ func TestRunStep(t *testing.T) {
 	bogus := "sha256:" + strings.Repeat("ab", 32)
 	if r := mb(t, "run", "--root", root, "--step", bogus, "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "no such cache entry") {
 		t.Errorf("unknown step: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestOnErrorShell: on a terminal (script(1) gives one), build --on-error
+// shell opens a shell in the state a failed RUN ran on, with its ENV and
+// WORKDIR; the build still fails.
+func TestOnErrorShell(t *testing.T) {
+	requireRoot(t)
+	script := requireTool(t, "script")
+	root := t.TempDir()
+	busyboxBase(t, root)
+	ctx := t.TempDir()
+	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nENV STAGE=debug\nWORKDIR /w\nRUN echo ok > /ok\nRUN ls /nope\n"})
+	cmd := exec.Command(script, "-qec", bin+" build --root "+root+" --progress plain --on-error shell "+ctx, "/dev/null")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(2 * time.Second)
+		io.WriteString(in, "echo \"IN-SHELL $(cat /ok) $STAGE $(pwd)\"\n")
+		time.Sleep(time.Second)
+		io.WriteString(in, "exit\n")
+		in.Close()
+	}()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Error("the build succeeded after its RUN failed")
+	}
+	if !strings.Contains(string(out), "IN-SHELL ok debug /w") {
+		t.Errorf("no shell in the failed step's state:\n%s", out)
 	}
 }

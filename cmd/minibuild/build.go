@@ -39,6 +39,7 @@ type buildFlags struct {
 	cacheMode    string
 	maxUnpack    int64
 	secrets      []string
+	onError      string // build only: fail or shell
 	ssh          []string
 	reg          *registryFlags // registries, remote cache, compression (build only)
 }
@@ -56,6 +57,7 @@ func buildCommand() command {
   minibuild --metadata-file build.json --progress plain .  # record each step's cache result`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			f := registerBuildFlags(fs)
+			fs.StringVar(&f.onError, "on-error", "fail", "when a RUN fails: fail, or shell (on a terminal, a shell in the state it ran on, with its env, user and workdir)")
 			fs.StringVar(&f.report, "report", "", "after the build, draw its layer stack and cache cascade as a self-contained HTML page in FILE")
 			f.reg = registerRegistryFlags(fs)
 			prof := addProfileFlag(fs)
@@ -92,6 +94,9 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 
 // runBuild wires the packages together for one build.
 func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr io.Writer) error {
+	if f.onError != "fail" && f.onError != "shell" {
+		return usageError{fmt.Errorf("invalid --on-error %q: want fail or shell", f.onError)}
+	}
 	in, err := readInputs(f, args, "build")
 	if err != nil {
 		return err
@@ -132,6 +137,10 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 	began := time.Now()
 	res, err := session.Build(ctx, session.Options{Tools: t, Settings: in.settings})
 	if err != nil {
+		if f.onError == "shell" {
+			r.Close() // the live view ends before the shell starts
+			return debugFailedRun(ctx, err, s, root, t.Snapshotter, f.runtime, stderr)
+		}
 		return err
 	}
 	r.Finish(res, time.Since(began))
