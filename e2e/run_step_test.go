@@ -17,13 +17,16 @@ func TestRunStep(t *testing.T) {
 	busyboxBase(t, root)
 	ctx := t.TempDir()
 	writeTree(t, ctx, map[string]string{"Dockerfile": "FROM busybox:test\nENV STAGE=demo\nRUN echo \"made by step 3\" > /f\nRUN rm /f\n"})
-	md, _ := build(t, root, ctx)
+	md, _ := build(t, root, ctx, "-t", "steps:1")
 	var middle, last string
 	for _, s := range md.Steps {
 		if strings.HasPrefix(s.Instruction, "RUN echo") {
 			middle = s.Key
 		}
 		last = s.Key
+	}
+	if h := mustMB(t, "history", "--root", root, "--keys", "steps:1").stdout; !strings.Contains(h, middle) || !strings.Contains(h, last) {
+		t.Errorf("history --keys lacks the steps' keys %s and %s:\n%s", middle, last, h)
 	}
 	r := mustMB(t, "run", "--root", root, "--step", middle, "--", "sh", "-c", "cat /f; echo STAGE=$STAGE")
 	if r.stdout != "made by step 3\nSTAGE=demo\n" {

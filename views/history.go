@@ -4,6 +4,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/minibuild/minibuild/builder"
+	"github.com/minibuild/minibuild/results"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -23,6 +25,9 @@ type HistoryRow struct {
 	// SharedImages counts them (names of one manifest count once).
 	SharedWith   []string `json:"sharedWith"`
 	SharedImages int      `json:"sharedImages"`
+	// Key is the cache key of the build step that made the entry, when the
+	// build's results are kept (history --keys; for minibuild run --step).
+	Key digest.Digest `json:"key,omitempty"`
 	// Missing is set when the history and the layers do not pair up:
 	// a layer without a history entry, or an entry without its layer.
 	Missing bool `json:"missing,omitempty"`
@@ -74,6 +79,30 @@ func History(m ocispec.Manifest, cfg ocispec.Image, imgs []Image, self digest.Di
 	}
 	if rows == nil {
 		rows = []HistoryRow{}
+	}
+	return rows
+}
+
+// WithKeys fills in each row's cache key from the results saved of the
+// image's build: the final stage's steps, oldest first, are the newest
+// history entries (rows are newest first). Rows of the base image, or of a
+// build whose results were not kept, keep no key.
+func WithKeys(rows []HistoryRow, saved results.Build) []HistoryRow {
+	if len(saved.Steps) == 0 {
+		return rows
+	}
+	final := saved.Steps[len(saved.Steps)-1].Stage
+	var keys []digest.Digest
+	for _, st := range saved.Steps {
+		if st.Stage == final && st.Cache != builder.CacheBase {
+			keys = append(keys, st.Key)
+		}
+	}
+	if len(keys) > len(rows) {
+		return rows
+	}
+	for i, k := range keys {
+		rows[len(keys)-1-i].Key = k
 	}
 	return rows
 }

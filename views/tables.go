@@ -62,7 +62,15 @@ func PrintImages(w io.Writer, rows []ImageRow, noTrunc bool) error {
 // of the images sharing a layer.
 func PrintHistory(w io.Writer, rows []HistoryRow, noTrunc bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LAYER\tCREATED BY\tSIZE\tSHARED")
+	keys := false
+	for _, r := range rows {
+		keys = keys || r.Key != ""
+	}
+	head := "LAYER\tCREATED BY\tSIZE\tSHARED"
+	if keys {
+		head += "\tKEY"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		id := "<empty layer>"
 		switch {
@@ -85,7 +93,15 @@ func PrintHistory(w io.Writer, rows []HistoryRow, noTrunc bool) error {
 		case r.SharedImages > 0:
 			shared = "shared: " + textfmt.Plural(r.SharedImages, "image")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, by, textfmt.Size(r.Size), shared)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s", id, by, textfmt.Size(r.Size), shared)
+		if keys {
+			key := "-"
+			if r.Key != "" {
+				key = r.Key.String()
+			}
+			line += "\t" + key
+		}
+		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
 }

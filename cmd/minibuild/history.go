@@ -21,6 +21,7 @@ func historyCommand() command {
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			noTrunc := fs.Bool("no-trunc", false, "show full step text, digests and the names of the images sharing a layer")
+			withKeys := fs.Bool("keys", false, "add each step's cache key (for minibuild run --step KEY), when the build's results are kept")
 			format := fs.String("format", "table", "output: table, json, or svg (the layer stack as an SVG picture)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 {
@@ -42,6 +43,10 @@ func historyCommand() command {
 					return report.SVG(stdout, st.Report(args[0], saved))
 				}
 				rows := st.History()
+				if *withKeys {
+					saved, _ := resultsDir(s).Load(args[0], st.Descriptor.Digest)
+					rows = views.WithKeys(rows, saved)
+				}
 				if *format == "json" {
 					return writeJSON(stdout, rows)
 				}
