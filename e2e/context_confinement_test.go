@@ -10,12 +10,19 @@ import (
 
 // TestContextEscapes: a context symlink that points outside the
 // context is never followed to host content: the build either refuses
-// the source, naming it, or copies the link as a link.
+// the source, naming it, or copies the link as a link. As root and
+// rootless.
 func TestContextEscapes(t *testing.T) {
 	requireRoot(t)
-	root := t.TempDir()
-	busyboxBase(t, root)
-	sentinel, unchanged := sentinelDir(t)
+	for _, rn := range runners(t) {
+		t.Run(rn.name, func(t *testing.T) { testContextEscapes(t, rn) })
+	}
+}
+
+func testContextEscapes(t *testing.T, rn runner) {
+	root := rn.dir(t)
+	rn.mustRun(t, "build", "--root", root, "--progress", "quiet", "-t", "busybox:test", rootlessContext(t, rn, "../examples/busybox", true))
+	sentinel, unchanged := sentinelFor(t, rn)
 	secret := "host secret: never in a layer"
 	cases := []struct {
 		name       string
@@ -40,15 +47,16 @@ func TestContextEscapes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			defer unchanged(t)
-			ctx := t.TempDir()
+			ctx := rn.dir(t)
 			writeTree(t, ctx, map[string]string{"Dockerfile": tc.dockerfile})
 			for name, target := range tc.links {
 				if err := os.Symlink(target, filepath.Join(ctx, name)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			dest := filepath.Join(t.TempDir(), "rootfs")
-			r := mbWithin(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
+			rn.own(t, ctx)
+			dest := filepath.Join(rn.dir(t), "rootfs")
+			r := rn.run(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
 			if storeHolds(t, root, secret) {
 				t.Fatal("host content reached the store")
 			}
@@ -63,7 +71,7 @@ func TestContextEscapes(t *testing.T) {
 			}
 			tree := describeTree(t, dest)
 			for p, want := range tc.want {
-				if tree[p] != want {
+				if want = rn.hostDesc(want); tree[p] != want {
 					t.Errorf("%s = %q, want %q", p, tree[p], want)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -196,6 +197,24 @@ func (r runner) dir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// own gives everything under dir to the runner's user (rootless), as
+// though the user had made it.
+func (r runner) own(t *testing.T, dir string) {
+	t.Helper()
+	if !r.rootless {
+		return
+	}
+	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, r.uid, r.gid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // owner returns how the owner "UID:GID", as minibuild sees it, reads
