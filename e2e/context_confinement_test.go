@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +10,19 @@ import (
 
 // TestContextEscapes: a context symlink that points outside the
 // context is never followed to host content: the build either refuses
-// the source, naming it, or copies the link as a link.
+// the source, naming it, or copies the link as a link. As root and
+// rootless.
 func TestContextEscapes(t *testing.T) {
 	requireRoot(t)
-	root := t.TempDir()
-	busyboxBase(t, root)
-	sentinel, unchanged := sentinelDir(t)
+	for _, rn := range runners(t) {
+		t.Run(rn.name, func(t *testing.T) { testContextEscapes(t, rn) })
+	}
+}
+
+func testContextEscapes(t *testing.T, rn runner) {
+	root := rn.dir(t)
+	rn.mustRun(t, "build", "--root", root, "--progress", "quiet", "-t", "busybox:test", rootlessContext(t, rn, "../examples/busybox", true))
+	sentinel, unchanged := sentinelFor(t, rn)
 	secret := "host secret: never in a layer"
 	cases := []struct {
 		name       string
@@ -38,59 +44,19 @@ func TestContextEscapes(t *testing.T) {
 			links: map[string]string{"link": sentinel + "/secret", "dir": sentinel},
 			want:  map[string]string{"ctx/link": "Lrwxrwxrwx 0:0 -> " + sentinel + "/secret", "ctx/dir": "Lrwxrwxrwx 0:0 -> " + sentinel}},
 	}
-	// Rootless too: the same build by an ordinary user (see rootless_test.go).
-	var users []*osUser
-	users = append(users, nil)
-	if u, ok := optionalUser(t, "minibuild-test"); ok {
-		userBusybox(t, u)
-		users = append(users, &u)
-	}
-	for _, u := range users {
-		for _, tc := range cases {
-			name := tc.name
-			if u != nil {
-				name = "rootless/" + name
-			}
-			t.Run(name, func(t *testing.T) {
-				contextEscape(t, u, root, secret, unchanged, tc.dockerfile, tc.links, tc.refused, tc.want)
-			})
-		}
-	}
-}
-
-// contextEscape builds one TestContextEscapes case, as root in root, or
-// as u in its own root.
-func contextEscape(t *testing.T, u *osUser, root, secret string, unchanged func(*testing.T), dockerfile string, links map[string]string, refused string, wantTree map[string]string) {
-	tc := struct {
-		dockerfile string
-		links      map[string]string
-		refused    string
-		want       map[string]string
-	}{dockerfile, links, refused, wantTree}
-	{
-		{
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			defer unchanged(t)
-			ctx := t.TempDir()
+			ctx := rn.dir(t)
 			writeTree(t, ctx, map[string]string{"Dockerfile": tc.dockerfile})
 			for name, target := range tc.links {
 				if err := os.Symlink(target, filepath.Join(ctx, name)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			dest := filepath.Join(t.TempDir(), "rootfs")
-			var r result
-			if u == nil {
-				r = mbWithin(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
-			} else {
-				root = filepath.Join(u.home, ".local", "share", "minibuild")
-				out := t.TempDir()
-				for _, d := range []string{ctx, out} {
-					u.chown(t, d)
-					os.Chmod(filepath.Dir(d), 0o755)
-				}
-				dest = filepath.Join(out, "rootfs")
-				r = mbAs(t, *u, nil, "build", "-o", "type=local,dest="+dest, ctx)
-			}
+			rn.own(t, ctx)
+			dest := filepath.Join(rn.dir(t), "rootfs")
+			r := rn.run(t, time.Minute, "build", "--root", root, "-o", "type=local,dest="+dest, ctx)
 			if storeHolds(t, root, secret) {
 				t.Fatal("host content reached the store")
 			}
@@ -105,14 +71,10 @@ func contextEscape(t *testing.T, u *osUser, root, secret string, unchanged func(
 			}
 			tree := describeTree(t, dest)
 			for p, want := range tc.want {
-				if u != nil {
-					// A rootless export's files are the user's on the host (0 inside).
-					want = strings.Replace(want, " 0:0 ", fmt.Sprintf(" %d:%d ", u.uid, u.gid), 1)
-				}
-				if tree[p] != want {
+				if want = rn.hostDesc(want); tree[p] != want {
 					t.Errorf("%s = %q, want %q", p, tree[p], want)
 				}
 			}
-		}
+		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,14 +76,21 @@ func writeLayersLayout(t *testing.T, dir string, layers ...[]*tar.Header) []dige
 
 // TestMaliciousLayers feeds base images whose layers attack the
 // extraction (the CVE classes of docker cp, umoci, containerd) through the
-// whole binary, with both snapshotters: a layer that would write outside
-// is refused naming the layer and the entry; links that only look hostile
-// resolve inside the rootfs and are kept as written. Either way the
-// sentinel beside the store never changes, nothing stays mounted, and
-// the store verifies clean.
+// whole binary, with both snapshotters, as root and rootless: a layer that
+// would write outside is refused naming the layer and the entry; links
+// that only look hostile resolve inside the rootfs and are kept as
+// written. Either way the sentinel beside the store (rootless, one the
+// user could write to) never changes, nothing stays mounted, and the store
+// verifies clean.
 func TestMaliciousLayers(t *testing.T) {
 	requireRoot(t)
-	sentinel, unchanged := sentinelDir(t)
+	for _, rn := range runners(t) {
+		t.Run(rn.name, func(t *testing.T) { testMaliciousLayers(t, rn) })
+	}
+}
+
+func testMaliciousLayers(t *testing.T, rn runner) {
+	sentinel, unchanged := sentinelFor(t, rn)
 	climb := strings.Repeat("../", 20) + strings.TrimPrefix(sentinel, "/")
 	dir := func(name string) *tar.Header { return &tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755} }
 	file := func(name string, mode int64) *tar.Header {
@@ -129,66 +135,41 @@ func TestMaliciousLayers(t *testing.T) {
 			{file("l/.wh.secret", 0o644)}},
 			want: map[string]string{"l": "Lrwxrwxrwx 0:0 -> " + climb}},
 	}
-	// Rootless too: the same builds by an ordinary user.
-	users := []*osUser{nil}
-	if u, ok := optionalUser(t, "minibuild-test"); ok {
-		users = append(users, &u)
-	}
-	for _, u := range users {
-		for _, snap := range []string{"overlay", "native"} {
-			for _, tc := range cases {
-				name := snap + "/" + tc.name
-				if u != nil {
-					name = "rootless/" + name
+	for _, snap := range []string{"overlay", "native"} {
+		for _, tc := range cases {
+			t.Run(snap+"/"+tc.name, func(t *testing.T) {
+				defer unchanged(t)
+				layout := filepath.Join(rn.dir(t), "evil")
+				layers := writeLayersLayout(t, layout, tc.layers...)
+				ctx := rn.dir(t)
+				writeTree(t, ctx, map[string]string{"Dockerfile": "FROM evil\nCOPY f /copied\n", "f": "f\n"})
+				root, dest := rn.dir(t), filepath.Join(rn.dir(t), "rootfs")
+				r := rn.run(t, time.Minute, "build", "--root", root, "--snapshotter", snap,
+					"--build-context", "evil=oci-layout://"+layout, "-o", "type=local,dest="+dest, ctx)
+				if m := mountsUnder(t, root); len(m) > 0 {
+					t.Errorf("mounts left: %v", m)
 				}
-				t.Run(name, func(t *testing.T) {
-					defer unchanged(t)
-					layout := filepath.Join(t.TempDir(), "evil")
-					layers := writeLayersLayout(t, layout, tc.layers...)
-					ctx := t.TempDir()
-					writeTree(t, ctx, map[string]string{"Dockerfile": "FROM evil\nCOPY f /copied\n", "f": "f\n"})
-					root, dest := t.TempDir(), filepath.Join(t.TempDir(), "rootfs")
-					args := []string{"build", "--root", root, "--snapshotter", snap,
-						"--build-context", "evil=oci-layout://" + layout, "-o", "type=local,dest=" + dest, ctx}
-					var r result
-					if u == nil {
-						r = mbWithin(t, time.Minute, args...)
-					} else {
-						for _, d := range []string{filepath.Dir(layout), ctx, root, filepath.Dir(dest)} {
-							u.chown(t, d)
-							os.Chmod(filepath.Dir(d), 0o755)
-						}
-						r = mbAs(t, *u, nil, args...)
+				if tc.refused != "" {
+					if r.code == 0 {
+						t.Fatal("a malicious layer was accepted")
 					}
-					if m := mountsUnder(t, root); len(m) > 0 {
-						t.Errorf("mounts left: %v", m)
+					if !strings.Contains(r.stderr, `"`+tc.refused+`"`) || !namesOne(r.stderr, layers) {
+						t.Errorf("the error does not name the entry %q and its layer:\n%s", tc.refused, r.stderr)
 					}
-					if tc.refused != "" {
-						if r.code == 0 {
-							t.Fatal("a malicious layer was accepted")
-						}
-						if !strings.Contains(r.stderr, `"`+tc.refused+`"`) || !namesOne(r.stderr, layers) {
-							t.Errorf("the error does not name the entry %q and its layer:\n%s", tc.refused, r.stderr)
-						}
-						verifyClean(t, root)
-						return
+					rn.verifyClean(t, root)
+					return
+				}
+				if r.code != 0 {
+					t.Fatalf("a contained image was refused:\n%s", r.stderr)
+				}
+				tree := describeTree(t, dest)
+				for p, want := range tc.want {
+					if want = rn.hostDesc(want); tree[p] != want {
+						t.Errorf("rootfs %s = %q, want %q", p, tree[p], want)
 					}
-					if r.code != 0 {
-						t.Fatalf("a contained image was refused:\n%s", r.stderr)
-					}
-					tree := describeTree(t, dest)
-					for p, want := range tc.want {
-						if u != nil {
-							// A rootless export's files are the user's on the host (0 inside).
-							want = strings.Replace(want, " 0:0", fmt.Sprintf(" %d:%d", u.uid, u.gid), 1)
-						}
-						if tree[p] != want {
-							t.Errorf("rootfs %s = %q, want %q", p, tree[p], want)
-						}
-					}
-					verifyClean(t, root)
-				})
-			}
+				}
+				rn.verifyClean(t, root)
+			})
 		}
 	}
 }
@@ -216,11 +197,18 @@ func writeLayout(t *testing.T, dir string, hdrs []*tar.Header) (blob, diffID dig
 // TestMaliciousBaseLayers: a base image whose layer tries to write outside
 // its unpack directory is refused with an error naming the layer and the
 // entry, and nothing changes outside; links that only look hostile are
-// resolved inside the rootfs.
+// resolved inside the rootfs. As root and rootless.
 func TestMaliciousBaseLayers(t *testing.T) {
 	requireRoot(t)
-	sentinel := t.TempDir()
+	for _, rn := range runners(t) {
+		t.Run(rn.name, func(t *testing.T) { testMaliciousBaseLayers(t, rn) })
+	}
+}
+
+func testMaliciousBaseLayers(t *testing.T, rn runner) {
+	sentinel := rn.dir(t)
 	writeTree(t, sentinel, map[string]string{"victim": "untouched\n"})
+	rn.own(t, sentinel)
 	climb := strings.Repeat("../", 30) + strings.TrimPrefix(sentinel, "/")
 	dir := func(name string) *tar.Header {
 		return &tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}
@@ -255,12 +243,12 @@ func TestMaliciousBaseLayers(t *testing.T) {
 	before := describeTree(t, sentinel)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			layout := filepath.Join(t.TempDir(), "evil")
+			layout := filepath.Join(rn.dir(t), "evil")
 			layer, diffID := writeLayout(t, layout, tc.hdrs)
-			ctx := t.TempDir()
+			ctx := rn.dir(t)
 			writeTree(t, ctx, map[string]string{"Dockerfile": "FROM evil\nCOPY f /f\n", "f": "f\n"})
-			root := t.TempDir()
-			r := mb(t, "build", "--root", root, "--build-context", "evil=oci-layout://"+layout, ctx)
+			root := rn.dir(t)
+			r := rn.run(t, time.Minute, "build", "--root", root, "--build-context", "evil=oci-layout://"+layout, ctx)
 			if tc.refused != "" {
 				if r.code == 0 {
 					t.Fatalf("a malicious layer was accepted")

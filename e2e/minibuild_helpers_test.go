@@ -27,6 +27,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The rootless tests run the binary as another user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	bin = filepath.Join(dir, "minibuild")
 	build := exec.Command("go", "build", "-o", bin, "../cmd/minibuild")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

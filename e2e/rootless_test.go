@@ -1,133 +1,164 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
-// rootlessDockerfile exercises what a rootless build must store exactly
-// as a root build does: owners given by COPY --chown and chown, a setuid
-// file, hardlinks, whiteouts, an opaque directory, a symlink's time, and
-// RUN mounts.
-const rootlessDockerfile = `FROM busybox:test
-COPY --chown=1000:1000 f /owned/f
-COPY --chown=65534:65534 f /nobody/f
-RUN mkdir -p /d/keep /d/gone /d/replace/sub && echo a > /d/gone/x && echo b > /d/replace/sub/y && echo c > /d/del && \
-    echo s > /d/suid && chmod 4755 /d/suid && chown 1234:5678 /d/suid && echo h > /d/h1 && ln /d/h1 /d/h2
-RUN rm -rf /d/gone /d/del /d/replace && mkdir /d/replace && echo new > /d/replace/z && \
-    chown -R 2000:3000 /d/keep && chmod 2775 /d/keep && ln -s /d/h1 /d/link && touch -h -d @5 /d/link
-RUN --mount=type=tmpfs,target=/t --mount=type=cache,target=/c,uid=1000 sh -c 'echo x > /c/x; id -u > /whoami'
-USER 1000
-RUN echo user > /tmp/u 2>/dev/null || true
-`
-
-// userContext is a context of files the user u can read.
-func userContext(t *testing.T, u osUser, files map[string]string) string {
+// rootlessContext copies the context dir (and, with busybox, the static
+// busybox beside its Dockerfile) into a directory the runner r can read.
+func rootlessContext(t *testing.T, r runner, dir string, busybox bool) string {
 	t.Helper()
-	dir, err := os.MkdirTemp(u.home, "ctx-")
+	ctx := r.dir(t)
+	if out, err := exec.Command("cp", "-a", dir+"/.", ctx).CombinedOutput(); err != nil {
+		t.Fatalf("copying %s: %v\n%s", dir, err, out)
+	}
+	if busybox {
+		requireBusybox(t)
+		if out, err := exec.Command("cp", busyboxPath, filepath.Join(ctx, "busybox")).CombinedOutput(); err != nil {
+			t.Fatalf("copying busybox: %v\n%s", err, out)
+		}
+	}
+	if out, err := exec.Command("chmod", "-R", "a+rX", ctx).CombinedOutput(); err != nil {
+		t.Fatalf("chmod: %v\n%s", err, out)
+	}
+	return ctx
+}
+
+// TestRootlessDigests builds the same contexts as root and rootless (as
+// minibuild-test, root of a user namespace with its subordinate IDs, and
+// with only its own ID), with both snapshotters and, for RUN steps, both
+// executors: every build that can run rootless gives the image digest of
+// the root build, its layers carrying the IDs seen inside the namespace.
+// With a single ID, an ID outside the map fails naming it and the map.
+func TestRootlessDigests(t *testing.T) {
+	requireRoot(t)
+	ranges := rootlessRunner(t, true)
+	single := rootlessRunner(t, false)
+	secret := filepath.Join(ranges.dir(t), "secret")
+	if err := os.WriteFile(secret, []byte("top secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, dir string
+		busybox   bool
+		runtimes  []string
+		// singleErr is what the build with a single ID fails with ("": it
+		// succeeds); %d is the user's uid.
+		singleErr string
+	}{
+		{name: "hello", dir: "../examples/hello"},
+		{name: "busybox", dir: "../examples/busybox", busybox: true},
+		{name: "every kind of change", dir: "testdata/rootless", busybox: true, runtimes: []string{"", "runc"},
+			singleErr: "Dockerfile:10: creating /owned: mkdirall /owned: chown: invalid argument: user ID 1000 is not mapped in this user namespace (user map: 0 %d 1)"},
+	}
+	for _, tc := range cases {
+		for _, snap := range []string{"overlay", "native"} {
+			runtimes := tc.runtimes
+			if len(runtimes) == 0 {
+				runtimes = []string{""}
+			}
+			for _, rt := range runtimes {
+				name := tc.name + "/" + snap
+				if rt != "" {
+					name += "/" + rt
+					if _, err := exec.LookPath(rt); err != nil {
+						t.Logf("%s: %s is not installed", name, rt)
+						continue
+					}
+				}
+				t.Run(name, func(t *testing.T) {
+					digest := func(r runner) result {
+						ctx := rootlessContext(t, r, tc.dir, tc.busybox)
+						args := []string{"build", "--root", r.dir(t), "--progress", "quiet", "--snapshotter", snap, "--secret", "id=s,src=" + secret}
+						if rt != "" {
+							args = append(args, "--runtime", rt)
+						}
+						return r.run(t, 0, append(args, ctx)...)
+					}
+					want := digest(rootRunner())
+					if want.code != 0 {
+						t.Fatalf("root build: exit %d\n%s", want.code, want.stderr)
+					}
+					if got := digest(ranges); got.code != 0 || got.stdout != want.stdout {
+						t.Errorf("rootless build: exit %d, digest %q; the root build's is %q\n%s", got.code, got.stdout, want.stdout, got.stderr)
+					}
+					got := digest(single)
+					if tc.singleErr == "" {
+						if got.code != 0 || got.stdout != want.stdout {
+							t.Errorf("rootless build with a single ID: exit %d, digest %q; the root build's is %q\n%s", got.code, got.stdout, want.stdout, got.stderr)
+						}
+						return
+					}
+					wantErr := fmt.Sprintf(tc.singleErr, single.uid)
+					if got.code == 0 || !strings.Contains(got.stderr, wantErr) {
+						t.Errorf("rootless build with a single ID: exit %d, stderr:\n%s\nwant an error saying %q", got.code, got.stderr, wantErr)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestRootlessRemoval: what a rootless build writes under its root
+// (unpacked layers, snapshots and their trash, native bases, cache mounts,
+// the files of a failed step) is owned partly by the user's subordinate
+// IDs, which only the namespace can remove; after rmi and cache prune
+// --all, run rootless, the plain user removes the root outside any
+// namespace.
+func TestRootlessRemoval(t *testing.T) {
+	requireRoot(t)
+	r := rootlessRunner(t, true)
+	root := filepath.Join(r.dir(t), "root")
+	ctx := rootlessContext(t, r, "testdata/rootless", true)
+	secret := filepath.Join(ctx, "f")
+	for _, snap := range []string{"overlay", "native"} {
+		r.mustRun(t, "build", "--root", root, "--progress", "quiet", "--snapshotter", snap, "--no-cache", "-t", "rl:"+snap, "--secret", "id=s,src="+secret, ctx)
+	}
+	failing := r.dir(t)
+	writeTree(t, failing, map[string]string{"Dockerfile": "FROM rl:native\nRUN mkdir /x && chown -R 1000:1000 /x /old && touch /x/y && false\n"})
+	if res := r.run(t, 0, "build", "--root", root, "--progress", "quiet", failing); res.code == 0 {
+		t.Fatal("a failing RUN step built")
+	}
+	if n := foreignFiles(t, root, r); n == 0 {
+		t.Fatal("the rootless builds left no file of a subordinate ID: the test proves nothing")
+	}
+	r.mustRun(t, "rmi", "--root", root, "rl:overlay", "rl:native")
+	r.mustRun(t, "cache", "prune", "--all", "--root", root)
+	if n := foreignFiles(t, root, r); n != 0 {
+		t.Errorf("after cache prune --all, %d files of subordinate IDs are left under the root", n)
+	}
+	rm := exec.Command("setpriv", "--reuid="+strconv.Itoa(r.uid), "--regid="+strconv.Itoa(r.gid), "--init-groups", "rm", "-rf", root)
+	if out, err := rm.CombinedOutput(); err != nil {
+		t.Fatalf("rm -rf of the root as %s, outside the namespace: %v\n%s", rootlessUser, err, out)
+	}
+}
+
+// foreignFiles counts the files under dir that rootlessUser does not own
+// outside its namespace (subordinate IDs), logging the first few.
+func foreignFiles(t *testing.T, dir string, r runner) int {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		if int(st.Uid) != r.uid || int(st.Gid) != r.gid {
+			if n++; n <= 5 {
+				t.Logf("owned by %d:%d: %s", st.Uid, st.Gid, p)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTree(t, dir, files)
-	u.chown(t, dir)
-	return dir
-}
-
-// userBusybox builds busybox:test into u's default root.
-func userBusybox(t *testing.T, u osUser) {
-	t.Helper()
-	ctx := busyboxContext(t)
-	u.chown(t, ctx)
-	os.Chmod(filepath.Dir(ctx), 0o755)
-	if r := mbAs(t, u, nil, "build", "--progress", "quiet", "-t", "busybox:test", ctx); r.code != 0 {
-		t.Fatalf("busybox as %s: exit %d\n%s", u.name, r.code, r.stderr)
-	}
-}
-
-// TestRootlessDigests: built by an ordinary user (a user namespace from
-// its subordinate IDs) and by root, with either snapshotter, the image
-// has the same manifest digest.
-func TestRootlessDigests(t *testing.T) {
-	u := lookupUser(t, "minibuild-test")
-	files := map[string]string{"Dockerfile": rootlessDockerfile, "f": "content\n"}
-	for _, snap := range []string{"overlay", "native"} {
-		t.Run(snap, func(t *testing.T) {
-			root := t.TempDir()
-			busyboxBase(t, root)
-			want := strings.TrimSpace(mustMB(t, "build", "--root", root, "--snapshotter", snap, "--progress", "quiet", userContext(t, u, files)).stdout)
-			userBusybox(t, u)
-			r := mbAs(t, u, nil, "build", "--snapshotter", snap, "--progress", "quiet", userContext(t, u, files))
-			if r.code != 0 {
-				t.Fatalf("rootless build: exit %d\n%s", r.code, r.stderr)
-			}
-			if got := strings.TrimSpace(r.stdout); got != want {
-				t.Errorf("rootless digest %s, root %s", got, want)
-			}
-			if r := mbAs(t, u, nil, "run", "busybox:test", "--", "sh", "-c", "exit 3"); r.code != 3 {
-				t.Errorf("rootless run: exit %d, want 3\n%s", r.code, r.stderr)
-			}
-		})
-	}
-}
-
-// TestRootlessRobust: as an ordinary user, four concurrent builds and a
-// prune in one root succeed; builds killed with SIGKILL (the whole
-// process group) leave a root that verifies clean; after rmi and prune
-// --all the user can remove the root with rm -rf.
-func TestRootlessRobust(t *testing.T) {
-	u := lookupUser(t, "minibuild-test")
-	userBusybox(t, u)
-	var wg sync.WaitGroup
-	codes := make([]int, 5)
-	for i := range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if i == 4 {
-				time.Sleep(300 * time.Millisecond)
-				codes[i] = mbAs(t, u, nil, "cache", "prune").code
-				return
-			}
-			ctx := userContext(t, u, map[string]string{"Dockerfile": "FROM busybox:test\nRUN echo " + string(rune('a'+i)) + " > /n && sleep 1\n"})
-			codes[i] = mbAs(t, u, nil, "build", "--progress", "quiet", ctx).code
-		}()
-	}
-	wg.Wait()
-	for i, c := range codes {
-		if c != 0 {
-			t.Errorf("concurrent job %d: exit %d", i, c)
-		}
-	}
-	for i := range 5 {
-		ctx := userContext(t, u, map[string]string{"Dockerfile": "FROM busybox:test\nRUN --mount=type=cache,target=/c sh -c 'echo " + string(rune('k'+i)) + " > /c/x; sleep 5'\n"})
-		cmd := exec.Command(bin, "build", "--progress", "quiet", ctx)
-		cmd.Dir, cmd.Env = u.home, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + u.home}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid)}}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(400+100*i) * time.Millisecond)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-	}
-	if r := mbAs(t, u, nil, "cache", "verify"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "no problems found") {
-		t.Errorf("verify after SIGKILLed builds: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if r := mbAs(t, u, nil, "rmi", "busybox:test"); r.code != 0 {
-		t.Errorf("rmi: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := mbAs(t, u, nil, "cache", "prune", "--all"); r.code != 0 {
-		t.Errorf("prune --all: exit %d\n%s", r.code, r.stderr)
-	}
-	rm := exec.Command("rm", "-rf", filepath.Join(u.home, ".local"))
-	rm.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid)}}
-	if out, err := rm.CombinedOutput(); err != nil {
-		t.Errorf("rm -rf of the root as the user: %v\n%s", err, out)
-	}
+	return n
 }

@@ -47,16 +47,6 @@ func lookupUser(t *testing.T, name string) osUser {
 	return ou
 }
 
-// optionalUser is lookupUser for a test that also runs without the user:
-// false when the user does not exist (outside CI).
-func optionalUser(t *testing.T, name string) (osUser, bool) {
-	t.Helper()
-	if _, err := user.Lookup(name); err != nil && os.Getenv("CI") == "" {
-		return osUser{}, false
-	}
-	return lookupUser(t, name), true
-}
-
 // chown gives path, and everything under it, to u.
 func (u osUser) chown(t *testing.T, path string) {
 	t.Helper()
