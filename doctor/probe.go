@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"github.com/minibuild/minibuild/internal/idmap"
 )
 
 // probeArg0 marks a process started as one of the doctor's probes.
@@ -77,12 +79,12 @@ func checkMapped() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("uid %d in the namespace, not 0", os.Geteuid())
 	}
-	b, err := os.ReadFile("/proc/self/uid_map")
+	m, err := idmap.UIDs()
 	if err != nil {
 		return err
 	}
-	if lines := strings.Count(strings.TrimSpace(string(b)), "\n") + 1; lines < 2 {
-		return fmt.Errorf("only one uid mapped: %s", strings.Join(strings.Fields(string(b)), " "))
+	if len(m) < 2 {
+		return fmt.Errorf("only one uid mapped: %s", m)
 	}
 	return nil
 }
