@@ -246,7 +246,14 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				rec.Vars = p.vars
 			}
 		}
-		p.inputs = func() *cache.Inputs { record(); return s.inputsOf(rec).Bounded() }
+		var inputs *cache.Inputs // made once, for the entry and the result
+		p.inputs = func() *cache.Inputs {
+			if inputs == nil {
+				record()
+				inputs = s.inputsOf(rec).Bounded()
+			}
+			return inputs
+		}
 		sureMiss := p.keyLater != nil && b.sureMiss(p.key.Parent)
 		if p.keyLater != nil && !sureMiss {
 			if err := p.keyLater(ctx); err != nil {
@@ -293,8 +300,8 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if p != nil {
 		r.Mounts = p.mounts
 	}
-	if r.Key != "" {
-		r.Inputs = s.inputsOf(rec).Bounded()
+	if r.Key != "" && p != nil && p.inputs != nil {
+		r.Inputs = p.inputs()
 	}
 	if r.Cache == CacheMiss {
 		s.firstMiss = firstNonNil(s.firstMiss, &r)
