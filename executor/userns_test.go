@@ -2,12 +2,12 @@ package executor_test
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/internal/usernstest"
 )
 
 // userNSEnv marks the test binary re-executed as root of a user namespace
@@ -27,36 +27,24 @@ func TestInUserNamespace(t *testing.T) {
 	if os.Getenv(userNSEnv) != "" {
 		t.Skip("already in a user namespace")
 	}
-	ranges := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}
-	single := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
 	tests := []struct {
 		name string
 		ids  []syscall.SysProcIDMap
 		run  string
 	}{
-		{"ranges", ranges, "^(TestRun|TestMounts|TestUserNamespaceOnly)$"},
-		{"single", single, "^TestUserNamespaceOnly$"},
+		{"ranges", usernstest.Ranges, "^(TestRun|TestMounts|TestUserNamespaceOnly)$"},
+		{"single", usernstest.Single, "^TestUserNamespaceOnly$"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command("/proc/self/exe", "-test.run="+tt.run, "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), userNSEnv+"="+tt.name)
-			cmd.SysProcAttr = &syscall.SysProcAttr{
-				Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-				UidMappings: tt.ids,
-				GidMappings: tt.ids,
-				// newgidmap allows setgroups; a gid_map written by an
-				// unprivileged process (unshare -r) denies it.
-				GidMappingsEnableSetgroups: tt.name == "ranges",
-			}
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("in a user namespace (%s): %v\n%s", tt.name, err, out)
-			}
-			if !strings.Contains(string(out), "--- PASS: TestUserNamespaceOnly") {
+			// newgidmap allows setgroups; a gid_map written by an
+			// unprivileged process (unshare -r) denies it.
+			out := usernstest.Rerun(t, usernstest.Options{IDs: tt.ids, MountNS: true, Setgroups: tt.name == "ranges"},
+				userNSEnv, tt.name, "-test.run="+tt.run)
+			if !strings.Contains(out, "--- PASS: TestUserNamespaceOnly") {
 				t.Fatalf("in a user namespace (%s): TestUserNamespaceOnly did not pass:\n%s", tt.name, out)
 			}
-			for _, line := range strings.Split(string(out), "\n") {
+			for _, line := range strings.Split(out, "\n") {
 				if strings.Contains(line, "--- ") && strings.Contains(line, "TestUserNamespaceOnly/") {
 					t.Log(strings.TrimSpace(line))
 				}

@@ -2,12 +2,11 @@ package snapshot
 
 import (
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/minibuild/minibuild/internal/idmap"
+	"github.com/minibuild/minibuild/internal/usernstest"
 )
 
 // userNSEnv marks the test binary re-executed as root of a user namespace
@@ -25,23 +24,12 @@ func TestInUserNamespace(t *testing.T) {
 	if os.Getenv(userNSEnv) != "" {
 		t.Skip("already in a user namespace")
 	}
-	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}
-	cmd := exec.Command("/proc/self/exe", "-test.v", "-test.count=1", "-test.skip=^TestInUserNamespace$")
-	cmd.Env = append(os.Environ(), userNSEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings:                ids,
-		GidMappings:                ids,
-		GidMappingsEnableSetgroups: true,
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("in a user namespace: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestUserxattrInUserNamespace") {
+	out := usernstest.Rerun(t, usernstest.Options{IDs: usernstest.Ranges, MountNS: true, Setgroups: true},
+		userNSEnv, "1", "-test.skip=^TestInUserNamespace$")
+	if !strings.Contains(out, "--- PASS: TestUserxattrInUserNamespace") {
 		t.Fatalf("in a user namespace, TestUserxattrInUserNamespace did not pass:\n%s", out)
 	}
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "--- SKIP") {
 			t.Logf("in a user namespace: %s", strings.TrimSpace(line))
 		}

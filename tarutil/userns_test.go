@@ -2,12 +2,11 @@ package tarutil
 
 import (
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/minibuild/minibuild/internal/idmap"
+	"github.com/minibuild/minibuild/internal/usernstest"
 )
 
 // userNSEnv marks the test binary re-executed as root of a user namespace
@@ -27,21 +26,10 @@ func TestInUserNamespace(t *testing.T) {
 	if os.Getenv(userNSEnv) != "" {
 		t.Skip("already in a user namespace")
 	}
-	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}
-	cmd := exec.Command("/proc/self/exe", "-test.v", "-test.count=1", "-test.run=^(TestApplyAttributes|TestApplyOverlayWhiteouts)$")
-	cmd.Env = append(os.Environ(), userNSEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:                 syscall.CLONE_NEWUSER,
-		UidMappings:                ids,
-		GidMappings:                ids,
-		GidMappingsEnableSetgroups: true,
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("in a user namespace: %v\n%s", err, out)
-	}
+	out := usernstest.Rerun(t, usernstest.Options{IDs: usernstest.Ranges, Setgroups: true},
+		userNSEnv, "1", "-test.run=^(TestApplyAttributes|TestApplyOverlayWhiteouts)$")
 	for _, name := range []string{"TestApplyAttributes", "TestApplyOverlayWhiteouts/user.overlay.opaque"} {
-		if !strings.Contains(string(out), "--- PASS: "+name) {
+		if !strings.Contains(out, "--- PASS: "+name) {
 			t.Errorf("in a user namespace, %s did not pass:\n%s", name, out)
 		}
 	}
