@@ -22,18 +22,25 @@ type ttyOptions struct {
 	tick     time.Duration    // spinner frame interval; 0: no ticker (tests)
 }
 
+// IsTerminal reports whether w is a terminal (a file whose descriptor
+// answers a terminal's ioctl).
+func IsTerminal(w any) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
 // terminalOptions describes w: a terminal gets colour (unless NO_COLOR is
 // set or TERM is dumb) and its width; anything else 80 columns and no colour.
 func terminalOptions(w io.Writer) ttyOptions {
 	opts := ttyOptions{width: func() int { return 80 }, now: time.Now, tick: 100 * time.Millisecond}
-	f, ok := w.(interface{ Fd() uintptr })
-	if !ok {
+	if !IsTerminal(w) {
 		return opts
 	}
-	fd := int(f.Fd())
-	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
-		return opts
-	}
+	fd := int(w.(interface{ Fd() uintptr }).Fd())
 	opts.terminal = true
 	opts.color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	opts.width = func() int {

@@ -10,10 +10,10 @@ import (
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/container"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
-	"golang.org/x/sys/unix"
 )
 
 // debugFailedRun, for build --on-error shell, opens an interactive shell
@@ -22,7 +22,7 @@ import (
 // error already says which run --step command does it. It returns err.
 func debugFailedRun(ctx context.Context, err error, s *store.Store, root session.Root, snap snapshot.Snapshotter, runtime string, stderr io.Writer) error {
 	var failed *builder.FailedRunError
-	if !errors.As(err, &failed) || !isTerminal(os.Stdin) || !isTerminal(os.Stderr) {
+	if !errors.As(err, &failed) || !progress.IsTerminal(os.Stdin) || !progress.IsTerminal(os.Stderr) {
 		return err
 	}
 	from, serr := root.StepImage(failed.State)
@@ -39,10 +39,4 @@ func debugFailedRun(ctx context.Context, err error, s *store.Store, root session
 		fmt.Fprintf(stderr, "minibuild: --on-error shell: %v\n", rerr)
 	}
 	return err
-}
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
