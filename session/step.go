@@ -68,7 +68,7 @@ func (r Root) StepImage(key digest.Digest) (container.Image, error) {
 		return out, errors.New("step: layers and diffIDs do not pair")
 	}
 	out.Layers, out.DiffIDs = layers, diffIDs
-	if inputs != nil && strings.HasPrefix(strings.ToUpper(inputs.Text), "RUN") {
+	if inputs != nil && strings.HasPrefix(inputs.Instruction, "RUN ") { // the canonical text the key holds
 		// A RUN records the whole environment it ran with, and its user
 		// and working directory.
 		if len(inputs.Vars) > 0 {
