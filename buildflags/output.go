@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/session"
 	"github.com/minibuild/minibuild/store"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -96,18 +97,34 @@ func ParseOutput(s string) (session.Output, error) {
 	return o, nil
 }
 
-// ParsePlatform parses --platform os/arch[/variant]; only linux is built.
+// ParsePlatform parses --platform os/arch[/variant], normalized
+// (linux/aarch64 is linux/arm64); only linux is built.
 func ParsePlatform(s string) (ocispec.Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return ocispec.Platform{}, fmt.Errorf("invalid --platform %q: want os/arch[/variant]", s)
-	}
-	p := ocispec.Platform{OS: parts[0], Architecture: parts[1]}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
+	p, err := platform.Parse(s)
+	if err != nil {
+		return p, fmt.Errorf("invalid --platform %q: want os/arch[/variant]", s)
 	}
 	if p.OS != "linux" {
 		return p, fmt.Errorf("invalid --platform %q: minibuild builds linux images only", s)
 	}
 	return p, nil
+}
+
+// ParsePlatforms parses a comma-separated --platform list; a platform
+// named twice is an error.
+func ParsePlatforms(s string) ([]ocispec.Platform, error) {
+	var out []ocispec.Platform
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		p, err := ParsePlatform(part)
+		if err != nil {
+			return nil, err
+		}
+		if seen[platform.Format(p)] {
+			return nil, fmt.Errorf("invalid --platform %q: %s is named twice", s, platform.Format(p))
+		}
+		seen[platform.Format(p)] = true
+		out = append(out, p)
+	}
+	return out, nil
 }

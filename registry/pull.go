@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -71,7 +72,7 @@ func (c *Client) pull(ctx context.Context, s *store.Store, r Ref, platform ocisp
 // manifest list), picks the manifest for platform. It returns that
 // manifest's descriptor and, when r named it directly, its content
 // (verified); after an index, data is nil.
-func resolveManifest(ctx context.Context, repo *remote.Repository, r Ref, platform ocispec.Platform) (ocispec.Descriptor, []byte, error) {
+func resolveManifest(ctx context.Context, repo *remote.Repository, r Ref, want ocispec.Platform) (ocispec.Descriptor, []byte, error) {
 	desc, rc, err := repo.FetchReference(ctx, r.Reference())
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
@@ -87,7 +88,7 @@ func resolveManifest(ctx context.Context, repo *remote.Repository, r Ref, platfo
 			return ocispec.Descriptor{}, nil, fmt.Errorf("decoding index %s: %w", desc.Digest, err)
 		}
 		index := desc.Digest
-		if desc, err = pickPlatform(idx.Manifests, platform); err != nil {
+		if desc, err = platform.Pick(idx.Manifests, want); err != nil {
 			return ocispec.Descriptor{}, nil, fmt.Errorf("index %s: %w", index, err)
 		}
 		data = nil
@@ -112,22 +113,6 @@ func readManifest(rc io.Reader, desc ocispec.Descriptor) ([]byte, error) {
 		return nil, fmt.Errorf("manifest %s: content does not match its digest and size", desc.Digest)
 	}
 	return data, nil
-}
-
-// pickPlatform chooses the manifest of an index for p: OS and
-// architecture must match, and the variant too when p has one.
-func pickPlatform(ms []ocispec.Descriptor, p ocispec.Platform) (ocispec.Descriptor, error) {
-	for _, m := range ms {
-		if m.Platform != nil && m.Platform.OS == p.OS && m.Platform.Architecture == p.Architecture &&
-			(p.Variant == "" || m.Platform.Variant == p.Variant) {
-			return m, nil
-		}
-	}
-	plat := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		plat += "/" + p.Variant
-	}
-	return ocispec.Descriptor{}, fmt.Errorf("no image for platform %s in the index (use --platform)", plat)
 }
 
 // prefetched is a repository whose root manifest was already read.

@@ -111,7 +111,7 @@ func TestPullIndex(t *testing.T) {
 		{ocispec.Platform{OS: "linux", Architecture: "amd64"}, amd.manifest, ""},
 		{ocispec.Platform{OS: "linux", Architecture: "arm64"}, arm.manifest, ""},
 		{ocispec.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}, arm.manifest, ""},
-		{ocispec.Platform{OS: "linux", Architecture: "s390x"}, ocispec.Descriptor{}, "no image for platform linux/s390x"},
+		{ocispec.Platform{OS: "linux", Architecture: "s390x"}, ocispec.Descriptor{}, "no manifest for linux/s390x in the index (it has linux/amd64, linux/arm64/v8)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.platform.Architecture+tt.platform.Variant, func(t *testing.T) {

@@ -52,17 +52,6 @@ func pickEntry(ms []ocispec.Descriptor, tag string) (ocispec.Descriptor, error) 
 	return ocispec.Descriptor{}, fmt.Errorf("no image tagged %q: %w", tag, ErrNotFound)
 }
 
-// pickPlatform chooses the manifest of an image index for platform.
-func pickPlatform(ms []ocispec.Descriptor, p ocispec.Platform) (ocispec.Descriptor, error) {
-	for _, m := range ms {
-		if m.Platform != nil && m.Platform.OS == p.OS && m.Platform.Architecture == p.Architecture &&
-			(p.Variant == "" || m.Platform.Variant == p.Variant) {
-			return m, nil
-		}
-	}
-	return ocispec.Descriptor{}, fmt.Errorf("no image for platform %s/%s in the index", p.OS, p.Architecture)
-}
-
 // readLayoutJSON reads a small JSON blob of the layout at dir, verified.
 func readLayoutJSON(dir string, desc ocispec.Descriptor, v any) error {
 	if desc.Size > maxJSONBlob {

@@ -16,7 +16,9 @@ import (
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
+	"github.com/minibuild/minibuild/internal/platform"
 	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -323,4 +325,35 @@ func sortDescriptors(ms []ocispec.Descriptor) {
 		}
 		return ms[i].Digest < ms[j].Digest
 	})
+}
+
+// ResolvePlatform resolves name as Resolve does and, when it names an
+// image index, picks the index's manifest for want (an index nested in
+// an index too). A manifest is returned as it is: its config says its
+// platform. An index without want fails naming both.
+func (s *Store) ResolvePlatform(name string, want ocispec.Platform) (ocispec.Descriptor, error) {
+	desc, err := s.Resolve(name)
+	if err != nil {
+		return desc, err
+	}
+	for depth := 0; isIndexType(desc.MediaType); depth++ {
+		if depth > 4 {
+			return ocispec.Descriptor{}, fmt.Errorf("image %q: image indexes nested too deep", name)
+		}
+		var idx ocispec.Index
+		if err := s.readJSONBlob(desc, &idx); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
+		}
+		if desc, err = platform.Pick(idx.Manifests, want); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
+		}
+	}
+	return desc, nil
+}
+
+// WriteIndex writes an image index of manifests (each with its
+// platform) and returns its descriptor; it tags nothing.
+func (s *Store) WriteIndex(manifests []ocispec.Descriptor) (ocispec.Descriptor, error) {
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: manifests}
+	return s.WriteJSON(ocispec.MediaTypeImageIndex, idx)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/minibuild/minibuild/internal/platform"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -25,8 +26,8 @@ func (l *Layout) Dir() string { return l.dir }
 // Resolve returns the manifest descriptor of one image of the layout: tag
 // picks the index.json entry whose org.opencontainers.image.ref.name it
 // equals, "" the only entry; an image index (nested at most a few deep)
-// is resolved for platform. Errors name the directory.
-func (l *Layout) Resolve(tag string, platform ocispec.Platform) (ocispec.Descriptor, error) {
+// is resolved for want. Errors name the directory.
+func (l *Layout) Resolve(tag string, want ocispec.Platform) (ocispec.Descriptor, error) {
 	idx, err := readIndex(filepath.Join(l.dir, ocispec.ImageIndexFile))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", l.dir, err)
@@ -43,7 +44,7 @@ func (l *Layout) Resolve(tag string, platform ocispec.Platform) (ocispec.Descrip
 		if err := readLayoutJSON(l.dir, desc, &sub); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", l.dir, err)
 		}
-		if desc, err = pickPlatform(sub.Manifests, platform); err != nil {
+		if desc, err = platform.Pick(sub.Manifests, want); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", l.dir, err)
 		}
 	}
