@@ -37,6 +37,10 @@ type StepStarted struct {
 	Stage       string `json:"Stage"` // stage name or index
 	Line        int    `json:"Line"`  // Dockerfile line where the instruction starts
 	Instruction string `json:"Instruction"`
+	// Platform is the platform the stage builds for (os/arch[/variant]),
+	// set only when a build has several (several --platform values, or a
+	// FROM --platform other than the target's); "" otherwise.
+	Platform string `json:"Platform,omitempty"`
 }
 
 // StepDone says a step finished, with its cache result.
@@ -79,6 +83,7 @@ type StepResult struct {
 	Index       int
 	Line        int
 	Stage       string
+	Platform    string // as StepStarted.Platform
 	Instruction string
 	Cache       CacheResult
 	// Reason says why a step missed, or why a hit after a miss hit
@@ -100,6 +105,7 @@ type StepJSON struct {
 	Index       int           `json:"index"`
 	Line        int           `json:"line"`
 	Stage       string        `json:"stage"`
+	Platform    string        `json:"platform,omitempty"`
 	Instruction string        `json:"instruction"`
 	Cache       CacheResult   `json:"cache"`
 	Reason      string        `json:"reason"`
@@ -111,7 +117,7 @@ type StepJSON struct {
 
 // JSON returns r in its JSON shape (without its layer).
 func (r StepResult) JSON() StepJSON {
-	j := StepJSON{Index: r.Index, Line: r.Line, Stage: r.Stage, Instruction: r.Instruction,
+	j := StepJSON{Index: r.Index, Line: r.Line, Stage: r.Stage, Platform: r.Platform, Instruction: r.Instruction,
 		Cache: r.Cache, Reason: r.Reason.String(), Key: r.Key, Mounts: r.Mounts, Inputs: r.Inputs}
 	if !r.Reason.IsZero() {
 		why := r.Reason
@@ -123,7 +129,7 @@ func (r StepResult) JSON() StepJSON {
 // Result returns the StepResult j describes (without its layer). A step
 // written before reasons had fields keeps its reason's text.
 func (j StepJSON) Result() StepResult {
-	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key, Mounts: j.Mounts, Inputs: j.Inputs}
+	r := StepResult{Index: j.Index, Line: j.Line, Stage: j.Stage, Platform: j.Platform, Instruction: j.Instruction, Cache: j.Cache, Key: j.Key, Mounts: j.Mounts, Inputs: j.Inputs}
 	switch {
 	case j.Why != nil:
 		r.Reason = *j.Why
@@ -135,14 +141,47 @@ func (j StepJSON) Result() StepResult {
 
 // Result is a finished build.
 type Result struct {
+	// Manifest is the image's manifest or, when several platforms were
+	// built, the image index of Images (media type image index).
 	Manifest ocispec.Descriptor
-	Config   ocispec.Descriptor
-	Image    Image
-	Steps    []StepResult
+	// Config and Image are the image's config: of the first platform's
+	// image when several were built.
+	Config ocispec.Descriptor
+	Image  Image
+	// Steps are every step of the build, in a --jobs 1 build's order.
+	Steps []StepResult
 	// ImageStages names (as StepResult.Stage does) the stages whose steps
 	// make the image's layers: the target stage and the stages it is
 	// built FROM, transitively.
 	ImageStages []string
+	// Images are the platforms' images of a build of several platforms,
+	// in --platform order; nil for one platform.
+	Images []PlatformImage
+	// Graph is the stages built and what each needed, in build order.
+	Graph []StageNode
+}
+
+// PlatformImage is the image built for one platform.
+type PlatformImage struct {
+	Platform ocispec.Platform
+	Manifest ocispec.Descriptor // with Platform set, as in the index
+	Config   ocispec.Descriptor
+	Image    Image
+	// ImageStages are as Result.ImageStages, for this platform's image.
+	ImageStages []string
+}
+
+// StageNode is one stage of the build's graph: a stage built for one
+// platform, or once for all of them when its steps do not depend on the
+// target platform.
+type StageNode struct {
+	Stage    string `json:"stage"`              // as StepResult.Stage
+	Platform string `json:"platform,omitempty"` // as StepResult.Platform
+	// Needs are the nodes (indexes into Result.Graph) this one waits for:
+	// its FROM stage, COPY --from and RUN --mount from= stages.
+	Needs []int `json:"needs,omitempty"`
+	// Steps are the indexes (StepResult.Index) of the node's steps.
+	Steps []int `json:"steps"`
 }
 
 // nopReporter drops every event.
