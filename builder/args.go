@@ -16,7 +16,7 @@ func (b *build) metaEnv() []string {
 	for _, a := range b.set.Dockerfile.MetaArgs {
 		for _, arg := range a.Args {
 			if v, ok := b.set.BuildArgs[arg.Key]; ok {
-				b.consumed[arg.Key] = true
+				b.g.consume(arg.Key)
 				env = append(env, arg.Key+"="+v)
 				continue
 			}
@@ -41,7 +41,7 @@ func (b *build) declareArgs(s *stage, in *dockerfile.ArgInstruction) {
 		a := buildArg{name: arg.Key, seq: s.seq}
 		if v, ok := b.set.BuildArgs[arg.Key]; ok {
 			a.value, a.set = v, true
-			b.consumed[arg.Key] = true
+			b.g.consume(arg.Key)
 		} else if arg.Value != nil {
 			a.value, a.set = *arg.Value, true
 		} else if v, ok := lookupEnv(meta, arg.Key); ok {

@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Build runs the stages the target stage needs, step by step, reusing
-// cached steps, and writes the target's image (config and manifest) to
-// the store. It tags nothing: naming the image is the caller's output.
+// Build runs the stages the target stage needs, for each platform, step
+// by step, reusing cached steps, independent stages at once (at most
+// Settings.Jobs), and writes the target's image (config and manifest) to
+// the store; for several platforms, an image of each and their index. It
+// tags nothing: naming the image is the caller's output.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	t, set := o.Tools, o.Settings
 	if t.Reporter == nil {
@@ -30,8 +34,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if set.Epoch.IsZero() {
 		set.Epoch = time.Unix(0, 0).UTC()
 	}
-	if set.Platform.OS == "" && set.Platform.Architecture == "" {
-		set.Platform = ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	platforms := set.Platforms
+	if len(platforms) == 0 {
+		if set.Platform.OS == "" && set.Platform.Architecture == "" {
+			set.Platform = ocispec.Platform{OS: "linux", Architecture: "amd64"}
+		}
+		platforms = []ocispec.Platform{set.Platform}
 	}
 	var err error
 	if set.CacheMode, err = ParseCacheMode(string(set.CacheMode)); err != nil {
@@ -42,32 +50,65 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &build{tools: t, set: set, file: df.File, expander: dockerfile.NewExpander(df.Escape),
-		done: map[int]*stage{}, consumed: map[string]bool{}}
-	b.loadRecord()
-	b.noteDirectives()
-	needed := b.neededStages(target)
-	for _, i := range needed {
-		b.total += 1 + len(df.Stages[i].Instructions)
+	g := newGraph(set.Jobs, t.Reporter)
+	t.Reporter = g.rep
+	var builds []*build
+	for _, p := range platforms {
+		one := set
+		one.Platform = platform.Normalize(p)
+		b := &build{tools: t, set: one, file: df.File, expander: dockerfile.NewExpander(df.Escape), g: g, nodes: map[int]*node{}}
+		if len(platforms) > 1 {
+			b.label = platform.Format(one.Platform)
+		}
+		b.loadRecord()
+		builds = append(builds, b)
 	}
-	for _, i := range needed {
-		s, err := b.runStage(ctx, df.Stages[i])
+	builds[0].noteDirectives()
+	for _, b := range builds {
+		if err := b.addNodes(target); err != nil {
+			return nil, err
+		}
+	}
+	if err := g.prepare(ctx); err != nil {
+		return nil, err
+	}
+	if err := g.run(ctx); err != nil {
+		return nil, err
+	}
+	builds[0].warnUnconsumed()
+	res := &Result{Graph: g.stageGraph()}
+	for _, n := range g.nodes {
+		res.Steps = append(res.Steps, n.s.steps...)
+	}
+	var images []PlatformImage
+	for _, b := range builds {
+		final := b.nodes[target.Index].s
+		if set.DryRun {
+			res.ImageStages = final.chain
+			continue
+		}
+		one, err := b.commit(final)
 		if err != nil {
 			return nil, err
 		}
-		b.done[i] = s
+		images = append(images, PlatformImage{Platform: *one.Manifest.Platform, Manifest: one.Manifest, Config: one.Config, Image: one.Image, ImageStages: final.chain})
+		b.saveRecord()
 	}
-	b.warnUnconsumed()
-	final := b.done[target.Index]
 	if set.DryRun {
-		return &Result{Steps: b.steps, ImageStages: final.chain}, nil
+		return res, nil
 	}
-	res, err := b.commit(final)
-	if err != nil {
-		return nil, err
+	first := images[0]
+	res.Manifest, res.Config, res.Image, res.ImageStages = first.Manifest, first.Config, first.Image, first.ImageStages
+	if len(builds) > 1 {
+		var ms []ocispec.Descriptor
+		for _, im := range images {
+			ms = append(ms, im.Manifest)
+		}
+		if res.Manifest, err = t.Store.WriteIndex(ms); err != nil {
+			return nil, fmt.Errorf("writing image index: %w", err)
+		}
+		res.Images = images
 	}
-	res.ImageStages = final.chain
-	b.saveRecord()
 	return res, nil
 }
 
@@ -87,25 +128,24 @@ func targetStage(df *dockerfile.Dockerfile, target string) (*dockerfile.Stage, e
 	return nil, fmt.Errorf("target stage %q could not be found", target)
 }
 
-// build is the state of one Build call.
+// build is the state of one platform's part of a Build call.
 type build struct {
 	tools    Tools
 	set      Settings
 	file     string
 	expander *dockerfile.Expander
-	steps    []StepResult
-	index    int // steps started so far
-	total    int
-	// done holds the stages built so far, by index.
-	done map[int]*stage
-	// consumed names the build args some ARG declared.
-	consumed map[string]bool
-	// prev is the record of the last build of this Dockerfile and target;
-	// records is this build's, saved when it succeeds.
-	prev    *cache.Record
-	records []cache.StepRecord
+	g        *graph
+	// nodes are this platform's stages, by stage index.
+	nodes map[int]*node
+	// label names the platform in events when the build has several.
+	label string
+	// prev is the record of the last build of this Dockerfile and target
+	// (and platform, when the build has several); each stage keeps its
+	// part of this build's, saved when the build succeeds.
+	prev *cache.Record
 	// prevSources tells whether prev's Sources were loaded (nil: not
 	// tried yet); they are read on the first miss that needs them.
+	prevMu      sync.Mutex
 	prevSources *bool
 }
 
@@ -113,6 +153,17 @@ type build struct {
 type stage struct {
 	index    int
 	name     string
+	node     *node
+	platform ocispec.Platform
+	// next is the index of the stage's next step; current that of the
+	// step running.
+	next, current int
+	// steps and records are the stage's part of the build's results and
+	// record, in order.
+	steps   []StepResult
+	records []cache.StepRecord
+	// live are the nodes this one shadows still (graph).
+	live     []*node
 	img      Image
 	layers   []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
 	key      digest.Digest        // the key of the last step
@@ -143,9 +194,10 @@ type buildArg struct {
 	seq   int // when it was declared, against stage.envSeq
 }
 
-// runStage runs the FROM of st and then each of its instructions.
-func (b *build) runStage(ctx context.Context, st *dockerfile.Stage) (*stage, error) {
-	s := &stage{index: st.Index, name: stageName(st)}
+// runStage runs the FROM of n's stage and then each of its instructions.
+func (b *build) runStage(ctx context.Context, n *node) (*stage, error) {
+	st := n.st
+	s := &stage{index: st.Index, name: stageName(st), node: n, platform: n.platform, next: n.first, live: n.shadows}
 	s.chain = []string{s.name}
 	if err := b.from(ctx, s, st.From); err != nil {
 		return nil, err
@@ -168,15 +220,16 @@ func (b *build) start(s *stage, inst dockerfile.Instruction) StepResult {
 
 // startAt is start for a step reported at line with text.
 func (b *build) startAt(s *stage, line int, text string) StepResult {
-	b.index++
-	r := StepResult{Index: b.index, Line: line, Stage: s.name, Instruction: text}
-	b.tools.Reporter.Report(StepStarted{Index: r.Index, Total: b.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction})
+	s.current = s.next
+	s.next++
+	r := StepResult{Index: s.current, Line: line, Stage: s.name, Platform: s.node.label, Instruction: text}
+	b.tools.Reporter.Report(StepStarted{Index: r.Index, Total: b.g.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction, Platform: r.Platform})
 	return r
 }
 
 // finish records a step's result and reports it.
-func (b *build) finish(r StepResult, began time.Time) {
-	b.steps = append(b.steps, r)
+func (b *build) finish(s *stage, r StepResult, began time.Time) {
+	s.steps = append(s.steps, r)
 	b.tools.Reporter.Report(StepDone{Step: r, Duration: time.Since(began)})
 }
 
@@ -228,6 +281,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if !s.unknown.IsZero() {
 		r.Cache, r.Reason = CacheUnknown, s.unknown
 		s.layersUnknown = true
+		s.node.publishKey(s.position, unknownKey)
 	} else {
 		p.key.Parent = b.parentKey(s)
 		if p.change != nil && b.set.Layer.Compression != tarutil.Gzip {
@@ -254,7 +308,14 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			}
 			return inputs
 		}
-		sureMiss := p.keyLater != nil && b.sureMiss(p.key.Parent)
+		// Nodes that start from this stage's base may have this step's
+		// key: wait to know theirs (a step of theirs with this key is
+		// then waited for, and found cached, as in a --jobs 1 build).
+		shadowKeys, err := s.shadowKeys(ctx, s.position)
+		if err != nil {
+			return err
+		}
+		sureMiss := p.keyLater != nil && len(s.live) == 0 && b.sureMiss(p.key.Parent)
 		if p.keyLater != nil && !sureMiss {
 			if err := p.keyLater(ctx); err != nil {
 				return errorAt(err)
@@ -270,10 +331,15 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				return errorAt(b.stateHint(p, err))
 			}
 			r.Key = entry.Key
+			s.node.publishKey(s.position, string(r.Key))
 			record()
 			r.Reason = b.explainMiss(s, rec)
 		} else {
 			r.Key = p.key.Key()
+			s.node.publishKey(s.position, string(r.Key))
+			if err := s.followShadows(ctx, s.position, shadowKeys, string(r.Key)); err != nil {
+				return err
+			}
 			record()
 			var hit bool
 			if entry, hit, err = b.lookup(ctx, r.Key); err != nil {
@@ -329,8 +395,9 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		Comment:    "minibuild",
 		EmptyLayer: entry.Layer == nil,
 	})
-	b.records = append(b.records, rec)
-	b.finish(r, began)
+	s.records = append(s.records, rec)
+	s.node.publishDone(s.position)
+	b.finish(s, r, began)
 	return nil
 }
 

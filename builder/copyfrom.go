@@ -74,7 +74,7 @@ const fromExtra = "from="
 // the layer chain and an identity of the filesystem the chain makes.
 func (b *build) sourceImage(s *stage, name string) ([]snapshot.Layer, digest.Digest, error) {
 	if dep := b.stageRef(name, s.index); dep >= 0 {
-		st := b.done[dep]
+		st := b.stageDone(dep)
 		if st == nil {
 			return nil, "", fmt.Errorf("stage %s was not built", name)
 		}
@@ -87,7 +87,7 @@ func (b *build) sourceImage(s *stage, name string) ([]snapshot.Layer, digest.Dig
 	if b.stageRef(name, len(b.set.Dockerfile.Stages)) >= 0 {
 		return nil, "", fmt.Errorf("--from=%s refers to a later stage or this one: a stage can copy only from stages before it", name)
 	}
-	img, layers, _, err := b.loadImage(name)
+	img, layers, _, err := b.loadImage(name, s.platform)
 	if err != nil && b.set.DryRun {
 		return nil, "", &unknownError{Reason{Kind: ReasonUnknown, Cause: CauseFromImage, Name: name, Detail: err.Error()}}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/tarutil"
@@ -23,6 +24,13 @@ import (
 func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, error) {
 	now := time.Now().UTC()
 	e := cache.Entry{Key: r.Key, Parent: p.key.Parent, CreatedBy: p.createdBy, Created: now, LastUsed: now}
+	if p.runs && b.tools.CanRun != nil {
+		// Fail before preparing anything: another architecture's RUN
+		// needs an emulator the kernel knows of.
+		if err := b.tools.CanRun(s.platform); err != nil {
+			return cache.Entry{}, fmt.Errorf("RUN for %s: %w", platform.Format(s.platform), err)
+		}
+	}
 	if p.change != nil {
 		layer, diffID, err := b.runChange(ctx, s, p)
 		if err != nil {
@@ -76,7 +84,7 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispe
 	if len(entries) == 0 {
 		return nil, "", nil
 	}
-	desc, diffID, err := b.writeLayer(entries, p.clamp)
+	desc, diffID, err := b.writeLayer(entries, p.clamp, s.current)
 	if err != nil {
 		return nil, "", err
 	}
@@ -93,7 +101,7 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispe
 }
 
 // writeLayer writes entries as a compressed layer blob into the store.
-func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descriptor, digest.Digest, error) {
+func (b *build) writeLayer(entries []tarutil.Entry, clamp bool, index int) (*ocispec.Descriptor, digest.Digest, error) {
 	w, err := b.tools.Store.NewBlobWriter(ocispec.MediaTypeImageLayerGzip)
 	if err != nil {
 		return nil, "", err
@@ -104,7 +112,7 @@ func (b *build) writeLayer(entries []tarutil.Entry, clamp bool) (*ocispec.Descri
 	for _, e := range entries {
 		total += e.Size
 	}
-	pw := &progressWriter{w: w, r: b.tools.Reporter, index: b.index, total: total}
+	pw := &progressWriter{w: w, r: b.tools.Reporter, index: index, total: total}
 	l, err := tarutil.WriteLayer(pw, entries, opts)
 	if err != nil {
 		_ = w.Cancel()
@@ -136,7 +144,7 @@ func (b *build) commit(s *stage) (*Result, error) {
 	img := s.img
 	epoch := b.set.Epoch.UTC()
 	img.Created = &epoch
-	img.Platform = b.set.Platform
+	img.Platform = s.platform
 	if img.RootFS.DiffIDs == nil {
 		img.RootFS.DiffIDs = []digest.Digest{}
 	}
@@ -162,9 +170,9 @@ func (b *build) commit(s *stage) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("writing manifest: %w", err)
 	}
-	p := b.set.Platform
+	p := s.platform
 	md.Platform = &p
-	return &Result{Manifest: md, Config: cfg, Image: img, Steps: b.steps}, nil
+	return &Result{Manifest: md, Config: cfg, Image: img}, nil
 }
 
 // progressWriter reports compressed bytes written, at most every 4 MiB.

@@ -171,8 +171,8 @@ func (b *build) hitReason(s *stage) Reason {
 	r := Reason{Kind: ReasonContent, Cause: CauseUnchanged, Step: lm.Index, Line: lm.Line}
 	if lm.Layer == nil {
 		r.Cause = CauseMetadataOnly
-	} else if prev, ok := b.prevStep(lm); ok && prev.Layer != "" {
-		for _, rec := range b.records {
+	} else if prev, ok := b.prevStep(s, lm); ok && prev.Layer != "" {
+		for _, rec := range s.records {
 			if rec.Index == lm.Index && rec.Layer == prev.Layer {
 				r.Cause = CauseSameLayer
 			}
@@ -182,11 +182,11 @@ func (b *build) hitReason(s *stage) Reason {
 }
 
 // prevStep finds the earlier build's record of a step of this build.
-func (b *build) prevStep(r *StepResult) (cache.StepRecord, bool) {
+func (b *build) prevStep(s *stage, r *StepResult) (cache.StepRecord, bool) {
 	if b.prev == nil {
 		return cache.StepRecord{}, false
 	}
-	for _, cur := range b.records {
+	for _, cur := range s.records {
 		if cur.Index == r.Index {
 			return b.prev.Find(cur.Stage, cur.Position)
 		}
@@ -297,7 +297,7 @@ func fileDiff(prev, cur []cache.SourceFile) *FileDiff {
 
 // baseOf is what the stage's FROM resolved to, as recorded.
 func (b *build) baseOf(s *stage) digest.Digest {
-	for _, r := range b.records {
+	for _, r := range s.records {
 		if r.Stage == s.name && r.Position == 0 {
 			return r.Base
 		}

@@ -57,7 +57,9 @@ type ranProcess struct {
 // Run records p and runs its command in rootfsDir.
 func (f *fakeExecutor) Run(ctx context.Context, rootfsDir string, p executor.Process) error {
 	rp := ranProcess{Args: append([]string(nil), p.Args...), Env: append([]string(nil), p.Env...), Cwd: p.Cwd, UID: p.UID, GID: p.GID}
-	if f.step != nil {
+	if w, ok := p.Stdout.(*outputWriter); ok {
+		rp.Step = w.index // the step's own, whichever else runs at once
+	} else if f.step != nil {
 		rp.Step = f.step()
 	}
 	f.mu.Lock()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/store"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -31,7 +32,7 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	rec := cache.StepRecord{Stage: s.name, Index: r.Index, Line: r.Line, Text: r.Instruction, Instruction: name}
 	switch dep := b.stageRef(name, s.index); {
 	case dep >= 0:
-		from := b.done[dep]
+		from := b.stageDone(dep)
 		s.img = from.img.clone()
 		s.layers = append([]ocispec.Descriptor(nil), from.layers...)
 		s.key = from.key
@@ -39,13 +40,13 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 		s.chain = append(s.chain, from.chain...)
 		rec.Base = from.key
 	case strings.EqualFold(name, "scratch"):
-		s.img = emptyImage(b.set.Platform)
+		s.img = emptyImage(s.platform)
 	default:
-		err := b.base(ctx, s, name)
+		err := b.base(s, name)
 		if err != nil && b.set.DryRun {
 			// plan reports a missing base; it does not fail on it.
 			r.Reason = Reason{Kind: ReasonBase, Cause: CauseUnavailable, Detail: err.Error()}
-			s.img = emptyImage(b.set.Platform)
+			s.img = emptyImage(s.platform)
 			s.unknown = Reason{Kind: ReasonUnknown, Cause: CauseNoBase}
 			break
 		}
@@ -54,8 +55,13 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 		}
 		rec.Base = s.key
 	}
-	b.records = append(b.records, rec)
-	b.finish(r, began)
+	s.records = append(s.records, rec)
+	if s.unknown.IsZero() {
+		s.node.publishKey(0, "base "+string(s.key)+" "+platform.Format(s.platform))
+	} else {
+		s.node.publishKey(0, unknownKey)
+	}
+	b.finish(s, r, began)
 	return b.onbuild(ctx, s, f)
 }
 
@@ -67,7 +73,6 @@ func (b *build) onbuild(ctx context.Context, s *stage, f *dockerfile.FromInstruc
 	if len(triggers) == 0 {
 		return nil
 	}
-	b.total += len(triggers)
 	for _, t := range triggers {
 		df, err := dockerfile.Parse(strings.NewReader("FROM scratch\n"+t+"\n"), b.file)
 		if err != nil || len(df.Stages) != 1 || len(df.Stages[0].Instructions) != 1 {
@@ -80,36 +85,44 @@ func (b *build) onbuild(ctx context.Context, s *stage, f *dockerfile.FromInstruc
 	return nil
 }
 
-// base starts the stage from the image FROM names.
-func (b *build) base(ctx context.Context, s *stage, name string) error {
-	img, layers, manifest, err := b.loadImageContext(ctx, name)
-	if err != nil {
-		return err
+// base starts the stage from the image FROM names, loaded before the
+// build ran (graph.prepare).
+func (b *build) base(s *stage, name string) error {
+	n := s.node
+	if n.base == nil {
+		if n.baseErr != nil {
+			return n.baseErr
+		}
+		return fmt.Errorf("image %s was not loaded", name)
 	}
-	s.img = img
-	s.layers = layers
-	s.key = manifest
+	s.img = n.base.img.clone()
+	s.layers = append([]ocispec.Descriptor(nil), n.base.layers...)
+	s.key = n.base.key
+	if got := s.img.Platform; got.Architecture != "" && !platform.Match(&got, s.platform) {
+		b.warn(s.node.st.From.Line(), "base image %s is %s, but the stage builds for %s (InvalidBaseImagePlatform)", name, platform.Format(got), platform.Format(s.platform))
+	}
 	return nil
 }
 
 // loadImage is loadImageContext without a context of its own.
-func (b *build) loadImage(name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
-	return b.loadImageContext(context.Background(), name)
+func (b *build) loadImage(name string, p ocispec.Platform) (Image, []ocispec.Descriptor, digest.Digest, error) {
+	return b.loadImageContext(context.Background(), name, p)
 }
 
 // loadImageContext reads an image: a --build-context OCI layout of that
 // name (imported into the store, verified), else an image in the local
 // store, else (with a Puller, in a real build) one pulled into the store.
-// It returns the config, the layers and the manifest digest.
-func (b *build) loadImageContext(ctx context.Context, name string) (Image, []ocispec.Descriptor, digest.Digest, error) {
+// An image index is resolved for platform p. It returns the config, the
+// layers and the manifest digest.
+func (b *build) loadImageContext(ctx context.Context, name string, p ocispec.Platform) (Image, []ocispec.Descriptor, digest.Digest, error) {
 	var desc ocispec.Descriptor
 	var err error
 	if lc, ok := b.set.Contexts[name]; ok {
-		desc, err = b.tools.Store.ImportLayout(lc.Dir, lc.Tag, b.set.Platform)
+		desc, err = b.tools.Store.ImportLayout(lc.Dir, lc.Tag, p)
 	} else {
-		desc, err = b.tools.Store.Resolve(name)
+		desc, err = b.tools.Store.ResolvePlatform(name, p)
 		if errors.Is(err, store.ErrNotFound) && b.tools.Puller != nil && !b.set.DryRun {
-			desc, err = b.tools.Puller.Pull(ctx, name)
+			desc, err = b.tools.Puller.Pull(ctx, name, p)
 		}
 	}
 	if err != nil {

@@ -36,6 +36,8 @@ type harness struct {
 	events *recorder
 	// ranBefore counts the processes run before the last build.
 	ranBefore int
+	// canRun is the builds' Tools.CanRun.
+	canRun func(ocispec.Platform) error
 }
 
 // newHarness makes an empty world for t; t skips when the harness cannot
@@ -129,7 +131,7 @@ func (h *harness) build(file string, set Settings) (*Result, error) {
 	set.Epoch = time.Unix(0, 0).UTC()
 	return Build(context.Background(), Options{
 		Tools: Tools{Store: h.store, Cache: h.cache, Context: bctx, Snapshotter: h.snaps,
-			Executor: h.exec, Reporter: h.events},
+			Executor: h.exec, Reporter: h.events, CanRun: h.canRun},
 		Settings: set,
 	})
 }

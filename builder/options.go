@@ -52,6 +52,11 @@ type Tools struct {
 	// CacheMounts keeps the directories of RUN --mount=type=cache; without
 	// it, a step with a cache mount fails.
 	CacheMounts CacheMounts
+	// CanRun, when set, says whether a RUN of platform p can run here
+	// (natively, or through an emulator) and, when it cannot, what fixes
+	// it; a RUN that misses the cache asks it before running. Nil lets
+	// every platform run.
+	CanRun func(p ocispec.Platform) error
 }
 
 // CacheMounts keeps the persistent directories of RUN --mount=type=cache.
@@ -86,6 +91,15 @@ type Settings struct {
 	// Platform is the image's platform; zero is linux/amd64, as the CLI's
 	// --platform default.
 	Platform ocispec.Platform
+	// Platforms, when set, are the platforms to build (Platform is then
+	// ignored): one image each, and an image index of them when there are
+	// several. Stages run for each platform; a stage whose steps have the
+	// same keys for two platforms (FROM --platform=$BUILDPLATFORM) is
+	// built once and found cached by the others.
+	Platforms []ocispec.Platform
+	// Jobs bounds the stages that run at once; 0 is the number of CPUs.
+	// Results do not depend on it.
+	Jobs int
 	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image comes from
 	// it; zero is the Unix epoch.
 	Epoch time.Time
@@ -116,10 +130,10 @@ type RemoteCache interface {
 	Lookup(ctx context.Context, key digest.Digest) (cache.Entry, bool)
 }
 
-// Puller brings the image name refers to into the store and returns its
-// manifest descriptor.
+// Puller brings the image name refers to, for platform (an index is
+// resolved for it), into the store and returns its manifest descriptor.
 type Puller interface {
-	Pull(ctx context.Context, name string) (ocispec.Descriptor, error)
+	Pull(ctx context.Context, name string, platform ocispec.Platform) (ocispec.Descriptor, error)
 }
 
 // LayoutContext is an image in an OCI image layout directory, given with

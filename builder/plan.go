@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibuild/minibuild/cache"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/rootfs"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -27,6 +28,8 @@ type stepPlan struct {
 	change func(ctx context.Context, root *rootfs.Root) error
 	// clamp clamps mtimes to the epoch instead of setting them (RUN).
 	clamp bool
+	// runs says the change runs a process of the stage's platform (RUN).
+	runs bool
 	// vars, when set, are the variable values the step sees (RUN's whole
 	// environment), recorded to name the one that changed.
 	vars map[string]string
@@ -62,18 +65,10 @@ func canonical(inst dockerfile.Instruction) string {
 	return inst.Keyword() + " " + string(j)
 }
 
-func (b *build) platform() string {
-	p := b.set.Platform.OS + "/" + b.set.Platform.Architecture
-	if b.set.Platform.Variant != "" {
-		p += "/" + b.set.Platform.Variant
-	}
-	return p
-}
-
 // plan works out the key, history text, config change and filesystem
 // change of one expanded instruction.
 func (b *build) plan(ctx context.Context, s *stage, inst dockerfile.Instruction) (*stepPlan, error) {
-	p := &stepPlan{key: cache.KeyInput{Parent: s.key, Platform: b.platform(), Instruction: canonical(inst)}}
+	p := &stepPlan{key: cache.KeyInput{Parent: s.key, Platform: platform.Format(s.platform), Instruction: canonical(inst)}}
 	switch in := inst.(type) {
 	case *dockerfile.EnvInstruction:
 		p.createdBy = "ENV " + joinPairs(in.Pairs)

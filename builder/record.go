@@ -12,7 +12,12 @@ func (b *build) recordID() string {
 	if b.set.DockerfilePath == "" {
 		return ""
 	}
-	return cache.RecordID(b.set.DockerfilePath, b.set.Target, string(b.set.CacheMode))
+	target := b.set.Target
+	if b.label != "" {
+		// Each platform of a multi-platform build keeps its own record.
+		target += "@" + b.label
+	}
+	return cache.RecordID(b.set.DockerfilePath, target, string(b.set.CacheMode))
 }
 
 // loadRecord reads the last build's record, when there is one.
@@ -34,6 +39,8 @@ func (b *build) loadRecord() {
 // of its own, so that a build without misses never reads it) and tells
 // whether they are known.
 func (b *build) loadPrevSources() bool {
+	b.prevMu.Lock()
+	defer b.prevMu.Unlock()
 	if b.prevSources == nil {
 		ok := true
 		if err := b.tools.Cache.LoadSources(b.recordID(), b.prev); err != nil {
@@ -51,7 +58,13 @@ func (b *build) saveRecord() {
 	if id == "" || b.set.DryRun {
 		return
 	}
-	r := cache.Record{Dockerfile: b.set.DockerfilePath, Target: b.set.Target, Mode: string(b.set.CacheMode), Steps: b.records}
+	var steps []cache.StepRecord
+	for _, n := range b.g.nodes {
+		if n.b == b {
+			steps = append(steps, n.s.records...)
+		}
+	}
+	r := cache.Record{Dockerfile: b.set.DockerfilePath, Target: b.set.Target, Mode: string(b.set.CacheMode), Steps: steps}
 	if err := b.tools.Cache.SaveRecord(id, r); err != nil {
 		b.warn(0, "could not save the build record: %v", err)
 	}

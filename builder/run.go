@@ -54,6 +54,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		}
 	}
 	shell, _ := json.Marshal(s.shell())
+	p.runs = true
 	p.key.Instruction = "RUN " + mustJSON(args)
 	p.key.Env = keyEnv
 	p.vars = map[string]string{}
@@ -83,7 +84,7 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 			return fmt.Errorf("creating working directory %s: %w", wd, err)
 		}
 		gids := supplementaryGroups(u)
-		idx := b.index
+		idx := s.current
 		md, err := b.mountAll(ctx, mounts)
 		if err != nil {
 			return err

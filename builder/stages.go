@@ -2,12 +2,12 @@ package builder
 
 import (
 	"fmt"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/internal/platform"
 )
 
 // stageName is how step results name a stage: its AS name, else its index.
@@ -43,31 +43,46 @@ func (b *build) neededStages(target *dockerfile.Stage) []int {
 			return
 		}
 		need[i] = true
-		st := b.set.Dockerfile.Stages[i]
-		if dep := b.stageRef(b.fromName(st.From), i); dep >= 0 {
+		for _, dep := range b.stageDeps(b.set.Dockerfile.Stages[i]) {
 			visit(dep)
-		}
-		for _, inst := range st.Instructions {
-			for _, from := range b.mountFroms(inst) {
-				if dep := b.stageRef(from, i); dep >= 0 {
-					visit(dep)
-				}
-			}
-			if c, ok := inst.(*dockerfile.CopyInstruction); ok && c.From != "" {
-				from, _, err := b.expander.Word(c.From, b.metaEnv())
-				if err != nil {
-					from = c.From
-				}
-				if dep := b.stageRef(from, i); dep >= 0 {
-					visit(dep)
-				}
-			}
 		}
 	}
 	visit(target.Index)
 	var out []int
 	for i := range need {
 		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// stageDeps lists the earlier stages st needs, in Dockerfile order: the
+// stage it is FROM, and those its COPY --from and RUN --mount from= name.
+func (b *build) stageDeps(st *dockerfile.Stage) []int {
+	i := st.Index
+	deps := map[int]bool{}
+	if dep := b.stageRef(b.fromName(st.From), i); dep >= 0 {
+		deps[dep] = true
+	}
+	for _, inst := range st.Instructions {
+		for _, from := range b.mountFroms(inst) {
+			if dep := b.stageRef(from, i); dep >= 0 {
+				deps[dep] = true
+			}
+		}
+		if c, ok := inst.(*dockerfile.CopyInstruction); ok && c.From != "" {
+			from, _, err := b.expander.Word(c.From, b.metaEnv())
+			if err != nil {
+				from = c.From
+			}
+			if dep := b.stageRef(from, i); dep >= 0 {
+				deps[dep] = true
+			}
+		}
+	}
+	var out []int
+	for d := range deps {
+		out = append(out, d)
 	}
 	sort.Ints(out)
 	return out
@@ -117,7 +132,7 @@ func (b *build) noteDirectives() {
 func (b *build) warnUnconsumed() {
 	var unused []string
 	for k := range b.set.BuildArgs {
-		if !b.consumed[k] && !proxyArgs[k] {
+		if !b.g.isConsumed(k) && !proxyArgs[k] {
 			unused = append(unused, k)
 		}
 	}
@@ -138,13 +153,10 @@ var proxyArgs = map[string]bool{
 // platformArgs are the predefined platform args of the global scope.
 func (b *build) platformArgs() []string {
 	p := b.set.Platform
-	plat := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		plat += "/" + p.Variant
-	}
-	build := "linux/" + runtime.GOARCH
+	plat := platform.Format(p)
+	host := platform.Host()
 	return []string{
-		"BUILDPLATFORM=" + build, "BUILDOS=linux", "BUILDARCH=" + runtime.GOARCH, "BUILDVARIANT=",
+		"BUILDPLATFORM=" + platform.Format(host), "BUILDOS=" + host.OS, "BUILDARCH=" + host.Architecture, "BUILDVARIANT=" + host.Variant,
 		"TARGETPLATFORM=" + plat, "TARGETOS=" + p.OS, "TARGETARCH=" + p.Architecture, "TARGETVARIANT=" + p.Variant,
 	}
 }

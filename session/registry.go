@@ -64,10 +64,10 @@ type puller struct {
 
 var _ builder.Puller = (*puller)(nil)
 
-// Pull pulls name for the build's platform.
-func (p *puller) Pull(ctx context.Context, name string) (ocispec.Descriptor, error) {
+// Pull pulls name for platform.
+func (p *puller) Pull(ctx context.Context, name string, platform ocispec.Platform) (ocispec.Descriptor, error) {
 	if ctx == nil || ctx.Done() == nil {
 		ctx = p.ctx
 	}
-	return Pull(ctx, p.s.tools.Registry, p.s.tools.Store, name, p.s.set.Build.Platform, p.s.tools.Reporter)
+	return Pull(ctx, p.s.tools.Registry, p.s.tools.Store, name, platform, p.s.tools.Reporter)
 }

@@ -329,8 +329,9 @@ func sortDescriptors(ms []ocispec.Descriptor) {
 
 // ResolvePlatform resolves name as Resolve does and, when it names an
 // image index, picks the index's manifest for want (an index nested in
-// an index too). A manifest is returned as it is: its config says its
-// platform. An index without want fails naming both.
+// an index too). A manifest must be of want by its config. An index
+// without want fails naming both; a manifest of another platform wraps
+// ErrNotFound, naming both.
 func (s *Store) ResolvePlatform(name string, want ocispec.Platform) (ocispec.Descriptor, error) {
 	desc, err := s.Resolve(name)
 	if err != nil {
@@ -347,6 +348,20 @@ func (s *Store) ResolvePlatform(name string, want ocispec.Platform) (ocispec.Des
 		if desc, err = platform.Pick(idx.Manifests, want); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
 		}
+		return desc, nil
+	}
+	if !isManifestType(desc.MediaType) {
+		return desc, nil
+	}
+	// A single manifest serves want when its config says so (or says no
+	// architecture); else it is not the image asked for, and a registry
+	// may have the right one.
+	_, img, err := s.Manifest(desc)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
+	}
+	if img.Architecture != "" && !platform.Match(&img.Platform, want) {
+		return ocispec.Descriptor{}, fmt.Errorf("image %q is %s, not %s: %w", name, platform.Format(img.Platform), platform.Format(want), ErrNotFound)
 	}
 	return desc, nil
 }

@@ -45,7 +45,8 @@ func TestResolvePlatform(t *testing.T) {
 		{"multi:1", "amd64", ms[0], ""},
 		{"multi:1", "arm64", ms[1], ""},
 		{"multi:1", "s390x", ocispec.Descriptor{}, `image "multi:1": no manifest for linux/s390x in the index (it has linux/amd64, linux/arm64)`},
-		{"single:1", "arm64", ms[0], ""}, // a manifest is its own platform
+		{"single:1", "amd64", ms[0], ""},
+		{"single:1", "arm64", ocispec.Descriptor{}, `image "single:1" is linux/amd64, not linux/arm64`},
 		{"multi@" + string(idx.Digest), "arm64", ms[1], ""},
 	} {
 		got, err := s.ResolvePlatform(c.name, ocispec.Platform{OS: "linux", Architecture: c.arch})

@@ -11,6 +11,7 @@ import (
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/dockerfile"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/progress"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/session"
@@ -29,6 +30,7 @@ type buildFlags struct {
 	metadataFile string
 	report       string // --report FILE.html (build only)
 	platform     string
+	jobs         int
 	epoch        string
 	buildArgs    []string
 	target       string
@@ -77,7 +79,8 @@ func registerBuildFlags(fs *pflag.FlagSet) *buildFlags {
 	fs.BoolVar(&f.noCache, "no-cache", false, "rebuild every step")
 	fs.StringVar(&f.progress, "progress", "auto", "progress output: auto (a live view on a terminal, else plain), tty, plain, json or quiet")
 	fs.StringVar(&f.metadataFile, "metadata-file", "", "write the build's result and each step's cache result as JSON to FILE")
-	fs.StringVar(&f.platform, "platform", "linux/amd64", "platform recorded in the image (os/arch[/variant])")
+	fs.StringVar(&f.platform, "platform", platform.Format(platform.Host()), "platforms to build, comma-separated (os/arch[/variant]); several give an image index")
+	fs.IntVar(&f.jobs, "jobs", 0, "stages run at once (0: the number of CPUs); results do not depend on it")
 	fs.StringVar(&f.epoch, "source-date-epoch", "", "timestamp (Unix seconds) for every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
 	fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a build argument KEY=VALUE, or KEY to take it from the environment (repeatable)")
 	fs.StringVar(&f.target, "target", "", "stage to build (default: the last)")
@@ -161,11 +164,18 @@ func reportWarnings(r builder.Reporter, df *dockerfile.Dockerfile) {
 func parseBuildFlags(f *buildFlags) (session.Settings, progress.Mode, error) {
 	var set session.Settings
 	b := &set.Build
-	plat, err := buildflags.ParsePlatform(f.platform)
+	plats, err := buildflags.ParsePlatforms(f.platform)
 	if err != nil {
 		return set, "", err
 	}
-	b.Platform = plat
+	b.Platform = plats[0]
+	if len(plats) > 1 {
+		b.Platforms = plats
+	}
+	if f.jobs < 0 {
+		return set, "", fmt.Errorf("invalid --jobs %d: want 0 (the number of CPUs) or more", f.jobs)
+	}
+	b.Jobs = f.jobs
 	if b.Epoch, err = buildflags.ParseEpoch(f.epoch, os.Getenv("SOURCE_DATE_EPOCH")); err != nil {
 		return set, "", err
 	}
