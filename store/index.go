@@ -358,7 +358,8 @@ func (s *Store) ResolvePlatform(name string, want ocispec.Platform) (ocispec.Des
 	// may have the right one.
 	_, img, err := s.Manifest(desc)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("image %q: %w", name, err)
+		// Reading the image reports the damage, naming the blob.
+		return desc, nil
 	}
 	if img.Architecture != "" && !platform.Match(&img.Platform, want) {
 		return ocispec.Descriptor{}, fmt.Errorf("image %q is %s, not %s: %w", name, platform.Format(img.Platform), platform.Format(want), ErrNotFound)
