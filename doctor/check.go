@@ -53,10 +53,11 @@ type Options struct {
 }
 
 // Run checks the calling user, user namespaces, subordinate IDs and the
-// helpers that map them, overlayfs, the OCI runtimes and the store
-// root. A build can run as root, or as an ordinary user when a user
-// namespace can be made, MINIBUILD_NO_USERNS does not refuse it, and
-// the helpers, when the user has ranges for them, map them.
+// helpers that map them, overlayfs, the OCI runtimes, the store root and
+// the other platforms RUN can run binaries of. A build can run as root,
+// or as an ordinary user when a user namespace can be made,
+// MINIBUILD_NO_USERNS does not refuse it, and the helpers, when the user
+// has ranges for them, map them.
 func Run(opts Options) Report {
 	root := os.Geteuid() == 0
 	m := userns.LookupMapping()
@@ -70,6 +71,7 @@ func Run(opts Options) Report {
 		checkOverlay(root, nsOK, opts.Root),
 		checkRuntime(),
 		checkStoreRoot(opts.Root),
+		checkEmulation(),
 	}}
 	switch {
 	case root:

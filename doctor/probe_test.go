@@ -48,7 +48,7 @@ func TestRun(t *testing.T) {
 	for _, c := range r.Checks {
 		names = append(names, c.Name)
 	}
-	if got := strings.Join(names, ","); got != "user,user namespaces,subordinate IDs,newuidmap/newgidmap,overlay,OCI runtime,store root" {
+	if got := strings.Join(names, ","); got != "user,user namespaces,subordinate IDs,newuidmap/newgidmap,overlay,OCI runtime,store root,emulation" {
 		t.Errorf("checks %s", got)
 	}
 	if os.Geteuid() == 0 && (!r.CanBuild || r.Blocker != "") {

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/binfmt"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // doctorLines is the status of each check 'minibuild doctor' printed, by name.
@@ -15,7 +19,7 @@ func doctorLines(t *testing.T, out string) map[string]string {
 		}
 		m[strings.TrimSpace(l[9:29])] = strings.TrimSpace(l[:9]) + " " + l[30:]
 	}
-	for _, name := range []string{"user", "user namespaces", "subordinate IDs", "newuidmap/newgidmap", "overlay", "OCI runtime", "store root"} {
+	for _, name := range []string{"user", "user namespaces", "subordinate IDs", "newuidmap/newgidmap", "overlay", "OCI runtime", "store root", "emulation"} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("doctor printed no %q line:\n%s", name, out)
 		}
@@ -48,6 +52,16 @@ func TestDoctorRoot(t *testing.T) {
 	wantLine(t, lines, "user namespaces", "ok", "not needed as root")
 	wantLine(t, lines, "overlay", "ok", "mountable in a mount namespace on "+root)
 	wantLine(t, lines, "store root", "ok", root+": ")
+	// Emulation is what package binfmt finds, independently of doctor.
+	arm64 := ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	if err := binfmt.Check(arm64); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Errorf("arm64 binaries cannot run here: %v; scripts/test.sh should have registered QEMU's handler", err)
+		}
+		t.Logf("not checking the emulation line: %v", err)
+	} else {
+		wantLine(t, lines, "emulation", "ok", "linux/arm64", "(binfmt_misc, F)")
+	}
 	if !strings.HasSuffix(r.stdout, "builds can run\n") {
 		t.Errorf("no verdict:\n%s", r.stdout)
 	}
