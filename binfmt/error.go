@@ -76,7 +76,10 @@ type Error struct {
 }
 
 // Error says what is missing and what fixes it, in one line.
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.Detail() + ": " + e.Fix() }
+
+// Detail is Error without the fix: what is missing, and why RUN needs it.
+func (e *Error) Detail() string {
 	plat, dir := platform.Format(e.Platform), e.Dir
 	var what string
 	switch e.Problem {
@@ -108,9 +111,9 @@ func (e *Error) Error() string {
 		why = fmt.Sprintf("this %s kernel does not run %s binaries itself: %v", e.Host, arch, e.Native)
 	}
 	if e.Problem == NoFixBinary || e.Problem == DynamicInterpreter {
-		return what + ": " + e.Fix()
+		return what
 	}
-	return what + " (" + why + "): " + e.Fix()
+	return what + " (" + why + ")"
 }
 
 // Fix is what to run to make the binaries run.
