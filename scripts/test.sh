@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # a real registry (distribution v2), htpasswd for its basic auth, and zstd;
 # headless Chromium and a font with the marks, to check the HTML reports.
 # newuidmap and newgidmap (uidmap), for builds as an ordinary user.
-pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core openssh-client uidmap)
+# QEMU user emulation (qemu-user-static), for RUN of other architectures.
+pkgs=(skopeo umoci oci-image-tool busybox-static runc docker-registry apache2-utils zstd chromium fonts-dejavu-core openssh-client uidmap qemu-user-static)
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -19,6 +20,10 @@ if [ ${#need[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# QEMU's binfmt_misc handlers (F flag) and an arm64 busybox, for the
+# builds of other platforms.
+bash scripts/test-foreign.sh
 
 # Two ordinary users: minibuild-test with subordinate IDs (for the
 # rootless tests, which build as it through a user namespace, and the

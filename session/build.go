@@ -97,7 +97,7 @@ func newSession(o Options) (*session, error) {
 func (s *session) builderOptions(ctx context.Context) builder.Options {
 	t := builder.Tools{Store: s.tools.Store, Cache: s.tools.Cache, Context: s.tools.Context,
 		Snapshotter: s.tools.Snapshotter, Executor: s.tools.Executor, Reporter: s.tools.Reporter,
-		Secrets: s.secrets, CacheMounts: s.cacheMountsFor()}
+		Secrets: s.secrets, CacheMounts: s.cacheMountsFor(), CanRun: s.tools.CanRun}
 	if s.tools.Registry != nil {
 		t.Puller = &puller{ctx: ctx, s: s}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/minibuild/minibuild/secrets"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Options configure one session: the tools it works with and what it is
@@ -46,6 +47,9 @@ type Tools struct {
 	Results results.Dir
 	// Stdout receives the outputs whose destination is "-".
 	Stdout io.Writer
+	// CanRun says whether a RUN of a platform can run here, and what
+	// fixes it when not (binfmt.Check); nil lets every platform run.
+	CanRun func(ocispec.Platform) error
 }
 
 // Settings say what a session does.

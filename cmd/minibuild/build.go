@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/minibuild/minibuild/binfmt"
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/dockerfile"
@@ -120,7 +121,7 @@ func runBuild(ctx context.Context, f *buildFlags, args []string, stdout, stderr 
 		return err
 	}
 	t := session.Tools{Store: s, Cache: root.Cache, Results: root.Results(), Executor: root.Executor(f.runtime), Stdout: stdout,
-		CacheMounts: root.CacheMounts()}
+		CacheMounts: root.CacheMounts(), CanRun: binfmt.Check}
 	if t.Context, err = root.Context(in.ctxDir, in.dfPath, true); err != nil {
 		return err
 	}
