@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/manifest"
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/snapshot"
 	"github.com/minibuild/minibuild/store"
@@ -23,6 +24,9 @@ type Options struct {
 	Executor    executor.Executor
 	// Image names the image in Store (a tag or a digest).
 	Image string
+	// Platform picks the image of an image index (nil: the host's) and,
+	// when set, is the platform a single image must be.
+	Platform *ocispec.Platform
 	// From, when set, is what the container starts from instead of Image:
 	// the state a build step left (minibuild run --step).
 	From *Image
@@ -75,7 +79,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	s := o.Store
 	from := o.From
 	if from == nil {
-		desc, err := s.Resolve(o.Image)
+		desc, err := manifest.Resolve(s, o.Image, o.Platform)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package export
 import (
 	"archive/tar"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -14,6 +15,11 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// ErrDockerIndex is Docker's error for an image index: docker load
+// (without Docker's containerd image store) reads manifest.json, which
+// gives each image one config, so an archive holds one platform.
+var ErrDockerIndex = errors.New("docker load archives hold one platform: use -o type=oci, or build one --platform")
 
 // dockerManifestEntry is one image of a docker save archive's manifest.json.
 type dockerManifestEntry struct {
@@ -29,8 +35,12 @@ type dockerManifestEntry struct {
 // oci-layout, so the archive is also an OCI image layout. names become
 // the RepoTags ("app" -> "app:latest"). The stream is deterministic:
 // sorted blobs, mtime 0, owner 0:0. Blobs are verified as they are
-// written; blobs only the store's fetcher has are fetched.
+// written; blobs only the store's fetcher has are fetched. An image
+// index is refused with ErrDockerIndex before anything is written.
 func Docker(w io.Writer, s *store.Store, desc ocispec.Descriptor, names []string) error {
+	if store.IsIndexType(desc.MediaType) {
+		return ErrDockerIndex
+	}
 	m, _, err := s.Manifest(desc)
 	if err != nil {
 		return err

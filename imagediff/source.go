@@ -101,7 +101,7 @@ func (o *Opener) Open(ctx context.Context, name string, src Source) (Image, erro
 	if o.Store == nil {
 		return Image{}, fmt.Errorf("image %s: no store to read it from", name)
 	}
-	desc, err := o.Store.Resolve(src.Ref)
+	desc, err := o.Store.ResolvePlatform(src.Ref, o.Platform)
 	if errors.Is(err, store.ErrNotFound) && o.Registry != nil && !strings.HasPrefix(src.Ref, string(digest.SHA256)+":") {
 		if o.Note != nil {
 			o.Note(fmt.Sprintf("%s is not in the store: reading it from its registry", src.Ref))

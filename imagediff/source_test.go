@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibuild/minibuild/builder"
 	"github.com/minibuild/minibuild/store"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -130,5 +131,29 @@ func TestOpenStoreAndLayout(t *testing.T) {
 	}
 	if _, err := o.Open(ctx, "app:missing", Source{Kind: FromStore, Ref: "app:missing"}); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("a missing image without a registry: %v", err)
+	}
+
+	// An index of the store opens to its image of the Opener's platform.
+	a.Platform = &ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	b.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	idx, err := s.WriteIndex([]ocispec.Descriptor{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tag("app:multi", idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		arch string
+		want digest.Digest
+	}{{"amd64", a.Digest}, {"arm64", b.Digest}} {
+		o.Platform.Architecture = c.arch
+		if got := open("app:multi").Descriptor.Digest; got != c.want {
+			t.Errorf("app:multi for %s opened %s, want %s", c.arch, got, c.want)
+		}
+	}
+	o.Platform.Architecture = "s390x"
+	if _, err := o.Open(ctx, "app:multi", Source{Kind: FromStore, Ref: "app:multi"}); err == nil || !strings.Contains(err.Error(), "no manifest for linux/s390x") {
+		t.Errorf("app:multi for s390x: %v", err)
 	}
 }

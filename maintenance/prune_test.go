@@ -78,7 +78,13 @@ func prune(t *testing.T, s *store.Store, opts PruneOptions) (PruneResult, []Remo
 // keys lists the cache's keys.
 func (f pruneFixture) keys(t *testing.T) []digest.Digest {
 	t.Helper()
-	entries, _, _, err := f.c.Scan()
+	return cacheKeys(t, f.c)
+}
+
+// cacheKeys lists the keys of c's entries.
+func cacheKeys(t *testing.T, c *cache.Cache) []digest.Digest {
+	t.Helper()
+	entries, _, _, err := c.Scan()
 	if err != nil {
 		t.Fatal(err)
 	}

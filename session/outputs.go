@@ -15,7 +15,15 @@ import (
 // writeOutputs writes the outputs: first the OCI layouts and local
 // directories, then (once an image tagged with layers of a remote cache
 // has them all) the docker archives and registry pushes, then Push.
+// res.Manifest may be an image index (a build of several platforms): an
+// OCI layout and a push hold the index and all its images, a local
+// directory gets one subdirectory per platform (export.Local), and a
+// docker archive, which holds one platform, is refused before any
+// output is written.
 func (s *session) writeOutputs(ctx context.Context, res *builder.Result) error {
+	if err := s.checkOutputs(res.Manifest); err != nil {
+		return err
+	}
 	for _, o := range s.set.Outputs {
 		var err error
 		switch o.Kind {
@@ -58,6 +66,19 @@ func (s *session) writeOutputs(ctx context.Context, res *builder.Result) error {
 	}
 	if s.set.Push {
 		return s.pushAll(ctx, res.Manifest, s.set.Tags)
+	}
+	return nil
+}
+
+// checkOutputs refuses outputs that cannot hold the image desc.
+func (s *session) checkOutputs(desc ocispec.Descriptor) error {
+	if !store.IsIndexType(desc.MediaType) {
+		return nil
+	}
+	for _, o := range s.set.Outputs {
+		if o.Kind == OutputDocker {
+			return fmt.Errorf("-o type=docker of a build of several platforms: %w", export.ErrDockerIndex)
+		}
 	}
 	return nil
 }

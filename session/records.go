@@ -100,9 +100,14 @@ func ReadMetadata(path string) (Metadata, error) {
 	return m, nil
 }
 
-// writeReport draws the finished build as an HTML page.
+// writeReport draws the finished build as an HTML page: of the first
+// platform's image when several were built.
 func (s *session) writeReport(res *builder.Result, saved results.Build) error {
-	st, err := views.Load(s.tools.Store, res.Manifest.Digest.String())
+	image := res.Manifest
+	if len(res.Images) > 0 {
+		image = res.Images[0].Manifest
+	}
+	st, err := views.Load(s.tools.Store, image.Digest.String())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -113,27 +113,27 @@ func (s *session) cacheRecords(res *builder.Result, mode CacheMode) []registry.C
 }
 
 // materialize makes every blob of the image desc local, downloading
-// through the store's fetcher what only it has, verified.
+// through the store's fetcher what only it has, verified; for an image
+// index, the blobs of each of its images.
 func (s *session) materialize(desc ocispec.Descriptor) error {
-	m, _, err := s.tools.Store.Manifest(desc)
-	if err != nil {
-		return err
-	}
-	for _, l := range m.Layers {
-		if s.tools.Store.HasBlob(l.Digest) {
-			continue
+	st := s.tools.Store
+	return st.WalkImage(desc, func(ocispec.Descriptor) {}, func(_ ocispec.Descriptor, m ocispec.Manifest, _ ocispec.Image) error {
+		for _, l := range m.Layers {
+			if st.HasBlob(l.Digest) {
+				continue
+			}
+			rc, err := st.OpenDescriptor(l)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+			if err != nil {
+				return fmt.Errorf("layer %s: %w", l.Digest, err)
+			}
 		}
-		rc, err := s.tools.Store.OpenDescriptor(l)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", l.Digest, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // dropUnfetched removes the local cache entries this build took from an

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 
+	"github.com/minibuild/minibuild/manifest"
 	"github.com/minibuild/minibuild/report"
 	"github.com/minibuild/minibuild/results"
 	"github.com/minibuild/minibuild/store"
@@ -20,9 +21,17 @@ type Stored struct {
 	Unreadable []error
 }
 
-// Load reads the image ref names in s (a tag or a digest).
+// Load reads the image ref names in s (a tag or a digest); an image
+// index is read for the host's platform (see LoadPlatform).
 func Load(s *store.Store, ref string) (*Stored, error) {
-	desc, err := s.Resolve(ref)
+	return LoadPlatform(s, ref, nil)
+}
+
+// LoadPlatform reads the image ref names in s for platform want, as
+// manifest.Resolve picks it: an index's manifest for want (nil: the
+// host's), an image only if it is of want.
+func LoadPlatform(s *store.Store, ref string, want *ocispec.Platform) (*Stored, error) {
+	desc, err := manifest.Resolve(s, ref, want)
 	if err != nil {
 		return nil, err
 	}

@@ -16,21 +16,29 @@ import (
 type ImageRow struct {
 	Name   string        `json:"name"`
 	Digest digest.Digest `json:"digest"`
-	// Size is the sum of the layers' (compressed) sizes; -1 for an index.
+	// Size is the sum of the layers' (compressed) sizes; of an index,
+	// of its images' distinct layers. Layers counts them likewise.
 	Size   int64  `json:"size"`
 	Layers int    `json:"layers"`
 	Kind   string `json:"kind"` // "image" or "index"
+	// Platforms are an index's images' platforms, in its order.
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 // ImageRows lists every name of imgs, sorted by name.
 func ImageRows(imgs []Image) []ImageRow {
 	rows := []ImageRow{}
 	for _, img := range imgs {
-		row := ImageRow{Digest: img.Descriptor.Digest, Size: -1, Kind: "index"}
-		if !img.IsIndex {
-			row.Size, row.Layers, row.Kind = 0, len(img.Manifest.Layers), "image"
-			for _, l := range img.Manifest.Layers {
+		row := ImageRow{Digest: img.Descriptor.Digest, Kind: "image"}
+		if img.IsIndex {
+			row.Kind, row.Platforms = "index", img.Platforms()
+		}
+		seen := map[digest.Digest]bool{}
+		for _, l := range img.layers("") {
+			if !seen[l.Digest] {
+				seen[l.Digest] = true
 				row.Size += l.Size
+				row.Layers++
 			}
 		}
 		for _, n := range img.Names {
@@ -43,16 +51,16 @@ func ImageRows(imgs []Image) []ImageRow {
 }
 
 // PrintImages prints rows as a table: NAME, DIGEST (short unless
-// noTrunc), SIZE, LAYERS.
+// noTrunc), SIZE, LAYERS; an index's LAYERS says "index (N platforms)".
 func PrintImages(w io.Writer, rows []ImageRow, noTrunc bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDIGEST\tSIZE\tLAYERS")
 	for _, r := range rows {
-		size, layers := textfmt.Size(r.Size), strconv.Itoa(r.Layers)
+		layers := strconv.Itoa(r.Layers)
 		if r.Kind == "index" {
-			size, layers = "-", "(index)"
+			layers = "index (" + textfmt.Plural(len(r.Platforms), "platform") + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, shortID(r.Digest, noTrunc), size, layers)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, shortID(r.Digest, noTrunc), textfmt.Size(r.Size), layers)
 	}
 	return tw.Flush()
 }

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibuild/minibuild/manifest"
 	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestPrintHistory(t *testing.T) {
@@ -52,6 +54,24 @@ func TestPrintVolumes(t *testing.T) {
 	want := "NAME   SIZE     CREATED              LAST USED\n" +
 		"data   8.0 KiB  2024-05-01 12:00:00  2024-05-01 13:00:00\n" +
 		"fresh  4.0 KiB  2024-05-01 12:00:00  -\n"
+	if out.String() != want {
+		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestPrintIndex(t *testing.T) {
+	a, b := digest.FromString("a"), digest.FromString("b")
+	children := []manifest.Child{
+		{Descriptor: ocispec.Descriptor{Digest: a, Size: 482}, Platform: "linux/amd64"},
+		{Descriptor: ocispec.Descriptor{Digest: b, Size: 9}},
+	}
+	var out bytes.Buffer
+	if err := PrintIndex(&out, children); err != nil {
+		t.Fatal(err)
+	}
+	want := "PLATFORM     DIGEST" + strings.Repeat(" ", 67) + "SIZE\n" +
+		"linux/amd64  " + a.String() + "  482\n" +
+		"-            " + b.String() + "  9\n"
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)
 	}

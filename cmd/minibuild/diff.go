@@ -8,6 +8,7 @@ import (
 
 	"github.com/minibuild/minibuild/buildflags"
 	"github.com/minibuild/minibuild/imagediff"
+	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/registry"
 	"github.com/minibuild/minibuild/views"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,7 +34,7 @@ Exit status, as diff(1): 0 no differences, 1 differences, 2 trouble.`,
 			format := fs.String("format", "text", "output: text, or json (one document; see the README)")
 			ignoreTimes := fs.Bool("ignore-times", false, "leave out file mtimes, the config's created and the history's created")
 			noTrunc := fs.Bool("no-trunc", false, "show whole digests and step text")
-			platform := fs.String("platform", "linux/amd64", "platform to pick from a multi-platform image (os/arch[/variant])")
+			platformFlag := fs.String("platform", platform.Format(platform.Host()), "platform to pick from a multi-platform image (os/arch[/variant])")
 			insecure := fs.StringArray("insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (repeatable)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 2 {
@@ -42,7 +43,7 @@ Exit status, as diff(1): 0 no differences, 1 differences, 2 trouble.`,
 				if *format != "text" && *format != "json" {
 					return usageError{fmt.Errorf("diff: invalid --format %q: want text or json", *format)}
 				}
-				plat, err := buildflags.ParsePlatform(*platform)
+				plat, err := buildflags.ParsePlatform(*platformFlag)
 				if err != nil {
 					return usageError{err}
 				}

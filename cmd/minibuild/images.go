@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibuild/minibuild/store"
 	"github.com/minibuild/minibuild/views"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -96,10 +97,11 @@ func storedImages(s *store.Store, stderr io.Writer) ([]views.Image, error) {
 	return imgs, err
 }
 
-// loadImage reads image name from the store, warning on stderr about the
-// other images it cannot read.
-func loadImage(s *store.Store, name string, stderr io.Writer) (*views.Stored, error) {
-	st, err := views.Load(s, name)
+// loadImage reads image name from the store, for platform want (nil: an
+// index's image for the host), warning on stderr about the other images
+// it cannot read.
+func loadImage(s *store.Store, name string, want *ocispec.Platform, stderr io.Writer) (*views.Stored, error) {
+	st, err := views.LoadPlatform(s, name, want)
 	if err == nil {
 		warnUnreadable(stderr, st.Unreadable)
 	}

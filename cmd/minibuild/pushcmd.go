@@ -15,10 +15,11 @@ import (
 func pushCommand() command {
 	return command{
 		name:    "push",
-		summary: "Push an image from the store to a registry",
+		summary: "Push an image (or a multi-platform image: an index and its images) from the store to a registry",
 		usage:   "minibuild push [--root DIR] NAME [DESTINATION]",
 		example: `  minibuild push 127.0.0.1:5000/team/app:v1                # push the image of that name
-  minibuild push app:dev registry.example.com/team/app:v1    # push app:dev under another name`,
+  minibuild push app:dev registry.example.com/team/app:v1    # push app:dev under another name
+  minibuild push app:multi registry.example.com/team/app:v1  # a multi-platform image: the index and all its images`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			insecure := fs.StringArray("insecure-registry", nil, "reach registry HOST[:PORT] over plain HTTP (repeatable)")

@@ -69,7 +69,7 @@ func resultsDir(s *store.Store) results.Dir {
 // loadReportBuild reads image name from the store, with the cache results
 // its build saved when there are any.
 func loadReportBuild(s *store.Store, name string, stderr io.Writer) (report.Build, error) {
-	st, err := loadImage(s, name, stderr)
+	st, err := loadImage(s, name, nil, stderr)
 	if err != nil {
 		return report.Build{}, err
 	}

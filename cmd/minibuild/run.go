@@ -24,7 +24,7 @@ type command struct {
 // commands lists the subcommands; "build" is also what runs without one.
 func commands() []command {
 	return []command{buildCommand(), planCommand(), inspectCommand(), cacheCommand(), pullCommand(), pushCommand(),
-		historyCommand(), diffCommand(), explainCommand(), imagesCommand(), rmiCommand(), runCommand(), volumeCommand(), reportCommand(), doctorCommand()}
+		manifestCommand(), historyCommand(), diffCommand(), explainCommand(), imagesCommand(), rmiCommand(), runCommand(), volumeCommand(), reportCommand(), doctorCommand()}
 }
 
 // usageError is a mistake in how minibuild was called (exit code 2).

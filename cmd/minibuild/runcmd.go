@@ -32,6 +32,7 @@ type runOptions struct {
 	snapshotter   string
 	runtime       string
 	step          string
+	platform      string
 	volumes       []string
 	mountFlags    []string
 	mounts        []container.MountSpec // volumes and mountFlags, parsed
@@ -41,7 +42,7 @@ func runCommand() command {
 	return command{
 		name:    "run",
 		summary: "Run a command in a container: the image plus a thin writable layer, thrown away when it exits",
-		usage:   "minibuild run [--root DIR] [--rm] [--diff] [--network host|none] [-u USER] [-w DIR] [-e K=V]... [-v VOLUME:/PATH[:ro]]... [--mount type=volume|bind,...]... NAME [-- CMD [ARG...]]",
+		usage:   "minibuild run [--root DIR] [--rm] [--diff] [--network host|none] [-u USER] [-w DIR] [-e K=V]... [-v VOLUME:/PATH[:ro]]... [--mount type=volume|bind,...]... [--platform os/arch[/variant]] NAME [-- CMD [ARG...]]",
 		example: `  minibuild run app:dev                             # the image's ENTRYPOINT and CMD
   minibuild run app:dev -- ls -l /app               # CMD replaced (an ENTRYPOINT stays, as in Docker)
   minibuild run --diff busybox:test -- sh -c 'echo hi > /hi; rm /bin/vi'
@@ -56,6 +57,8 @@ func runCommand() command {
   minibuild run -v data:/data busybox:test -- cat /data/f   # hi: the volume data outlives its containers
   minibuild run -v "$PWD":/src:ro -w /src busybox:test -- ls   # a host directory, read-only
   minibuild run --mount type=volume,source=data,target=/data,readonly busybox:test -- ls /data
+  minibuild run --platform linux/arm64 app:multi -- uname -m   # one image of a multi-platform image
+                                                    # (default: the host's; another arch needs binfmt_misc)
 
 The container is always removed when its command exits (--rm is accepted for
 Docker familiarity) and the image is never changed. minibuild exits with the
@@ -80,6 +83,7 @@ What the command writes into a mount is not thrown away, nor shown by --diff.`,
 			fs.StringVar(&o.runtime, "runtime", "", "run with an OCI runtime (runc, crun or a path) instead of the built-in executor")
 			fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "mount a named volume (NAME:/PATH[:ro]) or a host path (/HOST/PATH:/PATH[:ro]) (repeatable)")
 			fs.StringVar(&o.step, "step", "", "start from the state the cached step KEY left instead of an image (keys: plan, --metadata-file)")
+			fs.StringVar(&o.platform, "platform", "", "the platform's image of a multi-platform image (os/arch[/variant]; default: the host's)")
 			fs.StringArrayVar(&o.mountFlags, "mount", nil, "mount as docker run --mount does: type=volume|bind,source=S,target=/PATH[,readonly] (repeatable)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				o.entrypointSet = fs.Changed("entrypoint")
@@ -151,6 +155,10 @@ func (e runFailure) Unwrap() error { return e.err }
 // runContainer runs cmd (or the image's own command) in a container of
 // image name and, with o.diff, prints what it changed.
 func runContainer(ctx context.Context, o *runOptions, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	want, err := parsePlatformFlag("run", o.platform)
+	if err != nil {
+		return err
+	}
 	s, err := openStore(*o.root)
 	if err != nil {
 		return err
@@ -175,7 +183,7 @@ func runContainer(ctx context.Context, o *runOptions, name string, cmd []string,
 	}
 	c := container.Options{Store: s, Snapshotter: snap, Executor: root.Executor(o.runtime), Image: name, Cmd: cmd,
 		Env: o.env, LookupEnv: os.LookupEnv, User: o.user, Workdir: o.workdir, Network: o.networkMode,
-		Stdin: stdin, Stdout: stdout, Stderr: stderr, Mounts: o.mounts, Volumes: volume.At(rootdir.At(s.Root()))}
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Mounts: o.mounts, Volumes: volume.At(rootdir.At(s.Root())), Platform: want}
 	if o.entrypointSet {
 		c.Entrypoint = &o.entrypoint
 	}

@@ -1,2 +1,2 @@
-// Package storetest makes the layers and damaged files that the tests of store and maintenance share.
+// Package storetest makes the layers, images and damaged files that the tests of store, maintenance, session and manifest share.
 package storetest

@@ -6,10 +6,12 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -55,6 +57,41 @@ func PutLayer(t testing.TB, w BlobWriter, name, content string) (ocispec.Descrip
 		t.Fatal(err)
 	}
 	return desc, diffID
+}
+
+// ImageWriter is the part of a *store.Store that PutImage needs.
+type ImageWriter interface {
+	BlobWriter
+	WriteJSON(mediaType string, v any) (ocispec.Descriptor, error)
+}
+
+// PutImage stores an image for platform p with one layer per file (name
+// -> content, in the order of the names) and returns its manifest's
+// descriptor, which names no platform.
+func PutImage(t testing.TB, w ImageWriter, p ocispec.Platform, files map[string]string) ocispec.Descriptor {
+	t.Helper()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	cfg := ocispec.Image{Platform: p, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
+	for _, n := range names {
+		desc, diffID := PutLayer(t, w, n, files[n])
+		m.Layers = append(m.Layers, desc)
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+		cfg.History = append(cfg.History, ocispec.History{CreatedBy: "COPY " + n + " /"})
+	}
+	var err error
+	if m.Config, err = w.WriteJSON(ocispec.MediaTypeImageConfig, cfg); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := w.WriteJSON(ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return desc
 }
 
 // FlipBit flips one bit in the middle of the file at path.
