@@ -1,7 +1,6 @@
 package progress
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,108 +73,12 @@ func New(mode Mode, w io.Writer) Renderer {
 	return &plainRenderer{w: w}
 }
 
-// plainRenderer prints one line per step start and one per result, and a
-// short cascade summary at the end: output for logs and CI.
-type plainRenderer struct {
-	mu sync.Mutex
-	w  io.Writer
-	// partial holds output of a RUN not yet ended by a newline, per stream.
-	partial map[string]*bytes.Buffer
-}
-
-func (p *plainRenderer) Report(e builder.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch e := e.(type) {
-	case builder.StepStarted:
-		fmt.Fprintf(p.w, "[%d/%d] %s\n", e.Index, e.Total, textfmt.OneLine(e.Instruction))
-	case builder.StepOutput:
-		p.output(e)
-	case builder.StepDone:
-		p.flush()
-		fmt.Fprintf(p.w, "  => %s\n", stepSummary(e))
-	case builder.Warning:
-		fmt.Fprintln(p.w, warningText(e))
-	default:
-		if line, ok := registryLine(e); ok {
-			fmt.Fprintln(p.w, line)
-		}
-	}
-}
-
-// output prints a RUN's output line by line, prefixed so it reads as part of the step.
-func (p *plainRenderer) output(e builder.StepOutput) {
-	if p.partial == nil {
-		p.partial = map[string]*bytes.Buffer{}
-	}
-	buf := p.partial[e.Stream]
-	if buf == nil {
-		buf = &bytes.Buffer{}
-		p.partial[e.Stream] = buf
-	}
-	buf.Write(e.Data)
-	for {
-		line, err := buf.ReadBytes('\n')
-		if err != nil {
-			buf.Write(line)
-			return
-		}
-		fmt.Fprintf(p.w, "  | %s", line)
-	}
-}
-
-func (p *plainRenderer) flush() {
-	for _, buf := range p.partial {
-		if buf.Len() > 0 {
-			fmt.Fprintf(p.w, "  | %s\n", buf.String())
-			buf.Reset()
-		}
-	}
-}
-
-func (p *plainRenderer) Finish(res *builder.Result, took time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := summarize(res.Steps)
-	fmt.Fprintf(p.w, "cascade: %d steps: %d base, %d cached, %d built\n", len(res.Steps), c.base, c.hits, c.misses)
-	if c.first == nil {
-		fmt.Fprintln(p.w, "  no miss: every step came from the cache")
-	} else {
-		f := c.first
-		fmt.Fprintf(p.w, "  first miss: step %d (line %d) %s\n", f.Index, f.Line, textfmt.Clip(f.Instruction, 60))
-		fmt.Fprintf(p.w, "    why: %s\n", f.Reason)
-		if n := c.cascaded[f.Index]; n > 0 {
-			fmt.Fprintf(p.w, "  %s after it missed in its cascade\n", textfmt.Plural(n, "step"))
-		}
-		if others := c.causes[1:]; len(others) > 0 {
-			fmt.Fprintf(p.w, "  %s missed for reasons of their own: %s\n", textfmt.Plural(len(others), "other step"), stepList(others))
-		}
-	}
-	fmt.Fprintf(p.w, "built %s in %.2fs (%d cached, %d built)\n", res.Manifest.Digest, took.Seconds(), c.hits, c.misses)
-}
-
-func (p *plainRenderer) Close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.flush()
-}
-
 // warningText is a warning as one line.
 func warningText(e builder.Warning) string {
 	if e.Line > 0 {
 		return fmt.Sprintf("warning: line %d: %s", e.Line, e.Message)
 	}
 	return "warning: " + e.Message
-}
-
-// stepSummary is the result line of a step.
-func stepSummary(e builder.StepDone) string {
-	s := e.Step
-	out := stepStatus(e)
-	if !s.Reason.IsZero() && s.Cache != builder.CacheBase {
-		out += "\n     why: " + s.Reason.String()
-	}
-	return out
 }
 
 // stepStatus is what a finished step came to, without its reason: base,
