@@ -243,6 +243,8 @@ func TestMaterializeIndex(t *testing.T) {
 // storeFetcher fetches blobs from another store.
 type storeFetcher struct{ s *store.Store }
 
+var _ store.Fetcher = storeFetcher{}
+
 func (f storeFetcher) Fetch(_ context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	return f.s.OpenDescriptor(desc)
 }

@@ -45,6 +45,8 @@ func TestWriteFileAndFlipBit(t *testing.T) {
 // memBlobs is an ImageWriter that keeps blobs in memory.
 type memBlobs map[digest.Digest][]byte
 
+var _ ImageWriter = memBlobs{}
+
 func (m memBlobs) WriteBlob(mediaType string, data []byte) (ocispec.Descriptor, error) {
 	d := digest.FromBytes(data)
 	m[d] = data
