@@ -136,6 +136,9 @@ func (s Settings) Check() error {
 		if o.Kind == OutputRegistry && len(o.Names) == 0 && len(s.Tags) == 0 {
 			return errors.New("-o type=registry needs name=REGISTRY/REPO:TAG or -t")
 		}
+		if o.Kind == OutputDocker && len(s.Build.Platforms) > 1 {
+			return errors.New("-o type=docker of a build of several platforms: docker load archives hold one platform: use -o type=oci, or build one --platform")
+		}
 	}
 	return nil
 }

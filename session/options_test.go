@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/minibuild/minibuild/builder"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestSettingsCheck(t *testing.T) {
@@ -18,6 +21,8 @@ func TestSettingsCheck(t *testing.T) {
 		{"registry output with names", Settings{Outputs: []Output{{Kind: OutputRegistry, Names: []string{"r/a:1"}}}}, ""},
 		{"registry output with -t", Settings{Tags: []string{"r/a:1"}, Outputs: []Output{{Kind: OutputRegistry}}}, ""},
 		{"registry output without a name", Settings{Outputs: []Output{{Kind: OutputRegistry}}}, "needs name="},
+		{"docker output of one platform", Settings{Outputs: []Output{{Kind: OutputDocker, Dest: "x.tar"}}, Build: builder.Settings{Platforms: []ocispec.Platform{{OS: "linux", Architecture: "arm64"}}}}, ""},
+		{"docker output of two platforms", Settings{Outputs: []Output{{Kind: OutputDocker, Dest: "x.tar"}}, Build: builder.Settings{Platforms: []ocispec.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}}}, "docker load archives hold one platform"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.set.Check()
