@@ -268,7 +268,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if n := len(canonical(expanded)); n > maxExpanded {
 		return errorAt(fmt.Errorf("%s expands to %d bytes, more than the %d allowed", inst.Keyword(), n, maxExpanded))
 	}
-	rec := cache.StepRecord{Stage: s.name, Position: s.position, Index: r.Index, Line: line, Text: text, Vars: s.values(used)}
+	rec := cache.StepRecord{Stage: s.name, Position: s.position, Index: r.Index, Line: line, Text: text, Platform: platform.Format(s.platform), Vars: s.values(used)}
 	p, err := b.plan(ctx, s, expanded)
 	var unknown *unknownError
 	switch {

@@ -55,6 +55,9 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 		return Reason{Kind: ReasonInstruction, Cause: CauseText, Old: ptr(prev.Text), New: ptr(cur.Text)}
 	}
 	if s.firstMiss == nil && prev.Parent != cur.Parent {
+		if why, ok := platformReason(prev.Platform, cur.Platform); ok {
+			return why
+		}
 		if from, ok := b.prev.Find(cur.Stage, 0); ok && from.Base != b.baseOf(s) {
 			return Reason{Kind: ReasonBase, Cause: CauseChanged, Old: ptr(from.Base.String()), New: ptr(b.baseOf(s).String())}
 		}
@@ -83,6 +86,9 @@ func inputsReason(prev, cur *cache.Inputs, sources bool) (Reason, bool) {
 	if prev.Text != cur.Text {
 		return Reason{Kind: ReasonInstruction, Cause: CauseText, Old: ptr(prev.Text), New: ptr(cur.Text)}, true
 	}
+	if why, ok := platformReason(prev.Platform, cur.Platform); ok {
+		return why, true
+	}
 	if prev.Base != cur.Base {
 		return Reason{Kind: ReasonBase, Cause: CauseChanged, Old: ptr(prev.Base.String()), New: ptr(cur.Base.String())}, true
 	}
@@ -105,6 +111,15 @@ func inputsReason(prev, cur *cache.Inputs, sources bool) (Reason, bool) {
 		return Reason{Kind: ReasonInstruction, Cause: CauseExpansion, Old: ptr(prev.Instruction), New: ptr(cur.Instruction)}, true
 	}
 	return Reason{}, false
+}
+
+// platformReason names a change of platform; a record from before
+// platforms were kept ("") names none.
+func platformReason(prev, cur string) (Reason, bool) {
+	if prev == "" || cur == "" || prev == cur {
+		return Reason{}, false
+	}
+	return Reason{Kind: ReasonPlatform, Old: ptr(prev), New: ptr(cur)}, true
 }
 
 // CompareInputs says what differs between the inputs of two steps, as a

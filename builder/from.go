@@ -29,7 +29,7 @@ func (b *build) from(ctx context.Context, s *stage, f *dockerfile.FromInstructio
 	if name == "" {
 		return b.errorAt(f, fmt.Errorf("base name (%s) should not be blank", f.Image))
 	}
-	rec := cache.StepRecord{Stage: s.name, Index: r.Index, Line: r.Line, Text: r.Instruction, Instruction: name}
+	rec := cache.StepRecord{Stage: s.name, Index: r.Index, Line: r.Line, Text: r.Instruction, Instruction: name, Platform: platform.Format(s.platform)}
 	switch dep := b.stageRef(name, s.index); {
 	case dep >= 0:
 		from := b.stageDone(dep)

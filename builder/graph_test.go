@@ -133,3 +133,36 @@ func TestStagePlatformErrors(t *testing.T) {
 		t.Errorf("%d processes ran, want none", n)
 	}
 }
+
+// TestPlatformMissReason: a build for another platform than the last one
+// (one record, one platform at a time) misses at its first step because
+// of the platform, and says so; the steps after it cascade.
+func TestPlatformMissReason(t *testing.T) {
+	h := newHarness(t)
+	h.write(map[string]string{"Dockerfile": "FROM scratch\nRUN echo a > /a\nRUN echo b > /b\n"})
+	amd := Settings{Platforms: []ocispec.Platform{{OS: "linux", Architecture: "amd64"}}}
+	arm := Settings{Platforms: []ocispec.Platform{{OS: "linux", Architecture: "arm64"}}}
+	for _, tc := range []struct {
+		name string
+		set  Settings
+		want []string
+	}{
+		{"first", amd, []string{"", "new: no earlier build of this Dockerfile is known", "parent: cascade from step 2, line 2"}},
+		{"other platform", arm, []string{"", "platform: built for linux/arm64, the earlier build for linux/amd64", "parent: cascade from step 2, line 2"}},
+		{"same platform again", arm, []string{"", "", ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := h.build("Dockerfile", tc.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range res.Steps {
+				got = append(got, s.Reason.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("reasons:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ const (
 	ReasonParent ReasonKind = "parent"
 	// ReasonBase: the FROM image changed, or cannot be had (plan).
 	ReasonBase ReasonKind = "base"
+	// ReasonPlatform: the stage builds for another platform than the
+	// earlier build's (Old, New: "linux/amd64").
+	ReasonPlatform ReasonKind = "platform"
 	// ReasonNoCache: --no-cache was given.
 	ReasonNoCache ReasonKind = "no-cache"
 	// ReasonContent: a hit after a rebuilt step that left the same
@@ -242,6 +245,11 @@ func (r Reason) text() string {
 			return "the steps before it are not those of the earlier build"
 		}
 		return fmt.Sprintf("cascade from step %d, line %d", r.Step, r.Line)
+	case ReasonPlatform:
+		if r.Against != "" {
+			return fmt.Sprintf("built for %s here, for %s in %s", cur, old, r.Against)
+		}
+		return fmt.Sprintf("built for %s, the earlier build for %s", cur, old)
 	case ReasonBase:
 		if r.Cause == CauseUnavailable {
 			return r.Detail

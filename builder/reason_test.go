@@ -30,6 +30,8 @@ func TestReasonString(t *testing.T) {
 		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"b", "a"}, nil, []string{"z"})}, "source: changed a, b; removed z"},
 		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges(nil, []string{"1", "2", "3", "4", "5"}, nil)}, "source: added 1, 2, 3 and 2 more"},
 		{Reason{Kind: ReasonArg, Name: "V", Old: ptr("1"), New: ptr("2")}, `arg: V changed from "1" to "2"`},
+		{Reason{Kind: ReasonPlatform, Old: ptr("linux/amd64"), New: ptr("linux/arm64")}, "platform: built for linux/arm64, the earlier build for linux/amd64"},
+		{Reason{Kind: ReasonPlatform, Old: ptr("linux/amd64"), New: ptr("linux/arm64"), Against: "r.io/c:t"}, "platform: built for linux/arm64 here, for linux/amd64 in r.io/c:t"},
 		{Reason{Kind: ReasonSource, Cause: CauseFiles, Files: newFileChanges([]string{"src/run.sh"}, nil, nil),
 			FileDiff: &FileDiff{Path: "src/run.sh", OldMode: 0o755, NewMode: 0o775}, Against: "type=local,src=/c"},
 			"source: changed src/run.sh (src/run.sh: mode 0775 here, 0755 in type=local,src=/c)"},

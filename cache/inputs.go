@@ -24,14 +24,16 @@ const maxInputVars = 1000
 // parent key and base, its settings and the files it read. A secret's
 // value is never among them (the key holds none).
 type Inputs struct {
-	Stage       string            `json:"stage,omitempty"`
-	Position    int               `json:"position"`
-	Text        string            `json:"text"`
-	Instruction string            `json:"instruction"`
-	Parent      digest.Digest     `json:"parent,omitempty"`
-	Base        digest.Digest     `json:"base,omitempty"`
-	From        digest.Digest     `json:"from,omitempty"`
-	Vars        map[string]string `json:"vars,omitempty"`
+	Stage       string        `json:"stage,omitempty"`
+	Position    int           `json:"position"`
+	Text        string        `json:"text"`
+	Instruction string        `json:"instruction"`
+	Parent      digest.Digest `json:"parent,omitempty"`
+	Base        digest.Digest `json:"base,omitempty"`
+	From        digest.Digest `json:"from,omitempty"`
+	// Platform is the platform the stage builds for ("" when unknown).
+	Platform string            `json:"platform,omitempty"`
+	Vars     map[string]string `json:"vars,omitempty"`
 	// Args names the Vars that are build args (the others are ENV).
 	Args  []string `json:"args,omitempty"`
 	Extra []string `json:"extra,omitempty"`
@@ -45,7 +47,7 @@ type Inputs struct {
 // cuts them for keeping).
 func InputsOf(r StepRecord) *Inputs {
 	in := &Inputs{Stage: r.Stage, Position: r.Position, Text: r.Text, Instruction: r.Instruction,
-		Parent: r.Parent, Base: r.Base, From: r.From, Extra: append([]string(nil), r.Extra...)}
+		Parent: r.Parent, Base: r.Base, From: r.From, Platform: r.Platform, Extra: append([]string(nil), r.Extra...)}
 	if len(r.Vars) > 0 {
 		in.Vars = make(map[string]string, len(r.Vars))
 		for k, v := range r.Vars {

@@ -39,17 +39,20 @@ type Record struct {
 
 // StepRecord is one step of a Record: what went into its key.
 type StepRecord struct {
-	Stage       string            `json:"stage"`
-	Position    int               `json:"position"` // 0 is the stage's FROM, 1 its first instruction...
-	Index       int               `json:"index"`
-	Line        int               `json:"line"`
-	Text        string            `json:"text"`        // the instruction as written
-	Instruction string            `json:"instruction"` // after expansion (what the key holds)
-	Key         digest.Digest     `json:"key,omitempty"`
-	Parent      digest.Digest     `json:"parent,omitempty"`
-	Base        digest.Digest     `json:"base,omitempty"` // FROM: the base image's manifest digest
-	Vars        map[string]string `json:"vars,omitempty"` // values of the variables the step referenced or sees
-	Sources     []SourceFile      `json:"-"`              // in the sources file: see Record
+	Stage       string        `json:"stage"`
+	Position    int           `json:"position"` // 0 is the stage's FROM, 1 its first instruction...
+	Index       int           `json:"index"`
+	Line        int           `json:"line"`
+	Text        string        `json:"text"`        // the instruction as written
+	Instruction string        `json:"instruction"` // after expansion (what the key holds)
+	Key         digest.Digest `json:"key,omitempty"`
+	Parent      digest.Digest `json:"parent,omitempty"`
+	Base        digest.Digest `json:"base,omitempty"` // FROM: the base image's manifest digest
+	// Platform is the platform the step's stage builds for ("linux/arm64");
+	// empty in records written before it was kept.
+	Platform string            `json:"platform,omitempty"`
+	Vars     map[string]string `json:"vars,omitempty"` // values of the variables the step referenced or sees
+	Sources  []SourceFile      `json:"-"`              // in the sources file: see Record
 
 	Extra []string      `json:"extra,omitempty"`
 	Layer digest.Digest `json:"layer,omitempty"`
