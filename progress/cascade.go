@@ -88,41 +88,60 @@ func stepList(steps []builder.StepResult) string {
 	return "steps " + strings.Join(nums, ", ")
 }
 
-// writeSummary prints the cascade: one row per step, with its mark,
-// result and reason; misses in a cascade name the step they follow from.
+// writeSummary prints the cascade: one row per step, in step order, with
+// its mark, result and reason; misses in a cascade name the step they
+// follow from. When the build has several stages or platforms, the rows
+// are grouped under each stage's label and count, as in the plain view.
 func (r *ttyRenderer) writeSummary(steps []builder.StepResult) {
-	c := summarize(steps)
-	r.line(paint(r.opts.color, sgrBold, fmt.Sprintf("Cascade: %d steps: %d base, %d cached, %d built", len(steps), c.base, c.hits, c.misses)))
+	sorted, groups := byStage(steps)
+	c := summarize(sorted)
+	r.line(paint(r.opts.color, sgrBold, fmt.Sprintf("Cascade: %d steps: %d base, %d cached, %d built", len(sorted), c.base, c.hits, c.misses)))
 	iw, lw := 1, 1
-	for _, s := range steps {
+	for _, s := range sorted {
 		iw, lw = max(iw, len(fmt.Sprint(s.Index))), max(lw, len(fmt.Sprint(s.Line)))
 	}
-	for _, s := range steps {
-		col := resultColor(s)
-		word := s.Cache
-		prefix := []seg{{"  " + stepMark(s) + " ", col}, {fmt.Sprintf("step %-*d line %-*d ", iw, s.Index, lw, s.Line), ""}, {fmt.Sprintf("%-5s ", word), col}}
-		why := s.Reason.String()
-		if isCascade(s) {
-			why = s.Reason.Text()
+	label := map[int]string{}
+	if len(groups) > 1 {
+		for _, g := range groups {
+			r.line(r.fit([]seg{{"  [" + g.label + "] " + countText(g.steps), sgrBold}}))
+			for _, s := range g.steps {
+				r.summaryRow(s, "    ", iw, lw)
+				label[s.Index] = " [" + g.label + "]"
+			}
 		}
-		if why == "" || s.Cache == builder.CacheBase {
-			r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
-			continue
+	} else {
+		for _, s := range sorted {
+			r.summaryRow(s, "  ", iw, lw)
 		}
-		row := append(prefix, seg{textfmt.OneLine(s.Instruction), flexible}, seg{" — " + why, col})
-		if isCascade(s) || segWidth(prefix)+8+runeLen(" — "+why) < r.width() {
-			r.line(r.fit(row))
-			continue
-		}
-		// A reason of its own is worth a line of its own rather than a cut.
-		r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
-		r.line(r.fit([]seg{{strings.Repeat(" ", 4) + "why: " + why, col}}))
 	}
 	if c.first != nil {
-		msg := fmt.Sprintf("first miss: step %d (line %d)", c.first.Index, c.first.Line)
+		msg := fmt.Sprintf("first miss: step %d (line %d)%s", c.first.Index, c.first.Line, label[c.first.Index])
 		if n := c.cascaded[c.first.Index]; n > 0 {
 			msg += fmt.Sprintf("; %s after it missed in its cascade (↳)", textfmt.Plural(n, "step"))
 		}
 		r.line(r.fit([]seg{{msg, sgrBold}}))
 	}
+}
+
+// summaryRow prints a step's row of the summary after indent; iw and lw
+// are the widths of the summary's step and line numbers.
+func (r *ttyRenderer) summaryRow(s builder.StepResult, indent string, iw, lw int) {
+	col := resultColor(s)
+	prefix := []seg{{indent + stepMark(s) + " ", col}, {fmt.Sprintf("step %-*d line %-*d ", iw, s.Index, lw, s.Line), ""}, {fmt.Sprintf("%-5s ", s.Cache), col}}
+	why := s.Reason.String()
+	if isCascade(s) {
+		why = s.Reason.Text()
+	}
+	if why == "" || s.Cache == builder.CacheBase {
+		r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
+		return
+	}
+	row := append(prefix, seg{textfmt.OneLine(s.Instruction), flexible}, seg{" — " + why, col})
+	if isCascade(s) || segWidth(prefix)+8+runeLen(" — "+why) < r.width() {
+		r.line(r.fit(row))
+		return
+	}
+	// A reason of its own is worth a line of its own rather than a cut.
+	r.line(r.fit(append(prefix, seg{textfmt.OneLine(s.Instruction), flexible})))
+	r.line(r.fit([]seg{{indent + "  why: " + why, col}}))
 }

@@ -26,4 +26,22 @@
 // switch are never ambiguous, because the steps of one stage run one after
 // the other. An unnamed stage is called "stage-N", as BuildKit calls it.
 // The summary at the end counts each stage's steps when there are several.
+//
+// # Terminal view
+//
+// The live view follows the same rule: from the first step of a second
+// stage or platform on, each step's line (running, finished, or left
+// unfinished by a failed build) carries the stage's label in its tag, and
+// the cascade summary groups its rows by stage. The steps running at once
+// stay at the bottom, in the order they started, under a line that
+// counts them; their output lines (five for a step running alone, three
+// each for several) share the rows the terminal's height leaves, and the
+// steps that do not fit are named on a last line:
+//
+//	running 3 steps, 4 of 9 done
+//	⠹ [2/9 build] RUN make  3.1s
+//	    │ cc -c util.c
+//	⠹ [4/9 docs] RUN mkdocs build  2.0s
+//	    │ INFO building docs
+//	  +1 more running: [7/9 linux/arm64 app]
 package progress

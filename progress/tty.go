@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ type ttyOptions struct {
 	terminal bool             // the writer is a terminal
 	color    bool             // use SGR colours
 	width    func() int       // the terminal's columns
+	height   func() int       // the terminal's rows
 	now      func() time.Time // the clock
 	tick     time.Duration    // spinner frame interval; 0: no ticker (tests)
 }
@@ -34,9 +36,10 @@ func IsTerminal(w any) bool {
 }
 
 // terminalOptions describes w: a terminal gets colour (unless NO_COLOR is
-// set or TERM is dumb) and its width; anything else 80 columns and no colour.
+// set or TERM is dumb) and its size; anything else 80 columns, 24 rows
+// and no colour.
 func terminalOptions(w io.Writer) ttyOptions {
-	opts := ttyOptions{width: func() int { return 80 }, now: time.Now, tick: 100 * time.Millisecond}
+	opts := ttyOptions{width: func() int { return 80 }, height: func() int { return 24 }, now: time.Now, tick: 100 * time.Millisecond}
 	if !IsTerminal(w) {
 		return opts
 	}
@@ -50,49 +53,50 @@ func terminalOptions(w io.Writer) ttyOptions {
 		}
 		return int(ws.Col)
 	}
+	opts.height = func() int {
+		ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+		if err != nil || ws.Row == 0 {
+			return 24
+		}
+		return int(ws.Row)
+	}
 	return opts
 }
 
-// Live view sizes: output lines shown under the running step, and kept to
-// be shown when the build fails.
-const (
-	tailLines = 5
-	keepLines = 200
-)
-
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
 // ttyRenderer is the terminal view: finished steps scroll up as one line
-// each (with the reason of a miss under it), the running step stays at the
-// bottom with a spinner, its elapsed time, the last lines of its output and
-// its byte progress, redrawn in place; Finish prints the cascade summary.
+// each (with the reason of a miss under it), the running steps stay at
+// the bottom, each with a spinner, its elapsed time, the last lines of
+// its output and its byte progress, redrawn in place within the
+// terminal's height (see layoutLive); Finish prints the cascade summary.
+// Once the build shows a second stage or platform, each step's line names
+// its stage, as the plain view's do.
+//
+// A step is known by its Index alone, as StepOutput and StepProgress
+// name it: the builder numbers the steps of every stage and platform of
+// a build apart, before any runs.
 type ttyRenderer struct {
-	mu       sync.Mutex
-	w        io.Writer
-	opts     ttyOptions
-	running  []*ttyStep
-	total    int
-	frame    int
-	live     int // lines of the live area on screen
-	lastDraw time.Time
-	finished bool
-	stop     chan struct{} // closed to stop the ticker; nil before it starts
-	done     chan struct{} // closed when the ticker has stopped
-	buf      bytes.Buffer
-}
-
-// ttyStep is a running step.
-type ttyStep struct {
-	builder.StepStarted
-	began    time.Time
-	lines    []string          // the last keepLines complete output lines
-	partial  map[string][]byte // output not ended by a newline, per stream
-	progress *builder.StepProgress
+	mu        sync.Mutex
+	w         io.Writer
+	opts      ttyOptions
+	running   []*ttyStep // in the order they started
+	stages    stageSeen
+	total     int
+	doneCount int
+	frame     int
+	live      int // lines of the live area on screen
+	lastDraw  time.Time
+	finished  bool
+	stop      chan struct{} // closed to stop the ticker; nil before it starts
+	done      chan struct{} // closed when the ticker has stopped
+	buf       bytes.Buffer
 }
 
 func newTTYRenderer(w io.Writer, opts ttyOptions) *ttyRenderer {
 	if opts.width == nil {
 		opts.width = func() int { return 80 }
+	}
+	if opts.height == nil {
+		opts.height = func() int { return 24 }
 	}
 	if opts.now == nil {
 		opts.now = time.Now
@@ -109,6 +113,7 @@ func (r *ttyRenderer) Report(e builder.Event) {
 	switch e := e.(type) {
 	case builder.StepStarted:
 		r.total = e.Total
+		r.stages.see(e.Stage, e.Platform)
 		r.running = append(r.running, &ttyStep{StepStarted: e, began: r.opts.now(), partial: map[string][]byte{}})
 		r.startTicker()
 		r.redraw(nil)
@@ -124,6 +129,8 @@ func (r *ttyRenderer) Report(e builder.Event) {
 			r.redrawSoon()
 		}
 	case builder.StepDone:
+		r.stages.see(e.Step.Stage, e.Step.Platform)
+		r.doneCount++
 		st := r.remove(e.Step.Index)
 		r.redraw(func() { r.writeDone(e, st) })
 	case builder.Warning:
@@ -150,7 +157,7 @@ func (r *ttyRenderer) Finish(res *builder.Result, took time.Duration) {
 }
 
 // Close stops the live view of a build that did not finish, leaving each
-// unfinished step and its last output lines on screen.
+// unfinished step, in step order, and its last output lines on screen.
 func (r *ttyRenderer) Close() {
 	if !r.end() {
 		return
@@ -158,9 +165,11 @@ func (r *ttyRenderer) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.redraw(func() {
-		for _, st := range r.running {
+		left := append([]*ttyStep(nil), r.running...)
+		sort.SliceStable(left, func(i, j int) bool { return left[i].Index < left[j].Index })
+		for _, st := range left {
 			elapsed := r.opts.now().Sub(st.began).Seconds()
-			r.line(r.fit([]seg{{"✗ ", sgrRed}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
+			r.line(r.fit([]seg{{"✗ ", sgrRed}, {r.tag(st.StepStarted) + " ", ""},
 				{textfmt.OneLine(st.Instruction), flexible}, {fmt.Sprintf("  did not finish (%.1fs)", elapsed), sgrRed}}))
 			for _, l := range st.shown(keepLines) {
 				r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
@@ -262,27 +271,6 @@ func (r *ttyRenderer) redraw(permanent func()) {
 	_, _ = r.w.Write(r.buf.Bytes())
 }
 
-// drawLive draws each running step and returns the number of lines drawn.
-func (r *ttyRenderer) drawLive() int {
-	n := 0
-	for _, st := range r.running {
-		elapsed := r.opts.now().Sub(st.began).Seconds()
-		spin := spinnerFrames[r.frame%len(spinnerFrames)]
-		r.line(r.fit([]seg{{spin + " ", sgrCyan}, {fmt.Sprintf("[%d/%d] ", st.Index, st.Total), ""},
-			{textfmt.OneLine(st.Instruction), flexible}, {fmt.Sprintf("  %.1fs", elapsed), sgrCyan}}))
-		n++
-		for _, l := range st.shown(tailLines) {
-			r.line(r.fit([]seg{{"    │ " + l, sgrDim}}))
-			n++
-		}
-		if p := st.progress; p != nil {
-			r.line(r.fit([]seg{{"    " + progressText(*p), sgrCyan}}))
-			n++
-		}
-	}
-	return n
-}
-
 // writeDone prints a finished step's line and the reason of a miss.
 func (r *ttyRenderer) writeDone(e builder.StepDone, st *ttyStep) {
 	s := e.Step
@@ -291,7 +279,8 @@ func (r *ttyRenderer) writeDone(e builder.StepDone, st *ttyStep) {
 		total = st.Total
 	}
 	col := resultColor(s)
-	r.line(r.fit([]seg{{stepMark(s) + " ", col}, {fmt.Sprintf("[%d/%d] ", s.Index, total), ""},
+	tag := r.tag(builder.StepStarted{Index: s.Index, Total: total, Stage: s.Stage, Platform: s.Platform})
+	r.line(r.fit([]seg{{stepMark(s) + " ", col}, {tag + " ", ""},
 		{textfmt.OneLine(s.Instruction), flexible}, {"  " + stepStatus(e), col}}))
 	if !s.Reason.IsZero() && s.Cache != builder.CacheBase {
 		r.line(r.fit([]seg{{"    why: " + s.Reason.String(), col}}))
@@ -305,51 +294,4 @@ func (r *ttyRenderer) line(s string) {
 
 func (r *ttyRenderer) width() int {
 	return max(r.opts.width(), 20)
-}
-
-// write adds output to the step, keeping its last keepLines lines.
-func (st *ttyStep) write(stream string, data []byte) {
-	buf := append(st.partial[stream], data...)
-	for {
-		i := bytes.IndexByte(buf, '\n')
-		if i < 0 {
-			break
-		}
-		st.lines = append(st.lines, cleanLine(string(buf[:i])))
-		buf = buf[i+1:]
-	}
-	if len(buf) > 16<<10 {
-		st.lines, buf = append(st.lines, cleanLine(string(buf))), nil
-	}
-	if len(st.lines) > keepLines {
-		st.lines = append([]string(nil), st.lines[len(st.lines)-keepLines:]...)
-	}
-	st.partial[stream] = append([]byte(nil), buf...)
-}
-
-// shown is the last n lines of the step's output, with the line it is
-// writing (a progress bar redrawn with \r, say) last.
-func (st *ttyStep) shown(n int) []string {
-	out := st.lines
-	for _, stream := range []string{"stdout", "stderr"} {
-		if p := cleanLine(string(st.partial[stream])); p != "" {
-			out = append(append([]string(nil), out...), p)
-		}
-	}
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out
-}
-
-// progressText describes a StepProgress: while compressing, Done counts
-// compressed bytes and Total the uncompressed content.
-func progressText(p builder.StepProgress) string {
-	switch {
-	case p.Action == "compressing" && p.Total > 0:
-		return fmt.Sprintf("compressing layer: %s written (%s of content)", textfmt.Size(p.Done), textfmt.Size(p.Total))
-	case p.Total > 0 && p.Done <= p.Total:
-		return fmt.Sprintf("%s: %s / %s (%d%%)", p.Action, textfmt.Size(p.Done), textfmt.Size(p.Total), p.Done*100/p.Total)
-	}
-	return fmt.Sprintf("%s: %s", p.Action, textfmt.Size(p.Done))
 }
