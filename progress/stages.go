@@ -45,10 +45,13 @@ type stageSeen struct {
 }
 
 // see notes a step's stage and platform and reports whether the build
-// has shown several.
+// has shown several. A platform is named only when the build has several
+// (builder.StepStarted.Platform), so a step with one is tagged at once.
 func (g *stageSeen) see(stage, platform string) bool {
 	k := stageKey{stage, platform}
 	switch {
+	case platform != "":
+		g.several = true
 	case !g.any:
 		g.first, g.any = k, true
 	case k != g.first:
