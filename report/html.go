@@ -18,6 +18,7 @@ func HTML(w io.Writer, b Build) error {
 	fmt.Fprintf(&sb, "<h1>%s</h1>", esc(b.Title))
 	intro(&sb, b)
 	fmt.Fprintf(&sb, "<figure>%s</figure>", drawSVG([]column{newColumn("", b)}))
+	stagesSection(&sb, b)
 	table(&sb, "Steps", b)
 	sb.WriteString("</body></html>\n")
 	_, err := io.WriteString(w, sb.String())
@@ -59,6 +60,17 @@ func intro(sb *strings.Builder, b Build) {
 	if len(bits) > 0 {
 		fmt.Fprintf(sb, `<p class="dim"><code>%s</code></p>`, esc(strings.Join(bits, " · ")))
 	}
+}
+
+// stagesSection draws the build's stage graph, when it has more than one
+// stage: a box per stage in columns by depth, arrows to what needs it.
+func stagesSection(sb *strings.Builder, b Build) {
+	boxes := Stages(b)
+	if len(boxes) < 2 {
+		return
+	}
+	sb.WriteString(`<h2>Stages</h2><p class="dim">A stage's column is one more than the deepest stage it waits for (FROM, COPY --from, RUN --mount from=); stages of one column can run at once.</p>`)
+	fmt.Fprintf(sb, `<figure class="stages">%s</figure>`, drawGraph(boxes))
 }
 
 // table lists every step, newest last, with its result and reason.

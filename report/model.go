@@ -10,10 +10,13 @@ import (
 type Step struct {
 	// ID names the step in the page's data-step attribute: the build's
 	// step index ("3"), or "base.N" for the base image's N-th layer.
-	ID          string
-	Index       int // build step index; 0 for a base image layer
-	Line        int // Dockerfile line; 0 when unknown
-	Stage       string
+	ID    string
+	Index int // build step index; 0 for a base image layer
+	Line  int // Dockerfile line; 0 when unknown
+	Stage string
+	// Platform is the step's platform when the build has several, as
+	// builder.StepResult.Platform.
+	Platform    string
 	Instruction string
 	Cache       builder.CacheResult
 	Reason      builder.Reason
@@ -36,6 +39,9 @@ type Build struct {
 	Mode   string // the cache mode it was built with, when known
 	// Steps are in build order: the base image's layers first.
 	Steps []Step
+	// Graph is the build's stages and what each needed, in build order,
+	// as its saved results keep it; nil when they kept none.
+	Graph []builder.StageNode
 }
 
 // Mark is how a step is drawn: its kind and text mark.

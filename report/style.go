@@ -25,7 +25,14 @@ const svgStyle = `.mb{--bg:#ffffff;--fg:#1b1f24;--muted:#4d565f;--hit:#d3f0d9;--
 .mb .cascade polygon,.mb .cascade circle{fill:var(--miss-s)}
 .mb .cascade text{fill:var(--miss-s);font-size:13px;font-weight:bold}
 .mb .same{font-size:22px;font-weight:bold}
-.mb .same.eq{fill:var(--hit-s)}.mb .same.ne{fill:var(--miss-s)}`
+.mb .same.eq{fill:var(--hit-s)}.mb .same.ne{fill:var(--miss-s)}
+.mb .g-cached .box,.mb .sw.g-cached{fill:var(--hit);stroke:var(--hit-s)}
+.mb .g-partial .box,.mb .sw.g-partial{fill:var(--cas);stroke:var(--cas-s)}
+.mb .g-rebuilt .box,.mb .sw.g-rebuilt{fill:var(--miss);stroke:var(--miss-s)}
+.mb .g-unknown .box,.mb .sw.g-unknown{fill:var(--unk);stroke:var(--unk-s)}
+.mb .g-cached .mark{fill:var(--hit-s)}.mb .g-partial .mark{fill:var(--cas-s)}.mb .g-rebuilt .mark{fill:var(--miss-s)}.mb .g-unknown .mark{fill:var(--unk-s)}
+.mb .sname{font-size:15px;font-weight:bold}
+.mb .edge path{stroke:var(--muted);stroke-width:2;fill:none}.mb .edge polygon{fill:var(--muted)}`
 
 // pageStyle lays out the HTML page around the picture, sized to be read
 // from the back of a classroom.

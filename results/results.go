@@ -17,23 +17,35 @@ import (
 )
 
 // Build is what a build leaves for a later report: the cache result and
-// reason of each step, which the image does not hold.
+// reason of each step, which the image does not hold, and the graph of
+// its stages.
 type Build struct {
 	Manifest digest.Digest
 	Mode     builder.CacheMode // "" when unknown
 	Steps    []builder.StepResult
+	// Graph is the build's stages and what each needed, in build order;
+	// nil for a build saved before results kept it.
+	Graph []builder.StageNode
 }
 
 // Of is the Build a finished build made.
 func Of(res *builder.Result, mode builder.CacheMode) Build {
-	return Build{Manifest: res.Manifest.Digest, Mode: mode, Steps: res.Steps}
+	return Build{Manifest: res.Manifest.Digest, Mode: mode, Steps: res.Steps, Graph: res.Graph}
 }
 
-// file is a Build as stored.
+// formatVersion is the version of the stored file: 1 (a file without a
+// version) holds the steps, 2 adds the stage graph. A file of a later
+// version is not read: it may mean something this binary cannot tell.
+const formatVersion = 2
+
+// file is a Build as stored. Nothing in it depends on scheduling (it
+// holds no timings), so a --jobs 1 and a --jobs 4 build write the same.
 type file struct {
-	Manifest digest.Digest `json:"manifest"`
-	Mode     string        `json:"mode,omitempty"`
-	Steps    []step        `json:"steps"`
+	Version  int                 `json:"version,omitempty"`
+	Manifest digest.Digest       `json:"manifest"`
+	Mode     string              `json:"mode,omitempty"`
+	Steps    []step              `json:"steps"`
+	Graph    []builder.StageNode `json:"graph,omitempty"`
 }
 
 type step struct {
@@ -49,7 +61,7 @@ type Dir string
 // their own, and an untagged build can be found. A file that already
 // holds the same is left as it is.
 func (d Dir) Save(b Build, tags []string) error {
-	f := file{Manifest: b.Manifest, Mode: string(b.Mode)}
+	f := file{Version: formatVersion, Manifest: b.Manifest, Mode: string(b.Mode), Graph: b.Graph}
 	for _, st := range b.Steps {
 		j := st.JSON()
 		j.Inputs = nil // a report does not show them; the metadata file has them
@@ -85,7 +97,7 @@ func (d Dir) Load(name string, m digest.Digest) (Build, bool) {
 			continue
 		}
 		var f file
-		if json.Unmarshal(data, &f) != nil || f.Manifest != m {
+		if json.Unmarshal(data, &f) != nil || f.Manifest != m || f.Version > formatVersion {
 			continue
 		}
 		b := Build{Manifest: f.Manifest, Mode: builder.CacheMode(f.Mode)}
@@ -94,9 +106,47 @@ func (d Dir) Load(name string, m digest.Digest) (Build, bool) {
 			r.Layer = st.Layer
 			b.Steps = append(b.Steps, r)
 		}
+		if validGraph(f.Graph) {
+			b.Graph = f.Graph
+		}
 		return b, true
 	}
 	return Build{}, false
+}
+
+// validGraph says whether every need of g names a node of g and the
+// needs have no cycle, as a build's graph; a damaged graph is dropped, so
+// a report never follows one.
+func validGraph(g []builder.StageNode) bool {
+	waits := make([]int, len(g)) // needs of each node not yet placed
+	users := make([][]int, len(g))
+	for i, n := range g {
+		for _, d := range n.Needs {
+			if d < 0 || d >= len(g) {
+				return false
+			}
+			waits[i]++
+			users[d] = append(users[d], i)
+		}
+	}
+	var ready []int
+	for i, w := range waits {
+		if w == 0 {
+			ready = append(ready, i)
+		}
+	}
+	placed := 0
+	for len(ready) > 0 {
+		n := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		placed++
+		for _, u := range users[n] {
+			if waits[u]--; waits[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	return placed == len(g)
 }
 
 // paths are where a build's results go: one file per tag, and one per

@@ -19,7 +19,7 @@ func ReportBuild(name string, self digest.Digest, m ocispec.Manifest, cfg ocispe
 	b := report.Build{Title: name, Digest: self.String(), Mode: string(saved.Mode)}
 	users := LayerUsers(imgs, self)
 	if steps, ok := savedSteps(m, cfg, users, saved); ok {
-		b.Steps = steps
+		b.Steps, b.Graph = steps, saved.Graph
 		return b
 	}
 	b.Mode = ""
@@ -73,7 +73,7 @@ func savedSteps(m ocispec.Manifest, cfg ocispec.Image, users map[digest.Digest][
 			Layer: l.Digest.String(), Size: l.Size, Shared: len(users[l.Digest]), InImage: true})
 	}
 	for _, st := range sb.Steps {
-		rs := report.Step{ID: strconv.Itoa(st.Index), Index: st.Index, Line: st.Line, Stage: st.Stage, Instruction: st.Instruction,
+		rs := report.Step{ID: strconv.Itoa(st.Index), Index: st.Index, Line: st.Line, Stage: st.Stage, Platform: st.Platform, Instruction: st.Instruction,
 			Cache: st.Cache, Reason: st.Reason, InImage: st.Stage == final, EmptyLayer: st.Layer == nil, Mounts: st.Mounts}
 		if st.Layer != nil && st.Cache != builder.CacheBase {
 			rs.Layer, rs.Size, rs.Shared = st.Layer.Digest.String(), st.Layer.Size, len(users[st.Layer.Digest])

@@ -18,21 +18,36 @@ import (
 func reportCommand() command {
 	return command{
 		name:    "report",
-		summary: "Draw an image's layer stack and cache cascade as a self-contained HTML page",
-		usage:   "minibuild report [--root DIR] [--compare OTHER] -o FILE.html NAME",
-		example: `  minibuild report app:dev -o app.html                        # the stack, each step's cache result and why
+		summary: "Draw an image's layer stack, stage graph and cache cascade: an HTML page, text, or the stage graph as SVG",
+		usage:   "minibuild report [--root DIR] [--compare OTHER] [--format html|text|svg] -o FILE NAME",
+		example: `  minibuild report app:dev -o app.html                        # the stack, the stages, each step's cache result and why
   minibuild report app:after --compare app:before -o diff.html  # two builds side by side, steps aligned
-  minibuild -t app:dev --report app.html .                      # the same page, written by the build itself`,
+  minibuild report --format text app:dev                        # the same as text on stdout: summary, stages, steps
+  minibuild report --format svg app:dev -o stages.svg           # the stage graph alone, stages in columns by depth
+  minibuild -t app:dev --report app.html .                      # the page, written by the build itself`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			compare := fs.String("compare", "", "draw this earlier build of the same Dockerfile beside NAME (before on the left)")
-			out := fs.StringP("output", "o", "", "write the HTML page to FILE (- for stdout)")
+			out := fs.StringP("output", "o", "", "write the report to FILE (- for stdout; the default for text)")
+			format := fs.String("format", "html", "html (the page), text, or svg (the stage graph alone)")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 {
 					return usageError{errors.New("report: want exactly one image name")}
 				}
+				switch *format {
+				case "html":
+				case "text", "svg":
+					if *compare != "" {
+						return usageError{fmt.Errorf("report: --compare draws an HTML page; it cannot be used with --format %s", *format)}
+					}
+				default:
+					return usageError{fmt.Errorf("report: unknown --format %q (want html, text or svg)", *format)}
+				}
+				if *out == "" && *format == "text" {
+					*out = "-"
+				}
 				if *out == "" {
-					return usageError{errors.New("report: -o FILE.html is required (- for stdout)")}
+					return usageError{fmt.Errorf("report: -o FILE.%s is required (- for stdout)", *format)}
 				}
 				s, err := openStore(*root)
 				if err != nil {
@@ -43,9 +58,16 @@ func reportCommand() command {
 					return err
 				}
 				var page bytes.Buffer
-				if *compare == "" {
+				switch {
+				case *format == "text":
+					err = report.Text(&page, after)
+				case *format == "svg":
+					if err = report.GraphSVG(&page, after); errors.Is(err, report.ErrNoGraph) {
+						err = fmt.Errorf("report: %s: %w (it was built before minibuild kept one, or its results are gone); --format html or text draw what there is", args[0], err)
+					}
+				case *compare == "":
 					err = report.HTML(&page, after)
-				} else {
+				default:
 					var before report.Build
 					if before, err = loadReportBuild(s, *compare, stderr); err != nil {
 						return err
