@@ -109,6 +109,18 @@ RUN ["/bin/busybox", "sh", "-c", "/bin/busybox uname -m > /arch"]
 		}
 	}
 
+	// Each platform's image has its own saved results and stage graph.
+	for _, c := range []struct{ platform, want string }{{"linux/amd64", "tools [linux/amd64]"}, {"linux/arm64", "tools [linux/arm64]"}} {
+		text := mustMB(t, "report", "--root", root, "--format", "text", "--platform", c.platform, "multi:1").stdout
+		other := "linux/arm64"
+		if c.platform == other {
+			other = "linux/amd64"
+		}
+		if !strings.Contains(text, "Stages: 2 in 2 columns") || !strings.Contains(text, "← "+c.want) || strings.Contains(text, other) || strings.Contains(text, "unknown") {
+			t.Errorf("report --platform %s:\n%s", c.platform, text)
+		}
+	}
+
 	reg := startTestRegistry(t, "")
 	dest := reg + "/multi:1"
 	mustMB(t, "push", "--root", root, "--insecure-registry", reg, "multi:1", dest)

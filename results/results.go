@@ -26,11 +26,15 @@ type Build struct {
 	// Graph is the build's stages and what each needed, in build order;
 	// nil for a build saved before results kept it.
 	Graph []builder.StageNode
+	// Images are the platforms' images of a multi-platform build (whose
+	// Manifest is the index): Save keeps each one's part (ForPlatform)
+	// under its manifest digest, where a report of that image finds it.
+	Images []PlatformImage
 }
 
 // Of is the Build a finished build made.
 func Of(res *builder.Result, mode builder.CacheMode) Build {
-	return Build{Manifest: res.Manifest.Digest, Mode: mode, Steps: res.Steps, Graph: res.Graph}
+	return Build{Manifest: res.Manifest.Digest, Mode: mode, Steps: res.Steps, Graph: res.Graph, Images: platformImages(res)}
 }
 
 // formatVersion is the version of the stored file: 1 (a file without a
@@ -58,9 +62,25 @@ type Dir string
 
 // Save keeps b under each name of tags and under its manifest digest, so
 // that two builds that made one image in different cache modes keep
-// their own, and an untagged build can be found. A file that already
-// holds the same is left as it is.
+// their own, and an untagged build can be found; each platform's part of
+// a multi-platform build is kept under its image's manifest digest too.
+// A file that already holds the same is left as it is.
 func (d Dir) Save(b Build, tags []string) error {
+	if err := d.write(b, d.paths(tags, b.Manifest)); err != nil {
+		return err
+	}
+	for _, im := range b.Images {
+		if p := d.byDigest(im.Manifest); p != "" {
+			if err := d.write(b.ForPlatform(im.Platform, im.Manifest), []string{p}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// write stores b in each of paths.
+func (d Dir) write(b Build, paths []string) error {
 	f := file{Version: formatVersion, Manifest: b.Manifest, Mode: string(b.Mode), Graph: b.Graph}
 	for _, st := range b.Steps {
 		j := st.JSON()
@@ -71,7 +91,7 @@ func (d Dir) Save(b Build, tags []string) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range d.paths(tags, b.Manifest) {
+	for _, p := range paths {
 		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
 			continue // a rebuild that changed nothing: no write, no fsync
 		}

@@ -123,3 +123,47 @@ func TestSaveWritesGraph(t *testing.T) {
 		t.Errorf("Load = %+v, %v; want %+v", got, ok, b)
 	}
 }
+
+// TestPlatformsSaved: a multi-platform build keeps each platform's part
+// under that image's manifest digest, with its own steps and the stages
+// they need renumbered; the index's file keeps the whole build.
+func TestPlatformsSaved(t *testing.T) {
+	dir := Dir(t.TempDir())
+	index, amd, arm := digest.FromString("index"), digest.FromString("amd64"), digest.FromString("arm64")
+	step := func(i int, stage, p string) builder.StepResult {
+		return builder.StepResult{Index: i, Line: i, Stage: stage, Platform: p, Instruction: "RUN " + stage, Cache: builder.CacheMiss,
+			Reason: builder.Reason{Kind: builder.ReasonNew, Cause: builder.CauseNoRecord}}
+	}
+	b := Build{Manifest: index, Mode: builder.ModeCascade,
+		Steps: []builder.StepResult{step(1, "build", "linux/amd64"), step(2, "1", "linux/amd64"), step(3, "build", "linux/arm64"), step(4, "1", "linux/arm64")},
+		Graph: []builder.StageNode{{Stage: "build", Platform: "linux/amd64", Steps: []int{1}}, {Stage: "1", Platform: "linux/amd64", Needs: []int{0}, Steps: []int{2}},
+			{Stage: "build", Platform: "linux/arm64", Steps: []int{3}}, {Stage: "1", Platform: "linux/arm64", Needs: []int{2}, Steps: []int{4}}},
+		Images: []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", arm}}}
+	if err := dir.Save(b, []string{"app:multi"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		m         digest.Digest
+		wantSteps []int
+		wantGraph []builder.StageNode
+	}{
+		{"index", index, []int{1, 2, 3, 4}, b.Graph},
+		{"amd64", amd, []int{1, 2}, b.Graph[:2]},
+		{"arm64", arm, []int{3, 4}, []builder.StageNode{{Stage: "build", Platform: "linux/arm64", Steps: []int{3}}, {Stage: "1", Platform: "linux/arm64", Needs: []int{0}, Steps: []int{4}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := dir.Load("app:multi", tc.m)
+			if !ok {
+				t.Fatal("no results")
+			}
+			var idx []int
+			for _, s := range got.Steps {
+				idx = append(idx, s.Index)
+			}
+			if !reflect.DeepEqual(idx, tc.wantSteps) || !reflect.DeepEqual(got.Graph, tc.wantGraph) || got.Manifest != tc.m {
+				t.Errorf("got steps %v graph %+v manifest %s; want %v %+v %s", idx, got.Graph, got.Manifest, tc.wantSteps, tc.wantGraph, tc.m)
+			}
+		})
+	}
+}

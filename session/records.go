@@ -104,8 +104,9 @@ func ReadMetadata(path string) (Metadata, error) {
 // platform's image when several were built.
 func (s *session) writeReport(res *builder.Result, saved results.Build) error {
 	image := res.Manifest
-	if len(res.Images) > 0 {
+	if len(saved.Images) > 0 {
 		image = res.Images[0].Manifest
+		saved = saved.ForPlatform(saved.Images[0].Platform, image.Digest)
 	}
 	st, err := views.Load(s.tools.Store, image.Digest.String())
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/minibuild/minibuild/results"
 	"github.com/minibuild/minibuild/rootdir"
 	"github.com/minibuild/minibuild/store"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -19,17 +20,19 @@ func reportCommand() command {
 	return command{
 		name:    "report",
 		summary: "Draw an image's layer stack, stage graph and cache cascade: an HTML page, text, or the stage graph as SVG",
-		usage:   "minibuild report [--root DIR] [--compare OTHER] [--format html|text|svg] -o FILE NAME",
+		usage:   "minibuild report [--root DIR] [--compare OTHER] [--format html|text|svg] [--platform os/arch[/variant]] -o FILE NAME",
 		example: `  minibuild report app:dev -o app.html                        # the stack, the stages, each step's cache result and why
   minibuild report app:after --compare app:before -o diff.html  # two builds side by side, steps aligned
   minibuild report --format text app:dev                        # the same as text on stdout: summary, stages, steps
   minibuild report --format svg app:dev -o stages.svg           # the stage graph alone, stages in columns by depth
+  minibuild report --format text --platform linux/arm64 app:multi  # one platform's image of a multi-platform build
   minibuild -t app:dev --report app.html .                      # the page, written by the build itself`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, []string, io.Writer, io.Writer) error {
 			root := addRoot(fs)
 			compare := fs.String("compare", "", "draw this earlier build of the same Dockerfile beside NAME (before on the left)")
 			out := fs.StringP("output", "o", "", "write the report to FILE (- for stdout; the default for text)")
 			format := fs.String("format", "html", "html (the page), text, or svg (the stage graph alone)")
+			platformFlag := addPlatform(fs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if len(args) != 1 {
 					return usageError{errors.New("report: want exactly one image name")}
@@ -49,11 +52,15 @@ func reportCommand() command {
 				if *out == "" {
 					return usageError{fmt.Errorf("report: -o FILE.%s is required (- for stdout)", *format)}
 				}
+				want, err := parsePlatformFlag("report", *platformFlag)
+				if err != nil {
+					return err
+				}
 				s, err := openStore(*root)
 				if err != nil {
 					return err
 				}
-				after, err := loadReportBuild(s, args[0], stderr)
+				after, err := loadReportBuild(s, args[0], want, stderr)
 				if err != nil {
 					return err
 				}
@@ -69,7 +76,7 @@ func reportCommand() command {
 					err = report.HTML(&page, after)
 				default:
 					var before report.Build
-					if before, err = loadReportBuild(s, *compare, stderr); err != nil {
+					if before, err = loadReportBuild(s, *compare, want, stderr); err != nil {
 						return err
 					}
 					err = report.CompareHTML(&page, before, after)
@@ -88,10 +95,11 @@ func resultsDir(s *store.Store) results.Dir {
 	return results.Dir(rootdir.At(s.Root()).Reports())
 }
 
-// loadReportBuild reads image name from the store, with the cache results
-// its build saved when there are any.
-func loadReportBuild(s *store.Store, name string, stderr io.Writer) (report.Build, error) {
-	st, err := loadImage(s, name, nil, stderr)
+// loadReportBuild reads image name from the store (an index's image for
+// platform want, nil: the host's), with the cache results its build
+// saved when there are any.
+func loadReportBuild(s *store.Store, name string, want *ocispec.Platform, stderr io.Writer) (report.Build, error) {
+	st, err := loadImage(s, name, want, stderr)
 	if err != nil {
 		return report.Build{}, err
 	}
