@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: minibuild against BuildKit and Buildah, side by side (issue 5).
 #
-#   bench/run.sh [--rounds N] [--only W1,W2,W3] [--skip-peers]
+#   bench/run.sh [--rounds N] [--only W1,W2,W3,W4] [--skip-peers]
 #                [--minibuild BIN] [--baseline BIN] [--profile DIR] [--keep]
 #
 # Generates the workloads (see lib/workloads.sh) in a temporary directory,
@@ -11,12 +11,14 @@
 # builder in turn (minibuild, BuildKit, Buildah, minibuild, ...) for N
 # rounds of: a cold build, a rebuild with nothing changed, and a rebuild
 # after one change. On W1 it also times tar piped to pigz and zstd, the raw
-# cost of W1's layer. Prints per-round times as they come, then a table of
-# medians and minibuild/peer ratios, minibuild's peak RSS and the targets of
-# issue 5. Exits 0 when every build succeeded, 1 otherwise.
+# cost of W1's layer; on W4, its floor (the base unpacked with tar, the same
+# commands in a chroot). Prints per-round times as they come, then a table
+# of medians and the ratios of minibuild to the faster of BuildKit and
+# Buildah, minibuild's peak RSS and the targets of issues 5 and 18. Exits 0
+# when every build succeeded, 1 otherwise.
 #
 #   --rounds N        rounds per workload (default 3)
-#   --only LIST       workloads to run, comma-separated (default W1,W2,W3)
+#   --only LIST       workloads to run, comma-separated (default W1,W2,W3,W4)
 #   --skip-peers      minibuild only (no BuildKit, no Buildah)
 #   --minibuild BIN   measure this binary instead of building ./cmd/minibuild
 #   --baseline BIN    also measure another minibuild binary (an earlier
@@ -27,12 +29,16 @@
 #                     (W-scenario-round.pprof; read with go tool pprof -top)
 #   --keep            keep the temporary directory (contexts, stores, log)
 #
-# Needs root (buildkitd, overlay mounts, namespaces) and about 2 GB in $TMPDIR.
+# Needs root (buildkitd, overlay mounts, namespaces) and about 6 GB in $TMPDIR.
+# W4's Debian tree is debootstrapped from Debian's mirror the first time
+# (scripts/debian-base.sh --rootfs, cached in /var/tmp/minibuild-debian) and
+# its base layout made once (cached beside BuildKit, below).
 set -euo pipefail
 
-ROUNDS=3 ONLY=W1,W2,W3 SKIP_PEERS=0 MB='' BASE_MB='' PROFILE_DIR='' KEEP=0
+ROUNDS=3 ONLY=W1,W2,W3,W4 SKIP_PEERS=0 MB='' BASE_MB='' PROFILE_DIR='' KEEP=0
 BK_VERSION=v0.34.2
-BK_BIN=${MINIBUILD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minibuild-bench}/buildkit-$BK_VERSION
+BENCH_CACHE=${MINIBUILD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minibuild-bench}
+BK_BIN=$BENCH_CACHE/buildkit-$BK_VERSION
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH/.." && pwd)
 
@@ -65,7 +71,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds $ROUNDS: want a positive number"
 WORKLOADS=$(echo "$ONLY" | tr ',' ' ')
 for w in $WORKLOADS; do
-	case $w in W1 | W2 | W3) ;; *) die "--only: unknown workload $w (want W1, W2, W3)" ;; esac
+	case $w in W1 | W2 | W3 | W4) ;; *) die "--only: unknown workload $w (want W1, W2, W3, W4)" ;; esac
 done
 [ "$(id -u)" = 0 ] || die "needs root (buildkitd, overlay mounts, namespaces)"
 if [ -n "$PROFILE_DIR" ]; then
@@ -73,6 +79,7 @@ if [ -n "$PROFILE_DIR" ]; then
 fi
 
 . "$BENCH/lib/setup.sh"
+. "$BENCH/lib/base.sh"
 . "$BENCH/lib/workloads.sh"
 . "$BENCH/lib/builders.sh"
 
@@ -105,7 +112,7 @@ if [ -n "$BASE_MB" ]; then
 	[ -x "$BASE_MB" ] || die "--baseline $BASE_MB: not an executable"
 	BUILDERS="$BUILDERS previous"
 fi
-make_base
+make_bases
 
 # measure W SCENARIO BUILDER ROUND builds W with BUILDER and records the time.
 measure() {
@@ -133,14 +140,17 @@ measure() {
 	printf '  %-3s %-9s %-10s round %d: %s s\n' "$w" "$s" "$b" "$r" "$secs"
 }
 
-# baseline NAME ROUND CMD times a shell pipeline over W1's source.
+# baseline W NAME ROUND CMD times shell code (a pipeline over W1's source,
+# W4's floor), run in W's context directory; recorded as scenario "layer".
 baseline() {
-	local name=$1 r=$2 t0 t1
+	local w=$1 name=$2 r=$3 t0 t1
+	echo "=== $w layer $name round $r" >>"$LOG"
+	sync
 	t0=$(date +%s%N)
-	(cd "$T/work/W1" && bash -o pipefail -c "$3") >>"$LOG" 2>&1 || die "baseline $name failed"
+	(cd "$T/work/$w" && set -o pipefail && eval "$4") >>"$LOG" 2>&1 || die "baseline $w $name failed"
 	t1=$(date +%s%N)
-	awk -v a="$t0" -v b="$t1" -v n="$name" -v r="$r" 'BEGIN { printf "T W1 layer %s %d %.3f\n", n, r, (b - a) / 1e9 }' >>"$RES"
-	printf '  W1  layer     %-10s round %d: %s s\n' "$name" "$r" "$(tail -n 1 "$RES" | cut -d' ' -f6)"
+	awk -v w="$w" -v a="$t0" -v b="$t1" -v n="$name" -v r="$r" 'BEGIN { printf "T %s layer %s %d %.3f\n", w, n, r, (b - a) / 1e9 }' >>"$RES"
+	printf '  %-3s layer     %-10s round %d: %s s\n' "$w" "$name" "$r" "$(tail -n 1 "$RES" | cut -d' ' -f6)"
 }
 
 # rotated R prints the builders in round R's order: the list turned by R-1
@@ -171,16 +181,22 @@ for w in $WORKLOADS; do
 		done
 		if [ "$w" = W1 ]; then
 			# GNU tar skips reading files when writing to /dev/null: pipe it.
-			baseline tar "$r" 'tar -cf - src | cat >/dev/null'
-			baseline pigz-6 "$r" 'tar -cf - src | pigz -p 2 -6 >/dev/null'
-			baseline pigz-1 "$r" 'tar -cf - src | pigz -p 2 -1 >/dev/null'
-			baseline zstd-3 "$r" 'tar -cf - src | zstd -q -T2 -3 >/dev/null'
+			baseline W1 tar "$r" 'tar -cf - src | cat >/dev/null'
+			baseline W1 pigz-6 "$r" 'tar -cf - src | pigz -p 2 -6 >/dev/null'
+			baseline W1 pigz-1 "$r" 'tar -cf - src | pigz -p 2 -1 >/dev/null'
+			baseline W1 zstd-3 "$r" 'tar -cf - src | zstd -q -T2 -3 >/dev/null'
 			# Floors: what any builder must do at least. A cold build
 			# writes the files where a RUN can see them and stores a
 			# compressed layer; a no-change build stats every file.
 			mkdir -p "$T/floor"
-			baseline cp+pigz-6 "$r" "cp -r src '$T/floor/$r' && tar -cf - -C '$T/floor/$r' . | pigz -p 2 -6 >'$T/floor/$r.gz'"
-			baseline stat-walk "$r" "find src -printf '%s %T@ %C@ %i\\n' >/dev/null"
+			baseline W1 cp+pigz-6 "$r" "cp -r src '$T/floor/$r' && tar -cf - -C '$T/floor/$r' . | pigz -p 2 -6 >'$T/floor/$r.gz'"
+			baseline W1 stat-walk "$r" "find src -printf '%s %T@ %C@ %i\\n' >/dev/null"
+		fi
+		if [ "$w" = W4 ]; then
+			# The floor of a cold build: unpack the base, run the
+			# steps in a chroot, store no layer (lib/workloads.sh).
+			mkdir -p "$T/floor"
+			baseline W4 floor "$r" "floor_W4 '$T/floor/W4-$r'"
 		fi
 	done
 	for b in $BUILDERS; do "reset_$b" "$w"; done

@@ -1,14 +1,16 @@
 # builders.sh: how each builder is reset to a cold state and builds a
-# workload. Sourced by run.sh. Every builder starts from the same busybox
-# base, given as the OCI layout $T/base (tag 1), with no registry:
+# workload. Sourced by run.sh. Every builder starts from the same base of
+# the workload W (base.sh: busybox for W1-W3, debian for W4), given as the
+# OCI layout $T/$(base_layout W) (tag 1), with no registry; NAME below is
+# $(base_name W), the name in FROM:
 #
-#   minibuild  --build-context busybox=oci-layout://$T/base:1, store under
+#   minibuild  --build-context NAME=oci-layout://$T/LAYOUT:1, store under
 #              $T/state/mb-W (the store is an OCI layout: nothing to export)
-#   buildkit   named context: --oci-layout bb=$T/base and
-#              --opt context:busybox=oci-layout://bb:1@DIGEST; runc, overlayfs;
+#   buildkit   named context: --oci-layout bb=$T/LAYOUT and
+#              --opt context:NAME=oci-layout://bb:1@DIGEST; runc, overlayfs;
 #              exported with --output type=oci,dest=$T/state/bk-W,tar=false
-#   buildah    pull oci:$T/base:1 into storage under $T/state/bh-W (overlay
-#              driver), tagged localhost/busybox; build --layers --isolation
+#   buildah    pull oci:LAYOUT:1 into storage under $T/state/bh-W (overlay
+#              driver), tagged localhost/NAME; build --layers --isolation
 #              chroot --pull=never
 #
 # A cold build starts from empty state, so it includes taking in the base
@@ -24,6 +26,9 @@
 BUILDERS_ALL="minibuild buildkit buildah"
 
 tag_of() { echo "bench-${1,,}:latest"; }
+
+# base_context W prints minibuild's --build-context value for W's base.
+base_context() { echo "$(base_name "$1")=oci-layout://$T/$(base_layout "$1"):1"; }
 
 # --- minibuild ---------------------------------------------------------------
 
@@ -43,7 +48,7 @@ build_minibuild_W() {
 	local prof=()
 	[ -n "${PROFILE_OUT:-}" ] && prof=(--cpuprofile "$PROFILE_OUT")
 	/usr/bin/time -v -o "$T/time.out" "$MB" --root "$T/state/mb-$1" -t "$(tag_of "$1")" \
-		--progress plain --build-context "busybox=oci-layout://$T/base:1" "${prof[@]}" "$T/work/$1"
+		--progress plain --build-context "$(base_context "$1")" "${prof[@]}" "$T/work/$1"
 }
 
 # --- previous: another minibuild binary (--baseline) -------------------------
@@ -52,7 +57,7 @@ reset_previous() { trash "$T/state/base-$1"; }
 
 build_previous_W() {
 	"$BASE_MB" --root "$T/state/base-$1" -t "$(tag_of "$1")" \
-		--progress plain --build-context "busybox=oci-layout://$T/base:1" "$T/work/$1"
+		--progress plain --build-context "$(base_context "$1")" "$T/work/$1"
 }
 
 # --- BuildKit ----------------------------------------------------------------
@@ -69,7 +74,8 @@ reset_buildkit() {
 build_buildkit_W() {
 	bkctl build --progress plain --frontend dockerfile.v0 \
 		--local context="$T/work/$1" --local dockerfile="$T/work/$1" \
-		--oci-layout bb="$T/base" --opt "context:busybox=oci-layout://bb:1@$BASE_DIGEST" \
+		--oci-layout bb="$T/$(base_layout "$1")" \
+		--opt "context:$(base_name "$1")=oci-layout://bb:1@$(base_digest "$1")" \
 		--output "type=oci,dest=$T/state/bk-$1,tar=false"
 }
 
@@ -84,11 +90,12 @@ bh() {
 reset_buildah() { trash "$T/state/bh-$1"; }
 
 build_buildah_W() {
-	local id
-	if ! bh "$1" inspect --type image localhost/busybox:latest >/dev/null 2>&1; then
+	local id name
+	name=localhost/$(base_name "$1"):latest
+	if ! bh "$1" inspect --type image "$name" >/dev/null 2>&1; then
 		# Pulled by a relative path: Buildah names the image after the path,
 		# and $T may hold upper-case letters.
-		id=$(cd "$T" && bh "$1" pull -q oci:base:1) && bh "$1" tag "$id" localhost/busybox:latest || return 1
+		id=$(cd "$T" && bh "$1" pull -q "oci:$(base_layout "$1"):1") && bh "$1" tag "$id" "$name" || return 1
 	fi
 	bh "$1" build --layers --isolation chroot --pull=never -t "$(tag_of "$1")" \
 		-f "$T/work/$1/Dockerfile" "$T/work/$1"

@@ -1,6 +1,6 @@
 # setup.sh: what run.sh needs before it measures: Debian packages, BuildKit
-# built at a pinned version, the minibuild binary, the shared busybox base
-# image, and a private buildkitd. Sourced by run.sh; uses its variables
+# built at a pinned version, the minibuild binary and a private buildkitd
+# (the base images are base.sh's). Sourced by run.sh; uses its variables
 # (REPO, T, BK_VERSION, BK_BIN, SKIP_PEERS, MB).
 
 # need_pkgs CMD:PKG... installs the Debian package of each missing command.
@@ -101,21 +101,6 @@ build_minibuild() {
 	say "building minibuild from $REPO"
 	(cd "$REPO" && go build -o "$T/bin/minibuild" ./cmd/minibuild) || die "building minibuild failed"
 	MB=$T/bin/minibuild
-}
-
-# make_base builds the busybox base (examples/busybox) with minibuild and
-# exports it as the OCI layout $T/base, tag 1, which every builder starts
-# from: minibuild with --build-context, BuildKit with a named oci-layout
-# context, Buildah by pulling oci:$T/base:1 into its storage.
-make_base() {
-	local ctx=$T/gen/busybox
-	mkdir -p "$ctx"
-	cp "$REPO/examples/busybox/Dockerfile" "$ctx/"
-	cp /bin/busybox "$ctx/busybox"
-	"$MB" --root "$T/gen/base-store" -t busybox:1 -o "type=oci,dest=$T/base" --progress quiet "$ctx" >/dev/null ||
-		die "building the busybox base failed"
-	BASE_DIGEST=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$T/base/index.json" | head -1 | cut -d'"' -f4)
-	[ -n "$BASE_DIGEST" ] || die "no manifest digest in $T/base/index.json"
 }
 
 # unmount_under unmounts every mount below dir, deepest first.

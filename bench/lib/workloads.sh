@@ -10,13 +10,31 @@
 #       then one RUN over everything: 14 layers deep, ~100 MB of layers made
 #       by RUN. Each RUN layer must be diffed, tarred, compressed and stored,
 #       and (in minibuild) unpacked again as the next step's lower directory.
+#   W4  Debian bookworm base (debootstrap minbase, one layer: 121 MB of tar,
+#       49 MB gzipped); a RUN copying 97 MB / 8,070 of its files (/usr/lib,
+#       /usr/share, twice more zoneinfo and man), a RUN rewriting 500 of the
+#       base's files (Perl sources, sed -i), a RUN deleting 2,922 (locale and
+#       doc trees, the files of man and zoneinfo: 1,880 whiteouts), a COPY of
+#       600 files (2.4 MB of source text in 20 directories), a RUN over them.
+#       Its floor (floor_W4) is the same work without a builder: the base
+#       layer unpacked with tar and the same commands run in a chroot.
 #
 # The change of each workload: W1 rewrites one source file with new random
 # bytes of the same size; W2 edits its 21st step (a RUN); W3 rewrites the
-# seed file, so every RUN of the chain misses.
+# seed file, so every RUN of the chain misses; W4 appends a line to one of
+# the 600 app files (the COPY and the RUN after it miss).
 
 W1_DIRS=80 W1_PER_KIND=50 W1_FILE=13750 # 80 x (50 + 50) files of 13,750 bytes
 W3_STEPS=12 W3_FILES=256 W3_FILE=16384  # per kind: 256 random + 256 text files
+W4_DIRS=20 W4_PER_DIR=30 W4_FILE=4096   # the app: 20 x 30 files of 4 KiB
+
+# W4's RUN steps: the three before the COPY of the app, then the one after.
+W4_RUNS_BEFORE=(
+	'mkdir -p /opt/copy/extra1 /opt/copy/extra2 && cp -a /usr/lib /usr/share /opt/copy/ && cp -a /usr/share/zoneinfo /usr/share/man /opt/copy/extra1/ && cp -a /usr/share/zoneinfo /usr/share/man /opt/copy/extra2/'
+	"find /usr/share/perl5 /usr/lib/x86_64-linux-gnu/perl-base -type f -name '*.p[lm]' | LC_ALL=C sort | head -n 500 | xargs sed -i '1i # rewritten by W4'"
+	'rm -rf /usr/share/locale /usr/share/doc && find /usr/share/man /usr/share/zoneinfo -type f -delete'
+)
+W4_RUN_AFTER='find /app -type f | LC_ALL=C sort | xargs cat | md5sum > /app.md5'
 
 # text_source writes at least $1 bytes of Go source text (compressible like
 # real code, about 4:1 with gzip) to stdout.
@@ -100,4 +118,44 @@ gen_W3() {
 change_W3() {
 	CHANGE_REV=$((${CHANGE_REV:-0} + 1))
 	echo "$CHANGE_REV" >"$T/work/W3/seed.txt"
+}
+
+gen_W4() {
+	local d=$T/work/W4 i sub c
+	mkdir -p "$d/app"
+	text_source $((W4_DIRS * W4_PER_DIR * W4_FILE)) >"$T/gen/w4-text"
+	for i in $(seq 0 $((W4_DIRS - 1))); do
+		sub=$d/app/m$(printf %02d "$i")
+		mkdir -p "$sub"
+		dd if="$T/gen/w4-text" bs="$W4_FILE" skip=$((i * W4_PER_DIR)) count="$W4_PER_DIR" 2>/dev/null |
+			split -b "$W4_FILE" -d -a 2 --additional-suffix=.go - "$sub/f"
+	done
+	rm -f "$T/gen/w4-text"
+	{
+		echo "FROM debian"
+		for c in "${W4_RUNS_BEFORE[@]}"; do echo "RUN $c"; done
+		echo "COPY app /app"
+		echo "RUN $W4_RUN_AFTER"
+	} >"$d/Dockerfile"
+}
+
+change_W4() {
+	CHANGE_REV=$((${CHANGE_REV:-0} + 1))
+	echo "// change $CHANGE_REV" >>"$T/work/W4/app/m10/f15.go"
+}
+
+# floor_W4 DIR does W4's work without a builder, into DIR (which must not
+# exist): unpacks the base's layer with tar, makes the device nodes a
+# runtime makes, and runs the Dockerfile's steps in a chroot, writing no
+# layer. The Dockerfile's RUN runs /bin/sh -c with the image's PATH.
+floor_W4() {
+	local root=$1 c
+	local -a in_root=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root chroot "$root" /bin/sh -c)
+	mkdir "$root" &&
+		pigz -dc "$(base_layer W4)" | tar -x -C "$root" --numeric-owner &&
+		mknod -m 666 "$root/dev/null" c 1 3 && mknod -m 666 "$root/dev/zero" c 1 5 &&
+		mknod -m 666 "$root/dev/full" c 1 7 && mknod -m 666 "$root/dev/random" c 1 8 &&
+		mknod -m 666 "$root/dev/urandom" c 1 9 || return 1
+	for c in "${W4_RUNS_BEFORE[@]}"; do "${in_root[@]}" "$c" || return 1; done
+	cp -r "$T/work/W4/app" "$root/app" && "${in_root[@]}" "$W4_RUN_AFTER"
 }
