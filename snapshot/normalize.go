@@ -25,8 +25,9 @@ import (
 //     Unpacker's) is set where the layer has one and removed elsewhere;
 //   - whiteout devices the layer has no whiteout for (those inside a
 //     directory the layer marks opaque instead, or over nothing) go, and
-//     the layer's whiteouts the upper directory lacks (the lower names an
-//     opaque directory shadowed) are made;
+//     the layer's whiteouts the upper directory lacks (lower names that
+//     overlayfs hid with an opaque directory) are made; overlayfs's
+//     whiteouts, links to one shared inode, get an inode each;
 //   - objects the layer leaves out go: sockets, and copy-ups the step did
 //     not change (a directory a mount point was made and removed in, a
 //     file opened for writing and left alone, an atime set); discard
@@ -38,9 +39,10 @@ import (
 // holds what no edit makes the layer's (an object whose type, mode, owner,
 // size, link or device differs from its entry, an entry without its
 // object, hardlinks the layer does not pair as Diff does, an xattr that
-// cannot be removed): then it is no layer's unpacking and must be
-// discarded. The upper directory must not be mounted; like Diff it joins
-// listed names, the tree being quiescent.
+// cannot be removed, a whiteout or opaque marker that cannot be made):
+// then it is no layer's unpacking and must be discarded. The upper
+// directory must not be mounted; like Diff it joins listed names, the
+// tree being quiescent.
 func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, t MTimes, opaqueXattr string, discard discardFunc) (why string, err error) {
 	n := &normalizer{
 		ctx:       ctx,
@@ -279,6 +281,9 @@ func (n *normalizer) makeWhiteout(p, rel, name string) (bool, error) {
 	err := unix.Mknod(p+"/"+name, unix.S_IFCHR, 0)
 	if errors.Is(err, unix.EEXIST) {
 		return n.refuse("the layer whites out %q, which the upper directory holds", child(rel, name))
+	}
+	if errors.Is(err, unix.EPERM) {
+		return n.refuse("whiteout %q cannot be made: %v", child(rel, name), err)
 	}
 	if err != nil {
 		return false, fmt.Errorf("normalizing: creating whiteout %q: %w", p+"/"+name, err)

@@ -83,7 +83,11 @@ func (n *normalizer) xattrs(p, rel string, want map[string]string, strip, opaque
 		}
 	}
 	if opaque && !sawOpaque {
-		if err := unix.Lsetxattr(p, n.opaque, []byte("y"), 0); err != nil {
+		err := unix.Lsetxattr(p, n.opaque, []byte("y"), 0)
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOTSUP) {
+			return n.refuse("%q cannot be marked opaque: %v", rel, err)
+		}
+		if err != nil {
 			return false, fmt.Errorf("marking %q opaque: %w", p, err)
 		}
 	}
