@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/trace"
 	"time"
 
 	"github.com/minibuild/minibuild/tarutil"
@@ -58,8 +59,10 @@ func (m MTimes) stamp(t time.Time) time.Time {
 var _ LayerKeeper = (*overlayMount)(nil)
 
 // KeepAsLayer unmounts the overlay, makes the upper directory exactly what
-// Unpacker.Unpack would make of the layer (see normalizeUpper) and renames
-// it into the Unpacker under diffID.
+// Unpacker.Unpack would make of the layer, editing it in place (see
+// normalizeUpper), and renames it into the Unpacker under diffID. Where
+// the upper directory cannot be made the layer's unpacking, it logs why to
+// the runtime/trace of ctx (category "snapshot") and reports false.
 func (m *overlayMount) KeepAsLayer(ctx context.Context, diffID digest.Digest, entries []tarutil.Entry, t MTimes) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -77,9 +80,17 @@ func (m *overlayMount) KeepAsLayer(ctx context.Context, diffID digest.Digest, en
 	if err := unmountUnder(m.merged); err != nil {
 		return false, fmt.Errorf("keeping overlay snapshot as a layer: %w", err)
 	}
-	ok, err := normalizeUpper(ctx, m.upper, entries, t, m.u.opaqueXattr())
-	if err != nil || !ok {
-		return false, err
+	defer trace.StartRegion(ctx, "snapshot.KeepAsLayer").End()
+	discard := func(dir string) error { return renameToTrash(m.stateDir, dir) }
+	why, err := normalizeUpper(ctx, m.upper, entries, t, m.u.opaqueXattr(), discard)
+	if err != nil {
+		return false, fmt.Errorf("keeping overlay snapshot as layer %s: %w", diffID, err)
+	}
+	if why != "" {
+		// Release discards the upper directory; the next step unpacks
+		// the layer's blob.
+		trace.Logf(ctx, "snapshot", "upper directory not kept as layer %s: %s", diffID, why)
+		return false, nil
 	}
 	return m.u.adopt(ctx, diffID, m.upper)
 }

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,65 +23,6 @@ func setTimes(t *testing.T, path string, mt time.Time) {
 	t.Helper()
 	ts := unix.NsecToTimespec(mt.UnixNano())
 	must(t, unix.UtimesNanoAt(unix.AT_FDCWD, path, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW))
-}
-
-// keepCases are step changes made in a rootfs of testChain, and whether
-// the upper directory can become the layer's unpacking.
-func keepCases() []struct {
-	name   string
-	change func(t *testing.T, root string)
-	keep   bool
-} {
-	old := time.Unix(1000000000, 987654321)
-	return []struct {
-		name   string
-		change func(t *testing.T, root string)
-		keep   bool
-	}{
-		{"every kind of object", func(t *testing.T, root string) {
-			mkdir(t, root+"/new", 0o750)
-			mkdir(t, root+"/new/sub", 0o755)
-			writeFile(t, root+"/new/sub/old", "old file", 0o640)
-			setTimes(t, root+"/new/sub/old", old)
-			writeFile(t, root+"/new/big", strings.Repeat("0123456789", 100000), 0o644)
-			must(t, os.Link(root+"/new/big", root+"/new/big2"))
-			must(t, os.Symlink("../etc/conf", root+"/new/link"))
-			must(t, unix.Mkfifo(root+"/new/fifo", 0o600))
-			if !rootless() {
-				must(t, unix.Mknod(root+"/new/null", unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
-			}
-			must(t, unix.Lsetxattr(root+"/new/sub/old", "user.note", []byte("kept"), 0))
-			must(t, os.Lchown(root+"/new/sub", 7, 8))
-			setTimes(t, root+"/new/sub", old)
-			// In a lower directory, below one the layer only implies.
-			writeFile(t, root+"/usr/bin/tool3", "tool3", 0o755)
-			if !rootless() {
-				must(t, unix.Lsetxattr(root+"/usr/bin/tool3", "trusted.t", []byte("x"), 0))
-			}
-			// A copy-up of a lower file, a whiteout, an opaque directory.
-			must(t, os.Chmod(root+"/etc/conf", 0o600))
-			must(t, os.Remove(root+"/opt/stay"))
-			must(t, os.RemoveAll(root+"/opt/old"))
-			mkdir(t, root+"/opt/old", 0o755)
-			writeFile(t, root+"/opt/old/fresh", "fresh", 0o644)
-			// A new file in a lower directory with an xattr of its own.
-			writeFile(t, root+"/keep/k2", "k2", 0o600)
-		}, true},
-		{"children deleted one by one", func(t *testing.T, root string) {
-			// Diff writes an opaque marker; the upper directory holds
-			// whiteout devices instead.
-			must(t, os.Remove(root+"/var/lib/data/a"))
-			must(t, os.Remove(root+"/var/lib/data/b"))
-			writeFile(t, root+"/var/lib/data/c", "c", 0o644)
-		}, false},
-		{"a socket", func(t *testing.T, root string) {
-			writeFile(t, root+"/srv/file", "f", 0o644)
-			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-			must(t, err)
-			defer unix.Close(fd)
-			must(t, unix.Bind(fd, &unix.SockaddrUnix{Name: root + "/srv/sock"}))
-		}, false},
-	}
 }
 
 // layerDirLines renders the unpacked layer dir with mtimes and the overlay
@@ -105,6 +48,10 @@ func layerDirLines(t *testing.T, dir string, entries []tarutil.Entry) []string {
 				lines[i] += "|opaque"
 			}
 		}
+		keys, err := unixfs.Llistxattr(dir + "/" + e.Name)
+		must(t, err)
+		slices.Sort(keys)
+		lines[i] += "|xattrs:" + strings.Join(keys, ",")
 		var atime unix.Stat_t
 		must(t, unix.Lstat(dir+"/"+e.Name, &atime))
 		if e.Type != tar.TypeDir || named[e.Name] {
@@ -115,7 +62,10 @@ func layerDirLines(t *testing.T, dir string, entries []tarutil.Entry) []string {
 	}
 	var root unix.Stat_t
 	must(t, unix.Lstat(dir, &root))
-	lines = append(lines, fmt.Sprintf(".|%o|%d:%d", root.Mode, root.Uid, root.Gid))
+	keys, err := unixfs.Llistxattr(dir)
+	must(t, err)
+	slices.Sort(keys)
+	lines = append(lines, fmt.Sprintf(".|%o|%d:%d|xattrs:%s", root.Mode, root.Uid, root.Gid, strings.Join(keys, ",")))
 	return lines
 }
 
@@ -170,6 +120,13 @@ func TestKeepAsLayer(t *testing.T) {
 				next, err := NewOverlay(state, u).Prepare(ctx, append(chain, layer.Layer))
 				must(t, err)
 				defer func() { must(t, next.Release()) }()
+				var opens []func() (io.ReadCloser, error)
+				for _, l := range append(chain, layer.Layer) {
+					opens = append(opens, l.Open)
+				}
+				if d := diffLines(treeLines(t, next.Root()), treeLines(t, applyChain(t, opens...))); d != "" {
+					t.Errorf("the next step's rootfs (got) is not the layers applied (want):\n%s", d)
+				}
 				again, err := next.Diff(ctx)
 				must(t, err)
 				if len(again) != 0 {

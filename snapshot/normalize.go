@@ -3,14 +3,12 @@ package snapshot
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path"
-	"slices"
 	"strings"
 
-	"github.com/minibuild/minibuild/internal/unixfs"
 	"github.com/minibuild/minibuild/tarutil"
 	"golang.org/x/sys/unix"
 )
@@ -18,24 +16,43 @@ import (
 // normalizeUpper makes the overlay upper directory upper, whose change
 // Diff described as entries, exactly what applying the layer written from
 // entries (with the mtimes of t) to an empty directory with overlay
-// whiteouts makes, as Unpacker.Unpack does: every mtime and atime becomes
-// the header's, overlay xattrs other than a wanted opaque marker (the
-// xattr opaqueXattr, the Unpacker's) go,
-// directories the layer only implies get Apply's 0755, owner and no
-// xattrs, and the root gets Unpack's. It reports false where the upper
-// directory holds anything the layer does not describe one for one (an
-// object without an entry, a whiteout device where Diff wrote an opaque
-// marker, an xattr a layer cannot carry, ...): then it is no layer's
-// unpacking and must be discarded. The upper directory must not be
-// mounted; like Diff it joins listed names, the tree being quiescent.
-func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, t MTimes, opaqueXattr string) (bool, error) {
+// whiteouts makes, as Unpacker.Unpack does. It edits the directory in
+// place, touching only what differs from the layer's unpacking:
+//
+//   - every mtime and atime becomes the header's;
+//   - overlay xattrs, and xattrs a layer cannot carry (ACLs, SELinux
+//     labels), go; an opaque marker (the xattr opaqueXattr, the
+//     Unpacker's) is set where the layer has one and removed elsewhere;
+//   - whiteout devices the layer has no whiteout for (those inside a
+//     directory the layer marks opaque instead, or over nothing) go, and
+//     the layer's whiteouts the upper directory lacks (lower names that
+//     overlayfs hid with an opaque directory) are made; overlayfs's
+//     whiteouts, links to one shared inode, get an inode each;
+//   - objects the layer leaves out go: sockets, and copy-ups the step did
+//     not change (a directory a mount point was made and removed in, a
+//     file opened for writing and left alone, an atime set); discard
+//     takes away such a directory (see discardFunc);
+//   - directories the layer only implies get Apply's 0755, owner and no
+//     xattrs, and the root gets Unpack's.
+//
+// It returns why not, "" when done; why is set where the upper directory
+// holds what no edit makes the layer's (an object whose type, mode, owner,
+// size, link or device differs from its entry, an entry without its
+// object, hardlinks the layer does not pair as Diff does, an xattr that
+// cannot be removed, a whiteout or opaque marker that cannot be made):
+// then it is no layer's unpacking and must be discarded. The upper
+// directory must not be mounted; like Diff it joins listed names, the
+// tree being quiescent.
+func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, t MTimes, opaqueXattr string, discard discardFunc) (why string, err error) {
 	n := &normalizer{
 		ctx:       ctx,
 		opaque:    opaqueXattr,
 		t:         t,
+		discard:   discard,
 		byName:    make(map[string]*tarutil.Entry, len(entries)),
 		used:      make(map[string]bool, len(entries)),
 		ancestors: make(map[string]bool),
+		whiteouts: make(map[string][]string),
 		links:     make(map[inodeID][]string),
 		nlink:     make(map[inodeID]uint64),
 		uid:       os.Geteuid(),
@@ -47,38 +64,61 @@ func normalizeUpper(ctx context.Context, upper string, entries []tarutil.Entry, 
 		for d := path.Dir(e.Name); d != "."; d = path.Dir(d) {
 			n.ancestors[d] = true
 		}
+		if kind, target, _ := tarutil.ClassifyName(e.Name); kind == tarutil.NameWhiteout {
+			dir := parentOf(target)
+			n.whiteouts[dir] = append(n.whiteouts[dir], path.Base(target))
+		}
 	}
-	ok, err := n.dir(upper, "")
-	if err != nil || !ok {
-		return false, err
+	if ok, err := n.dir(upper, ""); err != nil || !ok {
+		return n.why, err
 	}
-	if len(n.used) != len(n.byName) || !n.linksMatch() {
-		return false, nil
+	for name := range n.byName {
+		if !n.used[name] {
+			return fmt.Sprintf("%q has an entry but nothing in the upper directory", name), nil
+		}
+	}
+	if why := n.linksMatch(); why != "" {
+		return why, nil
 	}
 	// The root is Unpack's temporary directory: its owner, 0755.
-	if ok, err := n.xattrs(upper, nil, true, n.useOpaque("")); err != nil || !ok {
-		return false, err
+	if ok, err := n.xattrs(upper, "", nil, true, n.useOpaque("")); err != nil || !ok {
+		return n.why, err
 	}
 	if err := os.Lchown(upper, n.uid, n.gid); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", upper, err)
+		return "", fmt.Errorf("normalizing %q: %w", upper, err)
 	}
 	if err := unix.Fchmodat(unix.AT_FDCWD, upper, 0o755, 0); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", upper, err)
+		return "", fmt.Errorf("normalizing %q: %w", upper, err)
 	}
-	return true, touchNow(upper)
+	return "", touchNow(upper)
 }
+
+// discardFunc takes away the directory p, with everything below it, from
+// the upper directory being normalized; one rename into the trash keeps
+// the deletion off the build's path.
+type discardFunc func(p string) error
 
 // normalizer holds the state of one normalizeUpper walk.
 type normalizer struct {
 	ctx       context.Context
 	opaque    string // the xattr of an opaque directory
 	t         MTimes
+	discard   discardFunc
 	byName    map[string]*tarutil.Entry
 	used      map[string]bool
-	ancestors map[string]bool // names of directories some entry lies below
+	ancestors map[string]bool     // names of directories some entry lies below
+	whiteouts map[string][]string // directory name ("" the root) → names the layer whites out in it
 	links     map[inodeID][]string
 	nlink     map[inodeID]uint64
 	uid, gid  int
+	// why says why the walk stopped, when it refused.
+	why string
+}
+
+// refuse records why the upper directory cannot become the layer.
+func (n *normalizer) refuse(format string, args ...any) (bool, error) {
+	n.why = fmt.Sprintf(format, args...)
+	return false, nil
 }
 
 // child joins a relative directory name and a child name.
@@ -87,6 +127,15 @@ func child(rel, name string) string {
 		return name
 	}
 	return rel + "/" + name
+}
+
+// parentOf returns the relative name of the directory holding rel, "" for
+// the root.
+func parentOf(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return ""
 }
 
 // useOpaque reports whether the layer marks the directory rel opaque,
@@ -100,7 +149,8 @@ func (n *normalizer) useOpaque(rel string) bool {
 	return true
 }
 
-// dir normalizes the children of the directory p, named rel.
+// dir normalizes the children of the directory p, named rel, and makes
+// the layer's whiteouts in it that the upper directory lacks.
 func (n *normalizer) dir(p, rel string) (bool, error) {
 	if err := n.ctx.Err(); err != nil {
 		return false, err
@@ -115,26 +165,38 @@ func (n *normalizer) dir(p, rel string) (bool, error) {
 			return false, err
 		}
 	}
+	for _, name := range n.whiteouts[rel] {
+		whName := child(rel, tarutil.WhiteoutPrefix+name)
+		if n.used[whName] {
+			continue
+		}
+		ok, err := n.makeWhiteout(p, rel, name)
+		if err != nil || !ok {
+			return false, err
+		}
+		n.used[whName] = true
+	}
 	return true, nil
 }
 
 // object normalizes one object of the upper directory.
 func (n *normalizer) object(p, rel string, st *unix.Stat_t) (bool, error) {
 	if isWhiteout(st) {
-		return n.whiteout(p, rel)
+		return n.whiteout(p, rel, st)
 	}
 	e := n.byName[rel]
 	if e == nil {
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR || !n.ancestors[rel] {
-			return false, nil
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR && n.ancestors[rel] {
+			return n.impliedDir(p, rel)
 		}
-		return n.impliedDir(p, rel)
+		// A socket, or a copy-up of what the step left as it was.
+		return n.remove(p, st)
 	}
 	n.used[rel] = true
 	if e.Type == tar.TypeLink {
 		// The first name of the inode carries its metadata.
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR || st.Nlink < 2 {
-			return false, nil
+			return n.refuse("%q is a hardlink in the layer but has %d links", rel, st.Nlink)
 		}
 		n.addLink(rel, st)
 		return true, nil
@@ -143,7 +205,7 @@ func (n *normalizer) object(p, rel string, st *unix.Stat_t) (bool, error) {
 		return false, err
 	}
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-	if ok, err := n.xattrs(p, e.Xattrs, false, isDir && n.useOpaque(rel)); err != nil || !ok {
+	if ok, err := n.xattrs(p, rel, e.Xattrs, false, isDir && n.useOpaque(rel)); err != nil || !ok {
 		return false, err
 	}
 	if isDir {
@@ -164,138 +226,84 @@ func (n *normalizer) object(p, rel string, st *unix.Stat_t) (bool, error) {
 	return true, nil
 }
 
-// sameAsEntry reports whether the object at p is what the entry e creates,
-// its times and xattrs aside.
-func (n *normalizer) sameAsEntry(p string, e *tarutil.Entry, st *unix.Stat_t) (bool, error) {
-	ft := st.Mode & unix.S_IFMT
-	if ft != entryType(e.Type) || int64(st.Mode&0o7777) != e.Mode || int(st.Uid) != e.UID || int(st.Gid) != e.GID {
-		return false, nil
+// remove takes away an object of the upper directory the layer holds no
+// entry of: a directory through discard, anything else by unlinking it.
+func (n *normalizer) remove(p string, st *unix.Stat_t) (bool, error) {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		discard := n.discard
+		if discard == nil {
+			discard = removeTree
+		}
+		if err := discard(p); err != nil {
+			return false, fmt.Errorf("normalizing: removing %q: %w", p, err)
+		}
+		return true, nil
 	}
-	switch ft {
-	case unix.S_IFREG:
-		return st.Size == e.Size, nil
-	case unix.S_IFLNK:
-		target, err := readlink(p)
-		return err == nil && target == e.Linkname, err
-	case unix.S_IFCHR, unix.S_IFBLK:
-		return int64(unix.Major(st.Rdev)) == e.Devmajor && int64(unix.Minor(st.Rdev)) == e.Devminor, nil
+	if err := unix.Unlink(p); err != nil {
+		return false, fmt.Errorf("normalizing: removing %q: %w", p, err)
 	}
 	return true, nil
 }
 
-// whiteout normalizes an overlay whiteout device, which the layer must
-// hold as a ".wh." entry: Apply makes it with mknod, mode 0.
-func (n *normalizer) whiteout(p, rel string) (bool, error) {
-	name := child(path.Dir("/" + rel)[1:], tarutil.WhiteoutPrefix+path.Base(rel))
-	if n.byName[name] == nil || n.byName[rel] != nil {
-		return false, nil
+// whiteout normalizes an overlay whiteout device, whose stat is st: one
+// the layer holds as a ".wh." entry becomes what Apply makes with mknod
+// (an inode of its own, mode 0, no xattrs); any other goes, hiding nothing
+// the layer hides.
+func (n *normalizer) whiteout(p, rel string, st *unix.Stat_t) (bool, error) {
+	name := child(parentOf(rel), tarutil.WhiteoutPrefix+path.Base(rel))
+	if n.byName[rel] != nil {
+		return n.refuse("%q is a whiteout in the upper directory but an object in the layer", rel)
+	}
+	if n.byName[name] == nil {
+		if err := unix.Unlink(p); err != nil {
+			return false, fmt.Errorf("normalizing: removing whiteout %q: %w", p, err)
+		}
+		return true, nil
 	}
 	n.used[name] = true
-	if ok, err := n.xattrs(p, nil, true, false); err != nil || !ok {
+	if st.Nlink > 1 {
+		// overlayfs links its whiteouts to one shared inode; Apply makes
+		// one device each.
+		if err := unix.Unlink(p); err != nil {
+			return false, fmt.Errorf("normalizing: removing whiteout %q: %w", p, err)
+		}
+		return n.makeWhiteout(path.Dir(p), parentOf(rel), path.Base(rel))
+	}
+	if ok, err := n.xattrs(p, rel, nil, true, false); err != nil || !ok {
 		return false, err
 	}
-	if err := os.Lchown(p, n.uid, n.gid); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", p, err)
+	return true, n.ownCreated(p, path.Dir(p), parentOf(rel), 0, false)
+}
+
+// makeWhiteout creates in the directory p the whiteout device of name, as
+// Apply does for a ".wh." entry; it refuses if something else is there.
+func (n *normalizer) makeWhiteout(p, rel, name string) (bool, error) {
+	err := unix.Mknod(p+"/"+name, unix.S_IFCHR, 0)
+	if errors.Is(err, unix.EEXIST) {
+		return n.refuse("the layer whites out %q, which the upper directory holds", child(rel, name))
 	}
-	if err := unix.Fchmodat(unix.AT_FDCWD, p, 0, 0); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", p, err)
+	if errors.Is(err, unix.EPERM) {
+		return n.refuse("whiteout %q cannot be made: %v", child(rel, name), err)
 	}
-	return true, nil
+	if err != nil {
+		return false, fmt.Errorf("normalizing: creating whiteout %q: %w", p+"/"+name, err)
+	}
+	return true, n.ownCreated(p+"/"+name, p, rel, 0, false)
 }
 
 // impliedDir normalizes a directory the layer holds no entry of but
-// entries below: Apply creates it with mode 0755, its own owner, no
-// xattrs and the time of the unpacking.
+// entries below: Apply creates it with mode 0755, the owner and setgid
+// bit that mkdir gives in its parent, no xattrs and the time of the
+// unpacking.
 func (n *normalizer) impliedDir(p, rel string) (bool, error) {
-	if ok, err := n.xattrs(p, nil, true, n.useOpaque(rel)); err != nil || !ok {
+	if ok, err := n.xattrs(p, rel, nil, true, n.useOpaque(rel)); err != nil || !ok {
 		return false, err
 	}
-	if err := os.Lchown(p, n.uid, n.gid); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", p, err)
-	}
-	if err := unix.Fchmodat(unix.AT_FDCWD, p, 0o755, 0); err != nil {
-		return false, fmt.Errorf("normalizing %q: %w", p, err)
+	if err := n.ownCreated(p, path.Dir(p), parentOf(rel), 0o755, true); err != nil {
+		return false, err
 	}
 	if ok, err := n.dir(p, rel); err != nil || !ok {
 		return false, err
 	}
 	return true, touchNow(p)
-}
-
-// xattrs makes the xattrs of p those Apply gives an object with the layer
-// xattrs want (strip: none kept) and, where opaque, the overlay opaque
-// marker: other overlay xattrs are removed, and it reports false if p
-// holds one a layer cannot carry, a different set, or an opaque marker
-// that does not match.
-func (n *normalizer) xattrs(p string, want map[string]string, strip, opaque bool) (bool, error) {
-	list, err := unixfs.Llistxattr(p)
-	if err != nil {
-		return false, fmt.Errorf("listing xattrs of %q: %w", p, err)
-	}
-	got := map[string]string{}
-	sawOpaque := false
-	for _, key := range list {
-		if key == "" {
-			continue
-		}
-		val, err := unixfs.Lgetxattr(p, key)
-		if err != nil {
-			return false, fmt.Errorf("reading xattr %s of %q: %w", key, p, err)
-		}
-		switch {
-		case key == n.opaque && opaque:
-			if string(val) != "y" {
-				return false, nil
-			}
-			sawOpaque = true
-		case key == n.opaque:
-			return false, nil
-		case !tarutil.KeepXattr(key) && !strings.HasPrefix(key, "trusted.overlay.") && !strings.HasPrefix(key, "user.overlay."):
-			return false, nil // e.g. an ACL: a layer drops it
-		case !tarutil.KeepXattr(key) || strip:
-			if err := unix.Lremovexattr(p, key); err != nil {
-				return false, fmt.Errorf("removing xattr %s of %q: %w", key, p, err)
-			}
-		default:
-			got[key] = string(val)
-		}
-	}
-	return sawOpaque == opaque && maps.Equal(got, want), nil
-}
-
-// addLink records rel as a name of a multiply linked inode.
-func (n *normalizer) addLink(rel string, st *unix.Stat_t) {
-	id := inodeID{dev: st.Dev, ino: st.Ino}
-	n.links[id] = append(n.links[id], rel)
-	n.nlink[id] = st.Nlink
-}
-
-// linksMatch reports whether every multiply linked inode has all its
-// links in the upper directory and the layer names them as Diff does: the
-// first name in byte order as the object, the others as hardlinks to it.
-func (n *normalizer) linksMatch() bool {
-	for id, names := range n.links {
-		if uint64(len(names)) != n.nlink[id] {
-			return false
-		}
-		slices.Sort(names)
-		if n.byName[names[0]].Type == tar.TypeLink {
-			return false
-		}
-		for _, name := range names[1:] {
-			if e := n.byName[name]; e.Type != tar.TypeLink || e.Linkname != names[0] {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// touchNow sets the times of the directory p to now.
-func touchNow(p string) error {
-	now := unix.Timespec{Nsec: unix.UTIME_NOW}
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("normalizing %q: %w", p, err)
-	}
-	return nil
 }

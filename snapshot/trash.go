@@ -28,6 +28,12 @@ func moveToTrash(stateDir, dir string) error {
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	return renameToTrash(stateDir, dir)
+}
+
+// renameToTrash moves dir, which nothing is mounted at or below, into the
+// trash of stateDir; where it cannot be moved it is removed at once.
+func renameToTrash(stateDir, dir string) error {
 	trash := trashDir(stateDir)
 	if err := os.Mkdir(trash, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return removeTree(dir)
