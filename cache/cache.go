@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
@@ -31,6 +32,10 @@ type Cache struct {
 	// incompleteName once an entry without its parent was stored.
 	parents string
 	records string // ROOT/cache/records
+	// unsyncedEntries and unsyncedParents are set when Put renamed an
+	// entry into dir, or created a file in parents, since Sync last
+	// synced that directory.
+	unsyncedEntries, unsyncedParents atomic.Bool
 }
 
 // Open opens the build cache of the minibuild root laid out as root
@@ -98,8 +103,33 @@ func (c *Cache) noteParent(parent digest.Digest) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	// Durable before the entry that relies on it.
-	return atomicfile.SyncDir(dir)
+	// Made durable by Sync, before the entries (see there).
+	c.unsyncedParents.Store(true)
+	return nil
+}
+
+// Sync makes the entries Put stored durable: it fsyncs the parents index,
+// then the entries folder, each when Put changed it since the last Sync.
+// A build calls it once at its end (after the store's Sync, so that no
+// entry survives a power loss the blob it names does not), rather than
+// Put syncing both folders for every step. Until then a power loss may
+// lose entries (their steps run again), or keep an entry whose parent the
+// index lost (MayHaveChild then says false, and the step runs rather than
+// hits); it never leaves a torn entry, as Put fsyncs each file.
+func (c *Cache) Sync() error {
+	for _, d := range []struct {
+		dir  string
+		flag *atomic.Bool
+	}{{c.parents, &c.unsyncedParents}, {c.dir, &c.unsyncedEntries}} {
+		if !d.flag.Swap(false) {
+			continue
+		}
+		if err := atomicfile.SyncDir(d.dir); err != nil {
+			d.flag.Store(true)
+			return fmt.Errorf("syncing the build cache: %w", err)
+		}
+	}
+	return nil
 }
 
 // isEmptyDir reports whether the directory dir has no entries.
@@ -178,8 +208,9 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 }
 
 // Put stores e under e.Key, replacing any entry of that key atomically
-// (temp file, fsync, rename, directory fsync). A zero Created becomes now
-// and a zero LastUsed becomes Created. e.Layer requires e.DiffID.
+// (temp file, fsync, rename; the directory is synced by Sync). A zero
+// Created becomes now and a zero LastUsed becomes Created. e.Layer
+// requires e.DiffID.
 func (c *Cache) Put(e Entry) error {
 	path, err := c.EntryPath(e.Key)
 	if err != nil {
@@ -201,9 +232,10 @@ func (c *Cache) Put(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFileSynced(path, data, 0o644, atomicfile.SyncFile); err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
+	c.unsyncedEntries.Store(true)
 	// The file's mtime carries LastUsed from here on (see Touch).
 	if err := os.Chtimes(path, e.LastUsed, e.LastUsed); err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
