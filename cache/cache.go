@@ -36,6 +36,8 @@ type Cache struct {
 	// entry into dir, or created a file in parents, since Sync last
 	// synced that directory.
 	unsyncedEntries, unsyncedParents atomic.Bool
+	// loaded is the record file LoadRecord read last, for SaveRecord.
+	loaded atomic.Pointer[loadedRecord]
 }
 
 // Open opens the build cache of the minibuild root laid out as root
