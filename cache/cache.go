@@ -185,7 +185,18 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 		return Entry{}, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
+	fi, err := f.Stat()
+	if err != nil {
+		return Entry{}, err
+	}
+	if fi.Size() > maxEntrySize {
+		return Entry{}, fmt.Errorf("larger than %d bytes", maxEntrySize)
+	}
+	// One read of the size stat gave (io.ReadAll's growing buffer took
+	// three or four for an entry of 600 bytes); a file that grew since
+	// is read on to maxEntrySize.
+	data := make([]byte, 0, fi.Size()+1)
+	data, err = readAllInto(data, io.LimitReader(f, maxEntrySize+1))
 	if err != nil {
 		return Entry{}, err
 	}
@@ -203,10 +214,28 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 		return Entry{}, err
 	}
 	// Touch records a hit as the file's mtime, without rewriting it.
-	if fi, err := f.Stat(); err == nil && fi.ModTime().After(e.LastUsed) {
+	if fi.ModTime().After(e.LastUsed) {
 		e.LastUsed = fi.ModTime().UTC()
 	}
 	return e, nil
+}
+
+// readAllInto appends what r holds to buf, growing it only when r holds
+// more than buf's capacity.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // Put stores e under e.Key, replacing any entry of that key atomically
