@@ -42,3 +42,39 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("an old file: %+v, %v", got, ok)
 	}
 }
+
+// TestLoadSkipsDamage: Save does not sync its files, so what a power loss
+// leaves of one (empty, cut short) must read as no results, and the
+// other file of the same build is used.
+func TestLoadSkipsDamage(t *testing.T) {
+	m := digest.FromString("manifest")
+	b := Build{Manifest: m, Steps: []builder.StepResult{{Index: 1, Line: 1, Stage: "0", Instruction: "FROM scratch", Cache: builder.CacheBase}}}
+	tests := []struct {
+		name    string
+		content string
+	}{
+		{"empty", ""},
+		{"cut short", `{"manifest":"` + m.String() + `","steps":[{"ind`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := Dir(t.TempDir())
+			if err := dir.Save(b, []string{"app"}); err != nil {
+				t.Fatal(err)
+			}
+			byName := dir.byName("app")
+			if err := os.WriteFile(byName, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := dir.Load("app", m); !ok || !reflect.DeepEqual(got, b) {
+				t.Errorf("with the by-name file damaged: %+v, %v; want the by-digest file's", got, ok)
+			}
+			if err := os.WriteFile(dir.byDigest(m), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := dir.Load("app", m); ok {
+				t.Error("damaged files read as results")
+			}
+		})
+	}
+}
