@@ -60,7 +60,6 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if len(platforms) > 1 {
 			b.label = platform.Format(one.Platform)
 		}
-		b.loadRecord()
 		builds = append(builds, b)
 	}
 	builds[0].noteDirectives()
@@ -140,9 +139,12 @@ type build struct {
 	// label names the platform in events when the build has several.
 	label string
 	// prev is the record of the last build of this Dockerfile and target
-	// (and platform, when the build has several); each stage keeps its
-	// part of this build's, saved when the build succeeds.
-	prev *cache.Record
+	// (and platform, when the build has several), read by prevRecord on
+	// the first miss that is explained (a build without a miss never
+	// decodes it); each stage keeps its part of this build's, saved when
+	// the build succeeds.
+	prev     *cache.Record
+	prevOnce sync.Once
 	// prevSources tells whether prev's Sources were loaded (nil: not
 	// tried yet); they are read on the first miss that needs them.
 	prevMu      sync.Mutex

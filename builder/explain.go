@@ -44,10 +44,11 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 	if s.firstMiss != nil && b.set.CacheMode == ModeCascade {
 		return Reason{Kind: ReasonParent, Cause: CauseCascade, Step: s.firstMiss.Index, Line: s.firstMiss.Line}
 	}
-	if b.prev == nil {
+	last := b.prevRecord()
+	if last == nil {
 		return Reason{Kind: ReasonNew, Cause: CauseNoRecord}
 	}
-	prev, ok := b.prev.Find(cur.Stage, cur.Position)
+	prev, ok := last.Find(cur.Stage, cur.Position)
 	if !ok {
 		return Reason{Kind: ReasonNew, Cause: CauseNoStep}
 	}
@@ -58,13 +59,13 @@ func (b *build) missReason(s *stage, cur cache.StepRecord) Reason {
 		if why, ok := platformReason(prev.Platform, cur.Platform); ok {
 			return why
 		}
-		if from, ok := b.prev.Find(cur.Stage, 0); ok && from.Base != b.baseOf(s) {
+		if from, ok := last.Find(cur.Stage, 0); ok && from.Base != b.baseOf(s) {
 			return Reason{Kind: ReasonBase, Cause: CauseChanged, Old: ptr(from.Base.String()), New: ptr(b.baseOf(s).String())}
 		}
 	}
 	withSources := b.loadPrevSources()
 	if withSources {
-		prev, _ = b.prev.Find(cur.Stage, cur.Position)
+		prev, _ = last.Find(cur.Stage, cur.Position)
 	}
 	if why, ok := inputsReason(s.inputsOf(prev), s.inputsOf(cur), withSources); ok {
 		return why
@@ -198,12 +199,13 @@ func (b *build) hitReason(s *stage) Reason {
 
 // prevStep finds the earlier build's record of a step of this build.
 func (b *build) prevStep(s *stage, r *StepResult) (cache.StepRecord, bool) {
-	if b.prev == nil {
+	last := b.prevRecord()
+	if last == nil {
 		return cache.StepRecord{}, false
 	}
 	for _, cur := range s.records {
 		if cur.Index == r.Index {
-			return b.prev.Find(cur.Stage, cur.Position)
+			return last.Find(cur.Stage, cur.Position)
 		}
 	}
 	return cache.StepRecord{}, false

@@ -32,11 +32,17 @@ func (b *build) lookup(ctx context.Context, key digest.Digest) (cache.Entry, boo
 		ok = false
 	}
 	// A stored layer is reused without being read: check it first (a stat
-	// for a blob checked before and unchanged since). A damaged one is
+	// for a blob checked before and unchanged since), and a layer that
+	// passes is a hit at once. A stored one that fails is damaged: it is
 	// dropped with its entry and rebuilt; the rebuild's commit replaces
-	// the damaged file when it gives the same layer.
-	if ok && e.Layer != nil && b.tools.Store.HasBlob(e.Layer.Digest) {
-		if err := b.tools.Store.VerifyLayer(*e.Layer, e.DiffID); err != nil {
+	// the damaged file when it gives the same layer. One not stored may
+	// still be fetchable.
+	if ok && e.Layer != nil {
+		err := b.tools.Store.VerifyLayer(*e.Layer, e.DiffID)
+		if err == nil {
+			return e, true, nil
+		}
+		if b.tools.Store.HasBlob(e.Layer.Digest) {
 			b.warn(0, "cache entry %s: %v: rebuilding", key, err)
 			if !b.set.DryRun {
 				_ = b.tools.Cache.Delete(key)

@@ -20,6 +20,13 @@ func (b *build) recordID() string {
 	return cache.RecordID(b.set.DockerfilePath, target, string(b.set.CacheMode))
 }
 
+// prevRecord returns the last build's record (nil when there is none),
+// reading it on the first call.
+func (b *build) prevRecord() *cache.Record {
+	b.prevOnce.Do(b.loadRecord)
+	return b.prev
+}
+
 // loadRecord reads the last build's record, when there is one.
 func (b *build) loadRecord() {
 	id := b.recordID()
@@ -43,7 +50,7 @@ func (b *build) loadPrevSources() bool {
 	defer b.prevMu.Unlock()
 	if b.prevSources == nil {
 		ok := true
-		if err := b.tools.Cache.LoadSources(b.recordID(), b.prev); err != nil {
+		if err := b.tools.Cache.LoadSources(b.recordID(), b.prevRecord()); err != nil {
 			ok = false
 			b.warn(0, "the last build's sources are unknown, a COPY's miss cannot name the files that changed: %v", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/minibuild/minibuild/internal/atomicfile"
@@ -31,6 +32,12 @@ type Cache struct {
 	// incompleteName once an entry without its parent was stored.
 	parents string
 	records string // ROOT/cache/records
+	// unsyncedEntries and unsyncedParents are set when Put renamed an
+	// entry into dir, or created a file in parents, since Sync last
+	// synced that directory.
+	unsyncedEntries, unsyncedParents atomic.Bool
+	// loaded is the record file LoadRecord read last, for SaveRecord.
+	loaded atomic.Pointer[loadedRecord]
 }
 
 // Open opens the build cache of the minibuild root laid out as root
@@ -98,8 +105,33 @@ func (c *Cache) noteParent(parent digest.Digest) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	// Durable before the entry that relies on it.
-	return atomicfile.SyncDir(dir)
+	// Made durable by Sync, before the entries (see there).
+	c.unsyncedParents.Store(true)
+	return nil
+}
+
+// Sync makes the entries Put stored durable: it fsyncs the parents index,
+// then the entries folder, each when Put changed it since the last Sync.
+// A build calls it once at its end (after the store's Sync, so that no
+// entry survives a power loss the blob it names does not), rather than
+// Put syncing both folders for every step. Until then a power loss may
+// lose entries (their steps run again), or keep an entry whose parent the
+// index lost (MayHaveChild then says false, and the step runs rather than
+// hits); it never leaves a torn entry, as Put fsyncs each file.
+func (c *Cache) Sync() error {
+	for _, d := range []struct {
+		dir  string
+		flag *atomic.Bool
+	}{{c.parents, &c.unsyncedParents}, {c.dir, &c.unsyncedEntries}} {
+		if !d.flag.Swap(false) {
+			continue
+		}
+		if err := atomicfile.SyncDir(d.dir); err != nil {
+			d.flag.Store(true)
+			return fmt.Errorf("syncing the build cache: %w", err)
+		}
+	}
+	return nil
 }
 
 // isEmptyDir reports whether the directory dir has no entries.
@@ -153,7 +185,18 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 		return Entry{}, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
+	fi, err := f.Stat()
+	if err != nil {
+		return Entry{}, err
+	}
+	if fi.Size() > maxEntrySize {
+		return Entry{}, fmt.Errorf("larger than %d bytes", maxEntrySize)
+	}
+	// One read of the size stat gave (io.ReadAll's growing buffer took
+	// three or four for an entry of 600 bytes); a file that grew since
+	// is read on to maxEntrySize.
+	data := make([]byte, 0, fi.Size()+1)
+	data, err = readAllInto(data, io.LimitReader(f, maxEntrySize+1))
 	if err != nil {
 		return Entry{}, err
 	}
@@ -171,15 +214,34 @@ func readEntry(path string, key digest.Digest) (Entry, error) {
 		return Entry{}, err
 	}
 	// Touch records a hit as the file's mtime, without rewriting it.
-	if fi, err := f.Stat(); err == nil && fi.ModTime().After(e.LastUsed) {
+	if fi.ModTime().After(e.LastUsed) {
 		e.LastUsed = fi.ModTime().UTC()
 	}
 	return e, nil
 }
 
+// readAllInto appends what r holds to buf, growing it only when r holds
+// more than buf's capacity.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 // Put stores e under e.Key, replacing any entry of that key atomically
-// (temp file, fsync, rename, directory fsync). A zero Created becomes now
-// and a zero LastUsed becomes Created. e.Layer requires e.DiffID.
+// (temp file, fsync, rename; the directory is synced by Sync). A zero
+// Created becomes now and a zero LastUsed becomes Created. e.Layer
+// requires e.DiffID.
 func (c *Cache) Put(e Entry) error {
 	path, err := c.EntryPath(e.Key)
 	if err != nil {
@@ -201,9 +263,10 @@ func (c *Cache) Put(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFileSynced(path, data, 0o644, atomicfile.SyncFile); err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)
 	}
+	c.unsyncedEntries.Store(true)
 	// The file's mtime carries LastUsed from here on (see Touch).
 	if err := os.Chtimes(path, e.LastUsed, e.LastUsed); err != nil {
 		return fmt.Errorf("storing cache entry %s: %w", e.Key, err)

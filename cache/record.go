@@ -94,9 +94,9 @@ func (c *Cache) SaveRecord(id string, r Record) error {
 		return err
 	}
 	old, _ := readLimited(path) // whatever is there now, if readable
-	var prev Record
+	prev := c.summaryOf(id, old)
 	sourcesPath := sourcesPathOf(path)
-	if json.Unmarshal(old, &prev) == nil && prev.SourcesDigest != "" && sameSources(prev.Steps, r.Steps) && exists(sourcesPath) {
+	if prev.SourcesDigest != "" && sameSources(prev.Keys, r.Steps) && exists(sourcesPath) {
 		r.SourcesDigest = prev.SourcesDigest
 	} else {
 		sources := encodeSources(r.Steps)
@@ -115,6 +115,54 @@ func (c *Cache) SaveRecord(id string, r Record) error {
 		return nil
 	}
 	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// recordSummary is what SaveRecord needs of the record it replaces: the
+// sources file it names and its steps' keys.
+type recordSummary struct {
+	SourcesDigest digest.Digest
+	Keys          []digest.Digest
+}
+
+// loadedRecord is a record file as LoadRecord read it.
+type loadedRecord struct {
+	id   string
+	raw  []byte
+	summ recordSummary
+}
+
+// summaryOf summarizes the record file content data of id: from the
+// record LoadRecord read, when data is what it read (a build compares its
+// record with the file it explained its misses from: one decode, not
+// two), else by decoding only the fields needed. Content that does not
+// decode summarizes as no record.
+func (c *Cache) summaryOf(id string, data []byte) recordSummary {
+	if l := c.loaded.Load(); l != nil && l.id == id && bytes.Equal(l.raw, data) {
+		return l.summ
+	}
+	var keys struct {
+		Steps []struct {
+			Key digest.Digest `json:"key"`
+		} `json:"steps"`
+		SourcesDigest digest.Digest `json:"sources"`
+	}
+	if json.Unmarshal(data, &keys) != nil {
+		return recordSummary{}
+	}
+	summ := recordSummary{SourcesDigest: keys.SourcesDigest, Keys: make([]digest.Digest, len(keys.Steps))}
+	for i, st := range keys.Steps {
+		summ.Keys[i] = st.Key
+	}
+	return summ
+}
+
+// summarize is the summary of r.
+func summarize(r Record) recordSummary {
+	summ := recordSummary{SourcesDigest: r.SourcesDigest, Keys: make([]digest.Digest, len(r.Steps))}
+	for i, st := range r.Steps {
+		summ.Keys[i] = st.Key
+	}
+	return summ
 }
 
 // LoadRecord returns the record id, without its steps' Sources (see
@@ -138,6 +186,7 @@ func (c *Cache) LoadRecord(id string) (Record, bool, error) {
 		_ = os.Remove(path)
 		return Record{}, false, &CorruptError{Path: path, Err: err}
 	}
+	c.loaded.Store(&loadedRecord{id: id, raw: data, summ: summarize(r)})
 	return r, true, nil
 }
 
@@ -172,15 +221,16 @@ func (c *Cache) LoadSources(id string, r *Record) error {
 	return nil
 }
 
-// sameSources tells, without comparing them, that two records' steps read
-// the same sources: step by step, the same cache key, which hashes every
-// source's path, mode, owner, link and digest.
-func sameSources(a, b []StepRecord) bool {
-	if len(a) != len(b) {
+// sameSources tells, without comparing them, that the steps of a record
+// whose keys were prev read the same sources as steps: step by step, the
+// same cache key, which hashes every source's path, mode, owner, link and
+// digest.
+func sameSources(prev []digest.Digest, steps []StepRecord) bool {
+	if len(prev) != len(steps) {
 		return false
 	}
-	for i := range a {
-		if a[i].Key != b[i].Key || (a[i].Key == "" && len(b[i].Sources) > 0) {
+	for i, k := range prev {
+		if k != steps[i].Key || (k == "" && len(steps[i].Sources) > 0) {
 			return false
 		}
 	}

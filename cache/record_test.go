@@ -143,6 +143,50 @@ func TestRecordSourcesFile(t *testing.T) {
 			t.Fatalf("after a change of sources: %v, %+v", err, r.Steps)
 		}
 	})
+	t.Run("a loaded record saved again rewrites nothing", func(t *testing.T) {
+		c, id, jsonPath, srcPath := setup(t)
+		if err := c.SaveRecord(id, rec("sha256:aa")); err != nil {
+			t.Fatal(err)
+		}
+		j, s := inodeOf(t, jsonPath), inodeOf(t, srcPath)
+		if _, err := load(t, c, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SaveRecord(id, rec("sha256:aa")); err != nil {
+			t.Fatal(err)
+		}
+		if inodeOf(t, jsonPath) != j || inodeOf(t, srcPath) != s {
+			t.Fatal("the record loaded and saved unchanged was written again")
+		}
+	})
+	t.Run("a loaded record replaced meanwhile is read again", func(t *testing.T) {
+		c, id, jsonPath, srcPath := setup(t)
+		if err := c.SaveRecord(id, rec("sha256:aa")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := load(t, c, id); err != nil {
+			t.Fatal(err)
+		}
+		// Another build of the Dockerfile (another process) saves its own.
+		other, err := Open(rootdir.At(filepath.Dir(filepath.Dir(filepath.Dir(jsonPath)))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.SaveRecord(id, rec("sha256:zz")); err != nil {
+			t.Fatal(err)
+		}
+		j, s := inodeOf(t, jsonPath), inodeOf(t, srcPath)
+		if err := c.SaveRecord(id, rec("sha256:zz")); err != nil {
+			t.Fatal(err)
+		}
+		if inodeOf(t, jsonPath) != j || inodeOf(t, srcPath) != s {
+			t.Fatal("saving the record the other build saved wrote it again: the one loaded before was compared")
+		}
+		r, err := load(t, c, id)
+		if err != nil || r.Steps[1].Sources[0].Digest != "sha256:zz" {
+			t.Fatalf("after the other build's save: %v, %+v", err, r.Steps)
+		}
+	})
 	t.Run("many files round-trip", func(t *testing.T) {
 		c, id, _, _ := setup(t)
 		var ds []string

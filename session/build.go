@@ -26,6 +26,10 @@ func Build(ctx context.Context, o Options) (*builder.Result, error) {
 		return nil, err
 	}
 	res, err := builder.Build(ctx, s.builderOptions(ctx))
+	// Even a failed build keeps what its finished steps stored.
+	if serr := s.syncWrites(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +73,17 @@ func Plan(ctx context.Context, o Options) (*builder.Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// syncWrites makes what the step loop stored durable: the blobs first,
+// then the cache entries that name them. The store and the cache defer
+// their directories' fsyncs to this one call (two or three fsyncs for
+// the build, instead of up to five for every step).
+func (s *session) syncWrites() error {
+	if err := s.tools.Store.Sync(); err != nil {
+		return fmt.Errorf("syncing the store: %w", err)
+	}
+	return s.tools.Cache.Sync()
 }
 
 // session is the state of one Build or Plan.

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/minibuild/minibuild/internal/atomicfile"
 	"github.com/minibuild/minibuild/internal/digestcheck"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -50,11 +48,17 @@ func (w *BlobWriter) Write(p []byte) (int, error) {
 }
 
 // Commit fsyncs the blob, checks its digest against want (unless want is
-// "") and its size against wantSize (unless wantSize < 0), renames it to
-// blobs/sha256/<hex> and fsyncs that directory. If the blob is already
-// present it is replaced by the freshly verified copy, which has the same
-// content unless the old file was damaged. On any error the temporary file
-// is removed and nothing appears under blobs/.
+// "") and its size against wantSize (unless wantSize < 0) and renames it
+// to blobs/sha256/<hex>. If the blob is already present it is replaced by
+// the freshly verified copy, which has the same content unless the old
+// file was damaged. On any error the temporary file is removed and nothing
+// appears under blobs/.
+//
+// The blob's content is durable when Commit returns; its name in
+// blobs/sha256 is once that directory is synced, which the store does
+// before every index.json update and in Sync (see there): a build syncs
+// the directory once, not once per blob. Until then a power loss may lose
+// the name, never leave a torn blob under it.
 func (w *BlobWriter) Commit(want digest.Digest, wantSize int64) (ocispec.Descriptor, error) {
 	if w.done {
 		return ocispec.Descriptor{}, errors.New("committing blob: writer already committed or cancelled")
@@ -97,9 +101,7 @@ func (w *BlobWriter) Commit(want digest.Digest, wantSize int64) (ocispec.Descrip
 		return ocispec.Descriptor{}, fmt.Errorf("committing blob %s: %w", got, err)
 	}
 	ok = true
-	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("committing blob %s: %w", got, err)
-	}
+	w.s.unsynced.Store(true)
 	return ocispec.Descriptor{MediaType: w.mediaType, Digest: got, Size: w.size}, nil
 }
 

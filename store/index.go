@@ -201,6 +201,13 @@ func (s *Store) updateIndex(fn func(*ocispec.Index) error) error {
 		}
 		return err
 	}
+	// The blobs index.json names must be durable before it is: those
+	// committed by this process and, as a directory's fsync covers every
+	// rename into it, by any other process whose blobs this one refers to
+	// (through its cache entries).
+	if err := s.syncBlobs(); err != nil {
+		return fmt.Errorf("updating index: %w", err)
+	}
 	return writeIndex(s.layout.Index(), idx)
 }
 

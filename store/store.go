@@ -27,6 +27,33 @@ type Store struct {
 	layout rootdir.Layout
 	// lazy is the fetcher of blobs not stored yet (SetFetcher), or nil.
 	lazy atomic.Pointer[lazySource]
+	// unsynced is set when a blob was committed since blobs/sha256 was
+	// last synced (BlobWriter.Commit, Sync).
+	unsynced atomic.Bool
+}
+
+// Sync makes the names of the blobs committed so far durable: it fsyncs
+// blobs/sha256 when a blob was committed since the last sync. A writer of
+// anything that refers to blobs from outside the store's index (such as
+// the build cache) calls it before it makes its own files durable, so
+// that they never survive a power loss that the blobs do not; every
+// index.json update syncs the directory by itself.
+func (s *Store) Sync() error {
+	if !s.unsynced.Load() {
+		return nil
+	}
+	return s.syncBlobs()
+}
+
+// syncBlobs fsyncs blobs/sha256, whether or not this process committed a
+// blob since the last sync.
+func (s *Store) syncBlobs() error {
+	s.unsynced.Store(false)
+	if err := atomicfile.SyncDir(s.layout.Blobs()); err != nil {
+		s.unsynced.Store(true)
+		return err
+	}
+	return nil
 }
 
 // Open opens the store at root, creating the layout if it is missing

@@ -19,7 +19,32 @@ const tempInfix = ".tmp-"
 // and fsyncs the directory. On failure path is unchanged and the
 // temporary file is removed. The directory must exist.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	return Write(path, perm, func(w io.Writer) error {
+	return WriteFileSynced(path, data, perm, SyncAll)
+}
+
+// Sync is how much of a replacement WriteFileSynced makes durable (able
+// to survive a power loss) before it returns. Every mode is atomic for
+// readers and against a crashing process: path holds the old content or
+// the new.
+type Sync int
+
+const (
+	// SyncAll fsyncs the file before the rename and the directory after
+	// it: when the call returns, the new content is durable (WriteFile).
+	SyncAll Sync = iota
+	// SyncFile fsyncs the file before the rename but leaves the rename
+	// to the caller's later SyncDir of the directory, which one call can
+	// do for many files. Until then a power loss may keep the old file
+	// or none, but never a torn or empty new one.
+	SyncFile
+	// SyncNone fsyncs nothing, for hints whose loss costs only time: a
+	// power loss may leave the old content, the new, or an empty file.
+	SyncNone
+)
+
+// WriteFileSynced is WriteFile with the durability of sync.
+func WriteFileSynced(path string, data []byte, perm fs.FileMode, sync Sync) error {
+	return write(path, perm, sync, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -29,6 +54,10 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 // large to hold in memory. An error of fn is returned as it is, and path
 // is left unchanged.
 func Write(path string, perm fs.FileMode, fn func(w io.Writer) error) error {
+	return write(path, perm, SyncAll, fn)
+}
+
+func write(path string, perm fs.FileMode, sync Sync, fn func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
@@ -52,8 +81,10 @@ func Write(path string, perm fs.FileMode, fn func(w io.Writer) error) error {
 	if err := f.Chmod(perm); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
+	if sync != SyncNone {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("syncing %s: %w", path, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -62,6 +93,9 @@ func Write(path string, perm fs.FileMode, fn func(w io.Writer) error) error {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	ok = true
+	if sync != SyncAll {
+		return nil
+	}
 	return SyncDir(dir)
 }
 

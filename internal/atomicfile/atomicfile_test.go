@@ -21,30 +21,46 @@ func TestWriteFile(t *testing.T) {
 		{"private", "", "secret", 0o600},
 		{"empty", "x", "", 0o644},
 	}
+	syncs := []struct {
+		name string
+		sync Sync
+	}{{"all", SyncAll}, {"file", SyncFile}, {"none", SyncNone}}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "f.json")
-			if tt.old != "" {
-				if err := os.WriteFile(path, []byte(tt.old), 0o666); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := WriteFile(path, []byte(tt.data), tt.perm); err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || string(got) != tt.data {
-				t.Fatalf("content %q, %v; want %q", got, err, tt.data)
-			}
-			fi, err := os.Stat(path)
-			if err != nil || fi.Mode().Perm() != tt.perm {
-				t.Errorf("mode %v, %v; want %v", fi.Mode().Perm(), err, tt.perm)
-			}
-			if names := dirNames(t, dir); len(names) != 1 {
-				t.Errorf("directory holds %v, want only f.json", names)
-			}
-		})
+		for _, sy := range syncs {
+			t.Run(tt.name+"/sync "+sy.name, func(t *testing.T) {
+				testWriteFile(t, tt.old, tt.data, tt.perm, sy.sync)
+			})
+		}
+	}
+}
+
+// testWriteFile replaces a file holding old ("" for none) with data and
+// checks the content, the mode and that no temporary file is left.
+func testWriteFile(t *testing.T, old, data string, perm os.FileMode, sync Sync) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.json")
+	if old != "" {
+		if err := os.WriteFile(path, []byte(old), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func() error { return WriteFileSynced(path, []byte(data), perm, sync) }
+	if sync == SyncAll {
+		write = func() error { return WriteFile(path, []byte(data), perm) }
+	}
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != data {
+		t.Fatalf("content %q, %v; want %q", got, err, data)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != perm {
+		t.Errorf("mode %v, %v; want %v", fi.Mode().Perm(), err, perm)
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("directory holds %v, want only f.json", names)
 	}
 }
 

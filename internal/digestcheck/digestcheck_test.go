@@ -38,3 +38,24 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestWellFormedAgreesWithGoDigest: the byte scan accepts exactly what
+// go-digest's parser accepts as sha256, on valid digests and on every
+// one-byte change of one.
+func TestWellFormedAgreesWithGoDigest(t *testing.T) {
+	base := string(digest.FromString("x"))
+	inputs := []string{"", "sha256:", base, base + "0", base[:len(base)-1], "SHA256" + base[6:], "sha512" + base[6:]}
+	for i := range base {
+		for _, c := range []byte{'0', '9', 'a', 'f', 'g', 'A', 'F', ':', '/', '.', '+', 0, 0xff} {
+			b := []byte(base)
+			b[i] = c
+			inputs = append(inputs, string(b))
+		}
+	}
+	for _, in := range inputs {
+		fast, slow := wellFormed(in), slowValidate(digest.Digest(in)) == nil
+		if fast != slow {
+			t.Errorf("%q: byte scan says %v, go-digest says %v", in, fast, slow)
+		}
+	}
+}
