@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/minibuild/minibuild/builder"
@@ -43,39 +44,83 @@ func TestSaveLoad(t *testing.T) {
 	}
 }
 
-// TestLoadSkipsDamage: Save does not sync its files, so what a power loss
-// leaves of one (empty, cut short) must read as no results, and the
-// other file of the same build is used.
-func TestLoadSkipsDamage(t *testing.T) {
+// TestGraphKept: the stage graph is saved and read back; a file without
+// one (written before graphs were kept) reads with none; a damaged graph
+// is dropped with the steps kept; a file of a later version is not read.
+func TestGraphKept(t *testing.T) {
 	m := digest.FromString("manifest")
-	b := Build{Manifest: m, Steps: []builder.StepResult{{Index: 1, Line: 1, Stage: "0", Instruction: "FROM scratch", Cache: builder.CacheBase}}}
-	tests := []struct {
-		name    string
-		content string
+	steps := `[{"index":1,"line":1,"stage":"a","instruction":"FROM scratch AS a","cache":"base","reason":"","key":""},` +
+		`{"index":2,"line":2,"stage":"1","instruction":"FROM a","cache":"base","reason":"","key":""}]`
+	for _, tc := range []struct {
+		name      string
+		file      string
+		wantOK    bool
+		wantGraph []builder.StageNode
 	}{
-		{"empty", ""},
-		{"cut short", `{"manifest":"` + m.String() + `","steps":[{"ind`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		{"version 2 with a graph", `{"version":2,"manifest":"` + m.String() + `","steps":` + steps + `,"graph":[{"stage":"a","steps":[1]},{"stage":"1","needs":[0],"steps":[2]}]}`,
+			true, []builder.StageNode{{Stage: "a", Steps: []int{1}}, {Stage: "1", Needs: []int{0}, Steps: []int{2}}}},
+		{"version 1 without a graph", `{"manifest":"` + m.String() + `","steps":` + steps + `}`, true, nil},
+		{"a need out of range", `{"version":2,"manifest":"` + m.String() + `","steps":` + steps + `,"graph":[{"stage":"a","needs":[2],"steps":[1]},{"stage":"1","steps":[2]}]}`,
+			true, nil},
+		{"a cycle", `{"version":2,"manifest":"` + m.String() + `","steps":` + steps + `,"graph":[{"stage":"a","needs":[1],"steps":[1]},{"stage":"1","needs":[0],"steps":[2]}]}`,
+			true, nil},
+		{"a later version", `{"version":3,"manifest":"` + m.String() + `","steps":` + steps + `}`, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := Dir(t.TempDir())
-			if err := dir.Save(b, []string{"app"}); err != nil {
+			p := filepath.Join(string(dir), "by-digest", m.Encoded()+".json")
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			byName := dir.byName("app")
-			if err := os.WriteFile(byName, []byte(tt.content), 0o644); err != nil {
+			if err := os.WriteFile(p, []byte(tc.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got, ok := dir.Load("app", m); !ok || !reflect.DeepEqual(got, b) {
-				t.Errorf("with the by-name file damaged: %+v, %v; want the by-digest file's", got, ok)
+			got, ok := dir.Load("any", m)
+			if ok != tc.wantOK {
+				t.Fatalf("Load ok = %v, want %v", ok, tc.wantOK)
 			}
-			if err := os.WriteFile(dir.byDigest(m), []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
+			if !ok {
+				return
 			}
-			if _, ok := dir.Load("app", m); ok {
-				t.Error("damaged files read as results")
+			if len(got.Steps) != 2 {
+				t.Errorf("%d steps read, want 2", len(got.Steps))
+			}
+			if !reflect.DeepEqual(got.Graph, tc.wantGraph) {
+				t.Errorf("graph %+v, want %+v", got.Graph, tc.wantGraph)
 			}
 		})
+	}
+}
+
+// TestSaveWritesGraph: the file Save writes holds the version and the
+// graph, and saving the same build again leaves it byte for byte.
+func TestSaveWritesGraph(t *testing.T) {
+	dir := Dir(t.TempDir())
+	m := digest.FromString("manifest")
+	b := Build{Manifest: m, Steps: []builder.StepResult{{Index: 1, Stage: "a", Instruction: "FROM scratch AS a", Cache: builder.CacheBase},
+		{Index: 2, Stage: "1", Instruction: "FROM a", Cache: builder.CacheBase}},
+		Graph: []builder.StageNode{{Stage: "a", Steps: []int{1}}, {Stage: "1", Needs: []int{0}, Steps: []int{2}}}}
+	if err := dir.Save(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(string(dir), "by-digest", m.Encoded()+".json")
+	first, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"version":2`, `"graph":[{"stage":"a","steps":[1]},{"stage":"1","needs":[0],"steps":[2]}]`} {
+		if !strings.Contains(string(first), want) {
+			t.Errorf("file lacks %s:\n%s", want, first)
+		}
+	}
+	if err := dir.Save(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(p); string(again) != string(first) {
+		t.Errorf("saving the same build changed the file:\n%s\n%s", first, again)
+	}
+	if got, ok := dir.Load("x", m); !ok || !reflect.DeepEqual(got, b) {
+		t.Errorf("Load = %+v, %v; want %+v", got, ok, b)
 	}
 }
 
@@ -118,6 +163,42 @@ func TestPlatformsSaved(t *testing.T) {
 			}
 			if !reflect.DeepEqual(idx, tc.wantSteps) || !reflect.DeepEqual(got.Graph, tc.wantGraph) || got.Manifest != tc.m {
 				t.Errorf("got steps %v graph %+v manifest %s; want %v %+v %s", idx, got.Graph, got.Manifest, tc.wantSteps, tc.wantGraph, tc.m)
+			}
+		})
+	}
+}
+
+// TestLoadSkipsDamage: Save does not sync its files, so what a power loss
+// leaves of one (empty, cut short) must read as no results, and the
+// other file of the same build is used.
+func TestLoadSkipsDamage(t *testing.T) {
+	m := digest.FromString("manifest")
+	b := Build{Manifest: m, Steps: []builder.StepResult{{Index: 1, Line: 1, Stage: "0", Instruction: "FROM scratch", Cache: builder.CacheBase}}}
+	tests := []struct {
+		name    string
+		content string
+	}{
+		{"empty", ""},
+		{"cut short", `{"manifest":"` + m.String() + `","steps":[{"ind`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := Dir(t.TempDir())
+			if err := dir.Save(b, []string{"app"}); err != nil {
+				t.Fatal(err)
+			}
+			byName := dir.byName("app")
+			if err := os.WriteFile(byName, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := dir.Load("app", m); !ok || !reflect.DeepEqual(got, b) {
+				t.Errorf("with the by-name file damaged: %+v, %v; want the by-digest file's", got, ok)
+			}
+			if err := os.WriteFile(dir.byDigest(m), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := dir.Load("app", m); ok {
+				t.Error("damaged files read as results")
 			}
 		})
 	}
