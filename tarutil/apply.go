@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -67,6 +68,10 @@ type ApplyOptions struct {
 // its type, or are otherwise malformed.
 var errUnsafe = errors.New("unsafe entry")
 
+// errPoolFailed stops Apply's loop once a worker failed; the worker's
+// error is returned instead.
+var errPoolFailed = errors.New("a file before this entry failed")
+
 // Apply extracts the uncompressed tar stream r into the existing directory
 // root following the OCI image-spec layer rules, and returns the number of
 // bytes of file content written.
@@ -85,6 +90,15 @@ var errUnsafe = errors.New("unsafe entry")
 // AUFS metadata name (".wh..wh.*" other than
 // the opaque marker) are skipped, as Docker does. Cancellation is checked
 // between entries.
+//
+// Apply reads r on a goroutine of its own, up to 4 MiB ahead of the entry
+// it applies and so possibly past the tar's end marker: a caller that
+// reads r after Apply (to drain and verify it) gets what follows that.
+// Regular files under 1 MiB are written by one worker per core, from at
+// most 32 MiB of buffered content, while the later entries are read;
+// everything else, and every check, is done in order, and the result is
+// that of applying the entries one by one. When Apply returns, its
+// goroutines have ended and r is no longer read.
 func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (int64, error) {
 	rootfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -97,15 +111,24 @@ func Apply(ctx context.Context, root string, r io.Reader, opts ApplyOptions) (in
 		names:    newLayerNames(),
 		whiteout: make(map[string]bool),
 	}
-	tr := tar.NewReader(LimitReader(r, opts.MaxBytes))
+	// The bound is on what is read, ahead or not; the tar reader sees an
+	// ErrTooLarge only after the bytes before the bound.
+	ra := newReadAhead(LimitReader(r, opts.MaxBytes))
+	defer ra.Close()
+	a.pool = newFilePool(a)
+	tr := tar.NewReader(ra)
 	err = EachEntry(ctx, tr, func(hdr *tar.Header) error { return a.entry(hdr, tr) })
+	if perr := a.pool.close(); perr != nil {
+		// A worker's file came before the entry Apply stopped at.
+		err = perr
+	}
 	if err != nil {
-		return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
+		return a.written.Load(), fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
 	}
 	if err := a.setDirTimes(); err != nil {
-		return a.written, fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
+		return a.written.Load(), fmt.Errorf("applying layer %s: %w", layerLabel(opts.LayerName), err)
 	}
-	return a.written, nil
+	return a.written.Load(), nil
 }
 
 func layerLabel(name string) string {
@@ -119,7 +142,11 @@ func layerLabel(name string) string {
 type applier struct {
 	rootfd  int
 	opts    ApplyOptions
-	written int64
+	written atomic.Int64
+	// pool creates small regular files beside the loop over the entries.
+	pool *filePool
+	// seq counts the entries, to tell which of two failures came first.
+	seq int
 	// names holds the layer's names and those it touched.
 	names layerNames
 	// whiteout holds the overlay whiteout devices this layer created.
@@ -136,6 +163,10 @@ type dirTime struct {
 
 // entry applies one tar entry.
 func (a *applier) entry(hdr *tar.Header, body io.Reader) error {
+	if a.pool.failing() {
+		return errPoolFailed
+	}
+	a.seq++
 	e, ok, err := a.names.classify(hdr)
 	switch {
 	case err != nil || !ok:
@@ -143,8 +174,10 @@ func (a *applier) entry(hdr *tar.Header, body io.Reader) error {
 	case e.name == ".":
 		return a.rootDir(hdr)
 	case e.kind == NameOpaque:
+		a.pool.barrier()
 		return a.opaque(e.concerns)
 	case e.kind == NameWhiteout:
+		a.pool.barrier()
 		return a.whiteoutName(path.Dir(e.concerns), path.Base(e.concerns))
 	}
 	return a.create(hdr, body, e.name, path.Dir(e.name), path.Base(e.name))
@@ -157,11 +190,20 @@ func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base str
 	if err != nil {
 		return err
 	}
-	pfd, err := mkdirAllInRoot(a.rootfd, parent)
+	pfd, err := a.parentDir(parent)
 	if err != nil {
 		return fmt.Errorf("opening parent directory: %w", err)
 	}
-	defer unix.Close(pfd)
+	defer func() {
+		if pfd >= 0 {
+			unix.Close(pfd)
+		}
+	}()
+	key, err := keyOf(pfd, base)
+	if err != nil {
+		return err
+	}
+	a.pool.wait(key)
 	a.names.markTouched(name)
 
 	overWhiteout := a.whiteout[name]
@@ -173,6 +215,9 @@ func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base str
 		return fmt.Errorf("inspecting existing file: %w", err)
 	case kind == tar.TypeDir && isDir(&st):
 	default:
+		if isDir(&st) {
+			a.pool.barrier() // the workers may be writing below it
+		}
 		if err := removeAllAt(pfd, base); err != nil {
 			return err
 		}
@@ -181,7 +226,12 @@ func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base str
 	at := attrsOf(hdr)
 	switch kind {
 	case tar.TypeReg:
-		return a.regular(pfd, base, at, body)
+		if hdr.Size >= poolFileMax {
+			return a.regular(pfd, base, at, body)
+		}
+		err := a.submitFile(hdr, pfd, base, key, at, body)
+		pfd = -1 // the pool's now, or closed
+		return err
 	case tar.TypeDir:
 		if err := a.dir(pfd, base, at, overWhiteout); err != nil {
 			return err
@@ -195,6 +245,32 @@ func (a *applier) create(hdr *tar.Header, body io.Reader, name, parent, base str
 	default:
 		return a.special(pfd, base, kind, hdr, at)
 	}
+}
+
+// parentDir opens the parent directory of an entry, creating it if it is
+// missing, once every file handed to the workers is written: one of them
+// may be the name it would create.
+func (a *applier) parentDir(parent string) (int, error) {
+	pfd, err := openDirInRoot(a.rootfd, parent)
+	if err == nil {
+		return pfd, nil
+	}
+	a.pool.barrier()
+	return mkdirAllInRoot(a.rootfd, parent)
+}
+
+// submitFile reads the content of the small regular file hdr and hands it
+// to a worker, with pfd, which it closes if it fails.
+func (a *applier) submitFile(hdr *tar.Header, pfd int, base string, key fileKey, at attrs, body io.Reader) error {
+	a.pool.reserve(hdr.Size)
+	data := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(body, data); err != nil {
+		a.pool.unreserve(hdr.Size)
+		unix.Close(pfd)
+		return fmt.Errorf("reading file content: %w", err)
+	}
+	a.pool.submit(&fileJob{seq: a.seq, entry: hdr.Name, pfd: pfd, base: base, at: at, data: data, key: key})
+	return nil
 }
 
 // rootDir applies a directory entry naming the root itself.

@@ -2,6 +2,7 @@ package tarutil
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +119,7 @@ func (a *applier) regular(pfd int, base string, at attrs, body io.Reader) error 
 	}
 	f := os.NewFile(uintptr(fd), base)
 	n, err := io.Copy(f, body)
-	a.written += n
+	a.written.Add(n)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("writing file content: %w", err)
@@ -131,6 +132,11 @@ func (a *applier) regular(pfd int, base string, at attrs, body io.Reader) error 
 		return fmt.Errorf("closing file: %w", err)
 	}
 	return setTimes(pfd, base, at)
+}
+
+// writeFile creates the file base in pfd with the content data.
+func (a *applier) writeFile(pfd int, base string, at attrs, data []byte) error {
+	return a.regular(pfd, base, at, bytes.NewReader(data))
 }
 
 // dir creates the directory base in pfd, or keeps an existing one, and
@@ -177,9 +183,19 @@ func (a *applier) symlink(pfd int, base, target string, at attrs) error {
 func (a *applier) hardlink(pfd int, base, target string) error {
 	tfd, err := openDirInRoot(a.rootfd, path.Dir(target))
 	if err != nil {
+		// Retried once the workers are done, which may change why.
+		a.pool.barrier()
+		tfd, err = openDirInRoot(a.rootfd, path.Dir(target))
+	}
+	if err != nil {
 		return fmt.Errorf("resolving hardlink target %q: %w", target, err)
 	}
 	defer unix.Close(tfd)
+	key, err := keyOf(tfd, path.Base(target))
+	if err != nil {
+		return err
+	}
+	a.pool.wait(key)
 	if err := unix.Linkat(tfd, path.Base(target), pfd, base, 0); err != nil {
 		return fmt.Errorf("linking to %q: %w", target, err)
 	}
