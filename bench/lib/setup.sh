@@ -99,7 +99,7 @@ build_minibuild() {
 		return 0
 	fi
 	say "building minibuild from $REPO"
-	(cd "$REPO" && go build -o "$T/bin/minibuild" ./cmd/minibuild) || die "building minibuild failed"
+	(cd "$REPO" && CGO_ENABLED=0 go build -o "$T/bin/minibuild" ./cmd/minibuild) || die "building minibuild failed"
 	MB=$T/bin/minibuild
 }
 
