@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 bk=${BUILDKIT_SH:-$repo/../shared/tools/buildkit.sh}
 if [ -z "$MB" ]; then
-	(cd "$repo" && CGO_ENABLED=0 go build -o bin/minibuild ./cmd/minibuild)
+	"$repo/scripts/build.sh" "$repo/bin/minibuild"
 	MB=$repo/bin/minibuild
 fi
 work=$(mktemp -d /tmp/compare-buildkit-XXXXXX)

@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "$MB" ] && [ "$ROOTFS_ONLY" = 0 ]; then
-	(cd "$repo" && CGO_ENABLED=0 go build -o bin/minibuild ./cmd/minibuild)
+	"$repo/scripts/build.sh" "$repo/bin/minibuild"
 	MB=$repo/bin/minibuild
 fi
 cache=${MINIBUILD_DEBIAN_CACHE:-/var/tmp/minibuild-debian}/$SUITE

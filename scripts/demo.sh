@@ -11,8 +11,7 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "install 
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends busybox-static >/dev/null
 fi
-mkdir -p bin
-CGO_ENABLED=0 go build -o bin/minibuild ./cmd/minibuild # static: no dynamic loader at each start (every RUN re-executes it)
+scripts/build.sh bin/minibuild
 export MINIBUILD_ROOT=${MINIBUILD_ROOT:-$PWD/.demo-root}
 mb=bin/minibuild
 work=$(mktemp -d)

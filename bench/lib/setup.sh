@@ -99,7 +99,7 @@ build_minibuild() {
 		return 0
 	fi
 	say "building minibuild from $REPO"
-	(cd "$REPO" && CGO_ENABLED=0 go build -o "$T/bin/minibuild" ./cmd/minibuild) || die "building minibuild failed"
+	"$REPO/scripts/build.sh" "$T/bin/minibuild" || die "building minibuild failed"
 	MB=$T/bin/minibuild
 }
 
