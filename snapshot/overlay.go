@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/minibuild/minibuild/internal/flock"
 	"github.com/minibuild/minibuild/tarutil"
@@ -19,6 +20,8 @@ type overlaySnapshotter struct {
 	u        *Unpacker
 	// method is how lower directories are passed (for tests).
 	method mountMethod
+	// noVolatile says the kernel refused the volatile option.
+	noVolatile atomic.Bool
 }
 
 var _ Snapshotter = (*overlaySnapshotter)(nil)
@@ -67,8 +70,8 @@ func (o *overlaySnapshotter) Prepare(ctx context.Context, chain []Layer) (Mount,
 		return nil, fmt.Errorf("preparing overlay snapshot: %w", err)
 	}
 	m := &overlayMount{stateDir: stateDir, dir: dir, lock: lock, u: o.u, layers: layers, upper: dir + "/upper", merged: dir + "/merged"}
-	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged, userxattr: o.u.userxattr()}
-	if err := m.mount(spec, o.method); err != nil {
+	spec := &overlaySpec{lowers: lowers, upper: m.upper, work: dir + "/work", target: m.merged, userxattr: o.u.userxattr(), volatile: !o.noVolatile.Load()}
+	if err := m.mount(spec, o.method, &o.noVolatile); err != nil {
 		return nil, errors.Join(fmt.Errorf("preparing overlay snapshot: %w", err), m.Release())
 	}
 	return m, nil
@@ -93,7 +96,9 @@ var _ Mount = (*overlayMount)(nil)
 
 // mount creates the upper, work and mount point directories and mounts
 // the overlay; the upper root takes the top layer's root mode and owner.
-func (m *overlayMount) mount(spec *overlaySpec, method mountMethod) error {
+// A kernel before 5.10 refuses a volatile mount: where the mount works
+// without the option, mount sets noVolatile.
+func (m *overlayMount) mount(spec *overlaySpec, method mountMethod, noVolatile *atomic.Bool) error {
 	var top unix.Stat_t
 	if err := unix.Stat(m.layers[0], &top); err != nil {
 		return fmt.Errorf("inspecting %q: %w", m.layers[0], err)
@@ -109,7 +114,17 @@ func (m *overlayMount) mount(spec *overlaySpec, method mountMethod) error {
 	if err := unix.Chmod(spec.upper, top.Mode&0o7777); err != nil {
 		return err
 	}
-	return mountOverlay(spec, method)
+	err := mountOverlay(spec, method)
+	if !spec.volatile || !errors.Is(err, unix.EINVAL) {
+		return err
+	}
+	plain := *spec
+	plain.volatile = false
+	if err := mountOverlay(&plain, method); err != nil {
+		return err
+	}
+	noVolatile.Store(true)
+	return nil
 }
 
 // Root returns the merged directory.

@@ -42,6 +42,10 @@ func TestOverlayManyLayers(t *testing.T) {
 			m, err := o.Prepare(context.Background(), chain)
 			must(t, err)
 			defer func() { must(t, m.Release()) }()
+			// Linux 6.x shows the option as fsync=volatile.
+			if opts := "," + superOptions(t, m.Root()) + ","; !strings.Contains(opts, ",volatile,") && !strings.Contains(opts, ",fsync=volatile,") {
+				t.Errorf("overlay mounted with %q: not volatile, so unmounting it syncs the file system", opts)
+			}
 			for i := range chain {
 				b, err := os.ReadFile(fmt.Sprintf("%s/f%02d", m.Root(), i))
 				if err != nil || string(b) != fmt.Sprint(i) {
@@ -204,8 +208,30 @@ func TestLegacyData(t *testing.T) {
 	if !ok || data != want {
 		t.Errorf("legacyData = %q, %v; want %q", data, ok, want)
 	}
+	s.volatile = true
+	data, _ = s.legacyData()
+	if want := "index=off,redirect_dir=off,metacopy=off,volatile,lowerdir=/l/b:/l/a,upperdir=/s/u,workdir=/s/w"; data != want {
+		t.Errorf("volatile legacyData = %q; want %q", data, want)
+	}
 	s.lowers[0] = "/l/with:colon"
 	if _, ok := s.legacyData(); ok {
 		t.Error("a path with a colon was accepted for mount(2)")
 	}
+}
+
+// superOptions returns the super block options /proc/self/mountinfo gives
+// the mount at target.
+func superOptions(t *testing.T, target string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	must(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 10 || unescapeMountinfo(f[4]) != target {
+			continue
+		}
+		return f[len(f)-1]
+	}
+	t.Fatalf("%s is not a mount point", target)
+	return ""
 }
