@@ -165,11 +165,19 @@ type stage struct {
 	steps   []StepResult
 	records []cache.StepRecord
 	// live are the nodes this one shadows still (graph).
-	live     []*node
-	img      Image
-	layers   []ocispec.Descriptor // parallel to img.RootFS.DiffIDs
-	key      digest.Digest        // the key of the last step
-	args     []buildArg           // ARGs in scope, in declaration order
+	live []*node
+	img  Image
+	// layers are the stage's stored layers, and unstored those still
+	// being stored (layercommit.go): together, parallel to
+	// img.RootFS.DiffIDs.
+	layers   []ocispec.Descriptor
+	unstored []unstored
+	// order runs what follows each step in step order, and rep reports
+	// the stage's events through it (inOrder).
+	order    inOrder
+	rep      Reporter
+	key      digest.Digest // the key of the last step
+	args     []buildArg    // ARGs in scope, in declaration order
 	cmdSet   bool
 	position int // steps of this stage so far; its FROM is 0
 	// seq counts ARG and ENV instructions; envSeq holds, per ENV name, the
@@ -200,19 +208,35 @@ type buildArg struct {
 func (b *build) runStage(ctx context.Context, n *node) (*stage, error) {
 	st := n.st
 	s := &stage{index: st.Index, name: stageName(st), node: n, platform: n.platform, next: n.first, live: n.shadows}
+	s.rep = orderedReporter{o: &s.order, next: b.tools.Reporter}
 	s.chain = []string{s.name}
-	if err := b.from(ctx, s, st.From); err != nil {
+	if err := b.runSteps(ctx, s); err != nil {
+		s.order.Wait() // nothing of a failed stage runs on
 		return nil, err
 	}
-	for _, inst := range st.Instructions {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := b.step(ctx, s, inst); err != nil {
-			return nil, err
-		}
+	if err := b.settle(s); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// runSteps runs the FROM of the stage and then each of its instructions.
+func (b *build) runSteps(ctx context.Context, s *stage) error {
+	if err := b.from(ctx, s, s.node.st.From); err != nil {
+		return err
+	}
+	for _, inst := range s.node.st.Instructions {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.failed(); err != nil {
+			return err
+		}
+		if err := b.step(ctx, s, inst); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // start reports a step's beginning and returns its result skeleton.
@@ -225,14 +249,15 @@ func (b *build) startAt(s *stage, line int, text string) StepResult {
 	s.current = s.next
 	s.next++
 	r := StepResult{Index: s.current, Line: line, Stage: s.name, Platform: s.node.label, Instruction: text}
-	b.tools.Reporter.Report(StepStarted{Index: r.Index, Total: b.g.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction, Platform: r.Platform})
+	s.rep.Report(StepStarted{Index: r.Index, Total: b.g.total, Stage: s.name, Line: r.Line, Instruction: r.Instruction, Platform: r.Platform})
 	return r
 }
 
 // finish records a step's result and reports it.
 func (b *build) finish(s *stage, r StepResult, began time.Time) {
 	s.steps = append(s.steps, r)
-	b.tools.Reporter.Report(StepDone{Step: r, Duration: time.Since(began)})
+	rep := b.tools.Reporter
+	s.order.Do(func() { rep.Report(StepDone{Step: r, Duration: time.Since(began)}) })
 }
 
 // errorAt wraps err as a Dockerfile error at inst's line, unless it already is one.
@@ -280,6 +305,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		return errorAt(err)
 	}
 	var entry cache.Entry
+	var lc *layerCommit // the step's layer, still to be stored
 	if !s.unknown.IsZero() {
 		r.Cache, r.Reason = CacheUnknown, s.unknown
 		s.layersUnknown = true
@@ -329,8 +355,8 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 			// step by exactly those bytes (each file read once).
 			p.hashWhileCopying()
 			r.Cache = CacheMiss
-			if entry, err = b.execute(ctx, s, p, r); err != nil {
-				return errorAt(b.stateHint(p, err))
+			if entry, lc, err = b.execute(ctx, s, p, r); err != nil {
+				return errorAt(b.stateHint(s, p, err))
 			}
 			r.Key = entry.Key
 			s.node.publishKey(s.position, string(r.Key))
@@ -358,8 +384,8 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 				r.Reason = b.explainMiss(s, rec)
 				if b.set.DryRun {
 					b.predictMiss(s, p, r)
-				} else if entry, err = b.execute(ctx, s, p, r); err != nil {
-					return errorAt(b.stateHint(p, err))
+				} else if entry, lc, err = b.execute(ctx, s, p, r); err != nil {
+					return errorAt(b.stateHint(s, p, err))
 				}
 			}
 		}
@@ -375,7 +401,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		s.firstMiss = firstNonNil(s.firstMiss, &r)
 		s.lastMiss = firstNonNil(nil, &r)
 	}
-	if entry.Layer != nil {
+	if entry.Layer != nil || lc != nil {
 		rec.Layer = entry.DiffID
 	}
 	if p != nil && p.apply != nil {
@@ -383,7 +409,9 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	}
 	s.key = r.Key
 	if entry.Layer != nil {
-		s.layers = append(s.layers, *entry.Layer)
+		s.addLayer(*entry.Layer)
+	}
+	if entry.Layer != nil || lc != nil {
 		s.img.RootFS.DiffIDs = append(s.img.RootFS.DiffIDs, entry.DiffID)
 	}
 	createdBy := text
@@ -395,21 +423,27 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 		Created:    &epoch,
 		CreatedBy:  createdBy,
 		Comment:    "minibuild",
-		EmptyLayer: entry.Layer == nil,
+		EmptyLayer: entry.Layer == nil && lc == nil,
 	})
 	s.records = append(s.records, rec)
-	s.node.publishDone(s.position)
-	b.finish(s, r, began)
+	if lc != nil {
+		b.finishStored(ctx, s, r, began, entry, lc, p.clamp)
+	} else {
+		b.finishNow(s, r, began)
+	}
 	return nil
 }
 
 // stateHint adds to the error of a command that failed how to look at
 // the state it ran on: a container of its parent step (run --step), when
-// the parent is a cache entry.
-func (b *build) stateHint(p *stepPlan, err error) error {
+// the parent is a cache entry (once the stage's layers are stored).
+func (b *build) stateHint(s *stage, p *stepPlan, err error) error {
 	var exit *executor.ExitError
 	if !errors.As(err, &exit) {
 		return err
+	}
+	if serr := b.settle(s); serr != nil {
+		return errors.Join(err, serr)
 	}
 	if _, ok, _ := b.tools.Cache.Get(p.key.Parent); !ok {
 		return err

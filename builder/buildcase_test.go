@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/minibuild/minibuild/dockerfile"
 	"github.com/minibuild/minibuild/executor"
+	"github.com/minibuild/minibuild/tarutil"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // buildCase is one table case: a context, then builds one after the
@@ -111,6 +115,9 @@ func (h *harness) runBuild(n int, b caseBuild, past []*Result) *Result {
 		steps = res.Steps
 	}
 	h.checkErr(n, b, err)
+	for _, d := range h.events.outOfOrder() {
+		t.Errorf("build %d: %s", n, d)
+	}
 	b.why = resolveDigests(b.why, past)
 	h.checkSteps(n, b, steps)
 	if plan != nil && res != nil {
@@ -232,11 +239,62 @@ func (h *harness) checkImage(n int, b caseBuild, res *Result) {
 	if res.Manifest.Digest == "" {
 		return // a dry run writes no image
 	}
+	h.checkLayerOrder(n, res)
 	for p, want := range b.files {
 		got, ok := h.readFile(res, p)
 		if want == "" && ok || want != "" && got != want {
 			t.Errorf("build %d: image file %s = %q (present %v), want %q", n, p, got, ok, want)
 		}
+	}
+}
+
+// checkLayerOrder checks that each layer of the image decompresses to the
+// diffID its config gives it there, and that the image's layers are
+// those the image's steps report, in order.
+func (h *harness) checkLayerOrder(n int, res *Result) {
+	t := h.t
+	t.Helper()
+	var m ocispec.Manifest
+	b, err := h.store.ReadBlob(res.Manifest.Digest)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		t.Fatalf("build %d: reading the manifest: %v", n, err)
+	}
+	if len(m.Layers) != len(res.Image.RootFS.DiffIDs) {
+		t.Fatalf("build %d: %d layers, %d diffIDs", n, len(m.Layers), len(res.Image.RootFS.DiffIDs))
+	}
+	for i, l := range m.Layers {
+		rc, err := h.store.OpenDescriptor(l)
+		if err != nil {
+			t.Fatalf("build %d: layer %d: %v", n, i, err)
+		}
+		dr, err := tarutil.Decompress(rc)
+		if err != nil {
+			t.Fatalf("build %d: layer %d: %v", n, i, err)
+		}
+		got, err := digest.FromReader(dr)
+		_, _ = dr.Close(), rc.Close()
+		if err != nil || got != res.Image.RootFS.DiffIDs[i] {
+			t.Errorf("build %d: layer %d (%s) decompresses to %s (%v), the config says %s", n, i, l.Digest, got, err, res.Image.RootFS.DiffIDs[i])
+		}
+	}
+	var reported []digest.Digest
+	for _, st := range res.Steps {
+		if st.Layer != nil && slices.Contains(res.ImageStages, st.Stage) && st.Cache != CacheBase {
+			reported = append(reported, st.Layer.Digest)
+		}
+	}
+	if len(reported) > len(m.Layers) {
+		t.Fatalf("build %d: the steps report %d layers, the image has %d", n, len(reported), len(m.Layers))
+	}
+	var own []digest.Digest
+	for _, l := range m.Layers[len(m.Layers)-len(reported):] {
+		own = append(own, l.Digest)
+	}
+	if !slices.Equal(reported, own) {
+		t.Errorf("build %d: the steps report layers %v, the image ends with %v", n, reported, own)
 	}
 }
 

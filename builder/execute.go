@@ -10,7 +10,6 @@ import (
 	"github.com/minibuild/minibuild/internal/platform"
 	"github.com/minibuild/minibuild/rootfs"
 	"github.com/minibuild/minibuild/snapshot"
-	"github.com/minibuild/minibuild/tarutil"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -21,116 +20,118 @@ import (
 //
 // With r.Key unset, the plan's key is completed after the change
 // (stepPlan.keyLater) and the entry carries it.
-func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, error) {
+//
+// A step that made a layer returns it still to be stored (a layerCommit;
+// the entry has its diffID) and leaves the entry to be recorded once the
+// layer is stored (see finishStored).
+func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, *layerCommit, error) {
 	now := time.Now().UTC()
 	e := cache.Entry{Key: r.Key, Parent: p.key.Parent, CreatedBy: p.createdBy, Created: now, LastUsed: now}
 	if p.runs && b.tools.CanRun != nil {
 		// Fail before preparing anything: another architecture's RUN
 		// needs an emulator the kernel knows of.
 		if err := b.tools.CanRun(s.platform); err != nil {
-			return cache.Entry{}, fmt.Errorf("RUN for %s: %w", platform.Format(s.platform), err)
+			return cache.Entry{}, nil, fmt.Errorf("RUN for %s: %w", platform.Format(s.platform), err)
 		}
 	}
+	var lc *layerCommit
 	if p.change != nil {
-		layer, diffID, err := b.runChange(ctx, s, p)
-		if err != nil {
-			return cache.Entry{}, err
+		var err error
+		if lc, err = b.runChange(ctx, s, p); err != nil {
+			return cache.Entry{}, nil, err
 		}
-		e.Layer, e.DiffID = layer, diffID
+		if lc != nil {
+			e.DiffID = lc.diffID
+		}
 	}
 	if e.Key == "" {
 		if err := p.keyLater(ctx); err != nil {
-			return cache.Entry{}, err
+			lc.discard()
+			return cache.Entry{}, nil, err
 		}
 		e.Key = p.key.Key()
 	}
 	if p.inputs != nil {
 		e.Inputs = p.inputs()
 	}
-	if err := b.tools.Cache.Put(e); err != nil {
-		return cache.Entry{}, fmt.Errorf("recording cache entry: %w", err)
+	if lc != nil {
+		return e, lc, nil
 	}
-	return e, nil
+	if err := b.tools.Cache.Put(e); err != nil {
+		return cache.Entry{}, nil, fmt.Errorf("recording cache entry: %w", err)
+	}
+	return e, nil, nil
 }
 
 // runChange prepares a rootfs of the stage's layers, makes the step's
-// change in it and writes what changed as a layer (nil when nothing did).
-func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *ocispec.Descriptor, _ digest.Digest, err error) {
+// change in it and writes what changed as the uncompressed tar of a layer
+// still to be stored (nil when nothing changed).
+func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *layerCommit, err error) {
+	var lc *layerCommit
 	chain, err := b.chain(s)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	m, err := b.tools.Snapshotter.Prepare(ctx, chain)
 	if err != nil {
-		return nil, "", fmt.Errorf("preparing rootfs: %w", err)
+		return nil, fmt.Errorf("preparing rootfs: %w", err)
 	}
 	defer func() {
 		if rerr := m.Release(); rerr != nil && err == nil {
 			err = fmt.Errorf("releasing rootfs: %w", rerr)
 		}
+		if err != nil {
+			lc.discard()
+		}
 	}()
 	root, err := rootfs.Open(m.Root())
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer root.Close()
 	if err := p.change(ctx, root); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	entries, err := m.Diff(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("computing the step's change: %w", err)
+		return nil, fmt.Errorf("computing the step's change: %w", err)
 	}
 	if len(entries) == 0 {
-		return nil, "", nil
+		return nil, nil
 	}
-	desc, diffID, err := b.writeLayer(entries, p.clamp, s.current)
-	if err != nil {
-		return nil, "", err
+	if lc, err = b.spoolLayer(entries, p.clamp); err != nil {
+		return nil, err
 	}
 	// The step's upper directory becomes the unpacked layer, so the next
-	// step does not unpack the blob just written (and the directory is not
-	// deleted either).
+	// step does not unpack the blob (and the directory is not deleted
+	// either).
 	if k, ok := m.(snapshot.LayerKeeper); ok {
 		_ = root.Close() // nothing may hold the mount while it is undone
-		if _, err := k.KeepAsLayer(ctx, diffID, entries, snapshot.MTimes{Epoch: b.set.Epoch, Clamp: p.clamp}); err != nil {
-			return nil, "", fmt.Errorf("keeping the step's layer unpacked: %w", err)
+		if _, err := k.KeepAsLayer(ctx, lc.diffID, entries, snapshot.MTimes{Epoch: b.set.Epoch, Clamp: p.clamp}); err != nil {
+			return nil, fmt.Errorf("keeping the step's layer unpacked: %w", err)
 		}
 	}
-	return desc, diffID, nil
+	return lc, nil
 }
 
-// writeLayer writes entries as a compressed layer blob into the store.
-func (b *build) writeLayer(entries []tarutil.Entry, clamp bool, index int) (*ocispec.Descriptor, digest.Digest, error) {
-	w, err := b.tools.Store.NewBlobWriter(ocispec.MediaTypeImageLayerGzip)
-	if err != nil {
-		return nil, "", err
-	}
-	opts := b.set.Layer
-	opts.Epoch, opts.Clamp = b.set.Epoch, clamp
-	var total int64
-	for _, e := range entries {
-		total += e.Size
-	}
-	pw := &progressWriter{w: w, r: b.tools.Reporter, index: index, total: total}
-	l, err := tarutil.WriteLayer(pw, entries, opts)
-	if err != nil {
-		_ = w.Cancel()
-		return nil, "", fmt.Errorf("writing layer: %w", err)
-	}
-	desc, err := w.Commit(l.Digest, l.Size)
-	if err != nil {
-		return nil, "", fmt.Errorf("storing layer: %w", err)
-	}
-	desc.MediaType = l.MediaType
-	// The diffID came from the same bytes: no need to decompress on reuse.
-	_ = b.tools.Store.MarkLayerVerified(desc, l.DiffID)
-	return &desc, l.DiffID, nil
-}
-
-// chain is the stage's layers as the snapshotter wants them.
+// chain is the stage's layers as the snapshotter wants them: those
+// stored, then those still being stored, whose blob a snapshotter that
+// needs it waits for.
 func (b *build) chain(s *stage) ([]snapshot.Layer, error) {
-	return b.chainOf(s.layers, s.img.RootFS.DiffIDs)
+	diffIDs := s.img.RootFS.DiffIDs
+	chain, err := b.chainOf(s.layers, diffIDs[:len(diffIDs)-len(s.unstored)])
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range s.unstored {
+		id := diffIDs[len(s.layers)+i]
+		more, err := snapshot.Chain([]ocispec.Descriptor{{}}, []digest.Digest{id}, u.lc.open(b.tools.Store.OpenDescriptor), b.set.MaxUnpackBytes)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, more...)
+	}
+	return chain, nil
 }
 
 // chainOf pairs layer blobs with their diffIDs for the snapshotter; each

@@ -185,14 +185,18 @@ func (b *build) hitReason(s *stage) Reason {
 	}
 	lm := s.lastMiss
 	r := Reason{Kind: ReasonContent, Cause: CauseUnchanged, Step: lm.Index, Line: lm.Line}
-	if lm.Layer == nil {
-		r.Cause = CauseMetadataOnly
-	} else if prev, ok := b.prevStep(s, lm); ok && prev.Layer != "" {
-		for _, rec := range s.records {
-			if rec.Index == lm.Index && rec.Layer == prev.Layer {
-				r.Cause = CauseSameLayer
-			}
+	// The record has the layer's diffID while its blob is still being
+	// stored (lm.Layer is nil until then).
+	var layer digest.Digest
+	for _, rec := range s.records {
+		if rec.Index == lm.Index {
+			layer = rec.Layer
 		}
+	}
+	if layer == "" {
+		r.Cause = CauseMetadataOnly
+	} else if prev, ok := b.prevStep(s, lm); ok && prev.Layer == layer {
+		r.Cause = CauseSameLayer
 	}
 	return r
 }

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -177,6 +178,11 @@ type recorder struct {
 	step     int
 	done     []StepResult
 	warnings []string
+	// open is, by stage, the step started and not done; ended the steps
+	// done; disorder what came out of step order.
+	open     map[string]int
+	ended    map[int]bool
+	disorder []string
 }
 
 var _ Reporter = (*recorder)(nil)
@@ -185,11 +191,27 @@ var _ Reporter = (*recorder)(nil)
 func (r *recorder) Report(e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.open == nil {
+		r.open, r.ended = map[string]int{}, map[int]bool{}
+	}
 	switch e := e.(type) {
 	case StepStarted:
 		r.step = e.Index
+		if i, ok := r.open[e.Stage]; ok {
+			r.disorder = append(r.disorder, fmt.Sprintf("step %d started before step %d of its stage was done", e.Index, i))
+		}
+		r.open[e.Stage] = e.Index
 	case StepDone:
 		r.done = append(r.done, e.Step)
+		if i, ok := r.open[e.Step.Stage]; !ok || i != e.Step.Index {
+			r.disorder = append(r.disorder, fmt.Sprintf("step %d done while its stage's open step is %d (%v)", e.Step.Index, i, ok))
+		}
+		delete(r.open, e.Step.Stage)
+		r.ended[e.Step.Index] = true
+	case StepOutput:
+		if r.ended[e.Index] {
+			r.disorder = append(r.disorder, fmt.Sprintf("output of step %d after it was done", e.Index))
+		}
 	case Warning:
 		r.warnings = append(r.warnings, e.Message)
 	}
@@ -207,6 +229,14 @@ func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.step, r.done, r.warnings = 0, nil, nil
+	r.open, r.ended, r.disorder = nil, nil, nil
+}
+
+// outOfOrder returns what the last build reported out of step order.
+func (r *recorder) outOfOrder() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.disorder...)
 }
 
 // finished returns the steps that finished in the last build.

@@ -102,8 +102,8 @@ func (b *build) planRun(s *stage, in *dockerfile.RunInstruction, p *stepPlan) (*
 		err = b.tools.Executor.Run(ctx, root.Dir(), executor.Process{
 			Args: args, Env: env, Cwd: wd, Stdin: in,
 			UID: uint32(u.UID), GID: uint32(u.GID), AdditionalGIDs: gids,
-			Stdout:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stdout"},
-			Stderr:  &outputWriter{r: b.tools.Reporter, index: idx, stream: "stderr"},
+			Stdout:  &outputWriter{r: s.rep, index: idx, stream: "stdout"},
+			Stderr:  &outputWriter{r: s.rep, index: idx, stream: "stderr"},
 			Network: network,
 			Mounts:  md.mounts,
 		})

@@ -66,9 +66,7 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 	if err != nil {
 		return Layer{}, err
 	}
-
-	blobHash, tarHash := sha256.New(), sha256.New()
-	blobCount, tarCount := &countWriter{}, &countWriter{}
+	blobHash, blobCount := sha256.New(), &countWriter{}
 	comp, err := compressor(io.MultiWriter(w, blobHash, blobCount), opts.Compression, opts.Level)
 	if err != nil {
 		return Layer{}, err
@@ -81,18 +79,9 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 			comp.abort()
 		}
 	}()
-	tw := tar.NewWriter(io.MultiWriter(comp, tarHash, tarCount))
-
-	stamp := mtimePolicy(opts)
-	byName := make(map[string]*Entry, len(sorted))
-	for _, e := range sorted {
-		if err := writeEntry(tw, e, byName, stamp); err != nil {
-			return Layer{}, err
-		}
-		byName[e.Name] = e
-	}
-	if err := tw.Close(); err != nil {
-		return Layer{}, fmt.Errorf("finishing tar stream: %w", err)
+	diffID, tarSize, err := writeTar(comp, sorted, opts)
+	if err != nil {
+		return Layer{}, err
 	}
 	if err := comp.Close(); err != nil {
 		return Layer{}, fmt.Errorf("finishing %s stream: %w", opts.Compression, err)
@@ -101,9 +90,74 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 	return Layer{
 		MediaType:        mediaType,
 		Digest:           digest.NewDigest(digest.SHA256, blobHash),
+		DiffID:           diffID,
+		Size:             blobCount.n,
+		UncompressedSize: tarSize,
+	}, nil
+}
+
+// WriteTar writes entries to w as the uncompressed tar stream WriteLayer
+// compresses, byte for byte, and returns its digest (the layer's diffID)
+// and length. CompressLayer makes the layer blob of the stream later, so
+// that a build can know a layer's diffID before compressing it.
+func WriteTar(w io.Writer, entries []Entry, opts LayerOptions) (diffID digest.Digest, size int64, err error) {
+	sorted, err := sortEntries(entries)
+	if err != nil {
+		return "", 0, err
+	}
+	return writeTar(w, sorted, opts)
+}
+
+// writeTar writes the sorted entries as a tar stream to w, hashing it.
+func writeTar(w io.Writer, sorted []*Entry, opts LayerOptions) (digest.Digest, int64, error) {
+	tarHash, tarCount := sha256.New(), &countWriter{}
+	tw := tar.NewWriter(io.MultiWriter(w, tarHash, tarCount))
+	stamp := mtimePolicy(opts)
+	byName := make(map[string]*Entry, len(sorted))
+	for _, e := range sorted {
+		if err := writeEntry(tw, e, byName, stamp); err != nil {
+			return "", 0, err
+		}
+		byName[e.Name] = e
+	}
+	if err := tw.Close(); err != nil {
+		return "", 0, fmt.Errorf("finishing tar stream: %w", err)
+	}
+	return digest.NewDigest(digest.SHA256, tarHash), tarCount.n, nil
+}
+
+// CompressLayer compresses the tar stream r, as WriteLayer would have
+// written it, into a layer blob on w and describes the blob. Its DiffID
+// and UncompressedSize are those of the bytes read from r, so a caller
+// that knew the diffID before checks it against the stream it compressed.
+// On error, w may have received a partial blob, and nothing is written to
+// it after CompressLayer returns.
+func CompressLayer(w io.Writer, r io.Reader, opts LayerOptions) (Layer, error) {
+	mediaType, err := opts.Compression.MediaType()
+	if err != nil {
+		return Layer{}, err
+	}
+	blobHash, blobCount := sha256.New(), &countWriter{}
+	comp, err := compressor(io.MultiWriter(w, blobHash, blobCount), opts.Compression, opts.Level)
+	if err != nil {
+		return Layer{}, err
+	}
+	tarHash := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(comp, tarHash), r, make([]byte, 256<<10))
+	if err != nil {
+		comp.abort()
+		return Layer{}, fmt.Errorf("compressing layer: %w", err)
+	}
+	if err := comp.Close(); err != nil {
+		comp.abort()
+		return Layer{}, fmt.Errorf("finishing %s stream: %w", opts.Compression, err)
+	}
+	return Layer{
+		MediaType:        mediaType,
+		Digest:           digest.NewDigest(digest.SHA256, blobHash),
 		DiffID:           digest.NewDigest(digest.SHA256, tarHash),
 		Size:             blobCount.n,
-		UncompressedSize: tarCount.n,
+		UncompressedSize: n,
 	}, nil
 }
 
