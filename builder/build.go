@@ -427,7 +427,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	})
 	s.records = append(s.records, rec)
 	if lc != nil {
-		b.finishStored(ctx, s, r, began, entry, lc, p.clamp)
+		b.finishStored(ctx, s, r, began, entry, lc)
 	} else {
 		b.finishNow(s, r, began)
 	}

@@ -21,9 +21,9 @@ import (
 // With r.Key unset, the plan's key is completed after the change
 // (stepPlan.keyLater) and the entry carries it.
 //
-// A step that made a layer returns it still to be stored (a layerCommit;
-// the entry has its diffID) and leaves the entry to be recorded once the
-// layer is stored (see finishStored).
+// A step whose layer was kept unpacked returns it still to be stored (a
+// layerCommit; the entry has its diffID) and leaves the entry to be
+// recorded once it is (see finishStored).
 func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult) (cache.Entry, *layerCommit, error) {
 	now := time.Now().UTC()
 	e := cache.Entry{Key: r.Key, Parent: p.key.Parent, CreatedBy: p.createdBy, Created: now, LastUsed: now}
@@ -36,17 +36,14 @@ func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult
 	}
 	var lc *layerCommit
 	if p.change != nil {
-		var err error
-		if lc, err = b.runChange(ctx, s, p); err != nil {
+		ch, err := b.runChange(ctx, s, p)
+		if err != nil {
 			return cache.Entry{}, nil, err
 		}
-		if lc != nil {
-			e.DiffID = lc.diffID
-		}
+		lc, e.Layer, e.DiffID = ch.later, ch.layer, ch.diffID
 	}
 	if e.Key == "" {
 		if err := p.keyLater(ctx); err != nil {
-			lc.discard()
 			return cache.Entry{}, nil, err
 		}
 		e.Key = p.key.Key()
@@ -63,55 +60,70 @@ func (b *build) execute(ctx context.Context, s *stage, p *stepPlan, r StepResult
 	return e, nil, nil
 }
 
-// runChange prepares a rootfs of the stage's layers, makes the step's
-// change in it and writes what changed as the uncompressed tar of a layer
-// still to be stored (nil when nothing changed).
-func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ *layerCommit, err error) {
-	var lc *layerCommit
+// change is the layer a step's change made: stored (layer), or kept
+// unpacked and still to be stored (later); neither when nothing changed.
+type change struct {
+	diffID digest.Digest
+	layer  *ocispec.Descriptor
+	later  *layerCommit
+}
+
+// runChange prepares a rootfs of the stage's layers and makes the step's
+// change in it. When the snapshotter keeps the change as the unpacked
+// layer, the layer is only hashed now and stored later, from the kept
+// files; otherwise it is written now.
+func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ change, err error) {
 	chain, err := b.chain(s)
 	if err != nil {
-		return nil, err
+		return change{}, err
 	}
 	m, err := b.tools.Snapshotter.Prepare(ctx, chain)
 	if err != nil {
-		return nil, fmt.Errorf("preparing rootfs: %w", err)
+		return change{}, fmt.Errorf("preparing rootfs: %w", err)
 	}
 	defer func() {
 		if rerr := m.Release(); rerr != nil && err == nil {
 			err = fmt.Errorf("releasing rootfs: %w", rerr)
 		}
-		if err != nil {
-			lc.discard()
-		}
 	}()
 	root, err := rootfs.Open(m.Root())
 	if err != nil {
-		return nil, err
+		return change{}, err
 	}
 	defer root.Close()
 	if err := p.change(ctx, root); err != nil {
-		return nil, err
+		return change{}, err
 	}
 	entries, err := m.Diff(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("computing the step's change: %w", err)
+		return change{}, fmt.Errorf("computing the step's change: %w", err)
 	}
 	if len(entries) == 0 {
-		return nil, nil
-	}
-	if lc, err = b.spoolLayer(entries, p.clamp); err != nil {
-		return nil, err
+		return change{}, nil
 	}
 	// The step's upper directory becomes the unpacked layer, so the next
 	// step does not unpack the blob (and the directory is not deleted
 	// either).
 	if k, ok := m.(snapshot.LayerKeeper); ok {
+		diffID, err := b.hashLayer(entries, p.clamp)
+		if err != nil {
+			return change{}, err
+		}
 		_ = root.Close() // nothing may hold the mount while it is undone
-		if _, err := k.KeepAsLayer(ctx, lc.diffID, entries, snapshot.MTimes{Epoch: b.set.Epoch, Clamp: p.clamp}); err != nil {
-			return nil, fmt.Errorf("keeping the step's layer unpacked: %w", err)
+		kept, err := k.KeepAsLayer(ctx, diffID, entries, snapshot.MTimes{Epoch: b.set.Epoch, Clamp: p.clamp})
+		if err != nil {
+			return change{}, fmt.Errorf("keeping the step's layer unpacked: %w", err)
+		}
+		if kept {
+			lc := &layerCommit{diffID: diffID, entries: entries, clamp: p.clamp, done: make(chan struct{})}
+			return change{diffID: diffID, later: lc}, nil
 		}
 	}
-	return lc, nil
+	desc, diffID, err := b.writeLayer(entries, p.clamp, s.rep, s.current)
+	if err != nil {
+		return change{}, err
+	}
+	return change{diffID: diffID, layer: &desc}, nil
 }
 
 // chain is the stage's layers as the snapshotter wants them: those

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/minibuild/minibuild/cache"
@@ -16,24 +15,27 @@ import (
 )
 
 // A step's layer is stored in two parts. On the step loop, its change is
-// written as an uncompressed tar into a spool file, which gives its diffID:
-// all the next step needs, since the step's upper directory becomes the
-// unpacked layer under that diffID. On the stage's inOrder queue, while
-// the next steps run, the spool is compressed into the layer's blob, and
-// then the step's cache entry is put, the step published done and its
+// hashed as the layer's uncompressed tar (tarutil.WriteTar to no writer),
+// which gives its diffID: all the next step needs, since the step's upper
+// directory then becomes the unpacked layer under that diffID. On the
+// stage's inOrder queue, while the next steps run, the layer's blob is
+// written from the files of that unpacked layer, which no build changes,
+// and then the step's cache entry is put, the step published done and its
 // StepDone reported, in step order. Compression, most of the cost of a
-// layer, overlaps the next step's command.
+// layer, overlaps the next step's command; nothing is copied to be
+// compressed later (a spool of the tar cost a first-touched page cache as
+// much as compressing it on these machines).
 
 // maxUnstored bounds the layers of a stage still being stored: the step
-// loop waits for the oldest before it spools one more.
+// loop waits for the oldest before it keeps one more.
 const maxUnstored = 2
 
-// layerCommit is a layer whose tar is spooled and whose blob is still to
-// be stored.
+// layerCommit is a layer whose diffID is known and whose blob is still
+// to be written, from entries.
 type layerCommit struct {
-	diffID digest.Digest
-	size   int64    // of the tar
-	spool  *os.File // the tar, until stored
+	diffID  digest.Digest
+	entries []tarutil.Entry
+	clamp   bool
 	// done is closed once the blob is stored and the entry put, or
 	// either failed; then desc, or err, is set.
 	done chan struct{}
@@ -60,22 +62,6 @@ func (s *stage) addLayer(desc ocispec.Descriptor) {
 	s.unstored = append(s.unstored, unstored{lc: lc, step: -1})
 }
 
-// spoolLayer writes entries as the layer's uncompressed tar into a spool
-// file of the store and returns the layer to be stored.
-func (b *build) spoolLayer(entries []tarutil.Entry, clamp bool) (*layerCommit, error) {
-	f, err := b.tools.Store.NewSpool()
-	if err != nil {
-		return nil, fmt.Errorf("writing layer: %w", err)
-	}
-	opts := b.layerOptions(clamp)
-	diffID, size, err := tarutil.WriteTar(f, entries, opts)
-	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("writing layer: %w", err)
-	}
-	return &layerCommit{diffID: diffID, size: size, spool: f, done: make(chan struct{})}, nil
-}
-
 // layerOptions are the build's layer options with the step's clamp.
 func (b *build) layerOptions(clamp bool) tarutil.LayerOptions {
 	opts := b.set.Layer
@@ -83,50 +69,61 @@ func (b *build) layerOptions(clamp bool) tarutil.LayerOptions {
 	return opts
 }
 
-// discard drops a layer that will not be stored; nil does nothing.
-func (lc *layerCommit) discard() {
-	if lc != nil && lc.spool != nil {
-		_ = lc.spool.Close()
-		lc.spool = nil
+// hashLayer returns the diffID of the layer of entries.
+func (b *build) hashLayer(entries []tarutil.Entry, clamp bool) (digest.Digest, error) {
+	diffID, _, err := tarutil.WriteTar(io.Discard, entries, b.layerOptions(clamp))
+	if err != nil {
+		return "", fmt.Errorf("writing layer: %w", err)
 	}
+	return diffID, nil
 }
 
-// store compresses the spooled tar into the layer's blob, checking that
-// the stream is the one hashed into the diffID, and closes the spool.
-// Progress goes to r as step index's.
-func (b *build) store(ctx context.Context, lc *layerCommit, clamp bool, r Reporter, index int) (ocispec.Descriptor, error) {
-	defer lc.discard()
-	if err := ctx.Err(); err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	if _, err := lc.spool.Seek(0, io.SeekStart); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("writing layer: %w", err)
-	}
+// writeLayer writes entries as a compressed layer blob into the store;
+// progress goes to r as step index's.
+func (b *build) writeLayer(entries []tarutil.Entry, clamp bool, r Reporter, index int) (ocispec.Descriptor, digest.Digest, error) {
 	opts := b.layerOptions(clamp)
 	mediaType, err := opts.Compression.MediaType()
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, "", err
 	}
 	w, err := b.tools.Store.NewBlobWriter(mediaType)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, "", err
 	}
-	pw := &progressWriter{w: w, r: r, index: index, total: lc.size}
-	l, err := tarutil.CompressLayer(pw, &ctxReader{ctx: ctx, r: lc.spool}, opts)
-	if err == nil && (l.DiffID != lc.diffID || l.UncompressedSize != lc.size) {
-		err = fmt.Errorf("the spooled tar changed: %s, %d bytes, was %s, %d bytes", l.DiffID, l.UncompressedSize, lc.diffID, lc.size)
+	var total int64
+	for _, e := range entries {
+		total += e.Size
 	}
+	pw := &progressWriter{w: w, r: r, index: index, total: total}
+	l, err := tarutil.WriteLayer(pw, entries, opts)
 	if err != nil {
 		_ = w.Cancel()
-		return ocispec.Descriptor{}, fmt.Errorf("writing layer: %w", err)
+		return ocispec.Descriptor{}, "", fmt.Errorf("writing layer: %w", err)
 	}
 	desc, err := w.Commit(l.Digest, l.Size)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("storing layer: %w", err)
+		return ocispec.Descriptor{}, "", fmt.Errorf("storing layer: %w", err)
 	}
 	desc.MediaType = l.MediaType
 	// The diffID came from the same bytes: no need to decompress on reuse.
 	_ = b.tools.Store.MarkLayerVerified(desc, l.DiffID)
+	return desc, l.DiffID, nil
+}
+
+// store writes the layer's blob, checking that it is the layer hashed
+// before.
+func (b *build) store(ctx context.Context, lc *layerCommit, r Reporter, index int) (ocispec.Descriptor, error) {
+	if err := ctx.Err(); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, diffID, err := b.writeLayer(lc.entries, lc.clamp, r, index)
+	lc.entries = nil
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if diffID != lc.diffID {
+		return ocispec.Descriptor{}, fmt.Errorf("writing layer: the kept layer %s changed: its files now make %s", lc.diffID, diffID)
+	}
 	return desc, nil
 }
 
@@ -147,13 +144,13 @@ func (lc *layerCommit) open(open snapshot.BlobOpener) snapshot.BlobOpener {
 // the step done and reports StepDone, all in step order. Before it spools
 // another layer beyond maxUnstored, the step loop waits (settle reports a
 // failure).
-func (b *build) finishStored(ctx context.Context, s *stage, r StepResult, began time.Time, entry cache.Entry, lc *layerCommit, clamp bool) {
+func (b *build) finishStored(ctx context.Context, s *stage, r StepResult, began time.Time, entry cache.Entry, lc *layerCommit) {
 	s.steps = append(s.steps, r)
 	s.unstored = append(s.unstored, unstored{lc: lc, step: len(s.steps) - 1})
 	pos, node, rep := s.position, s.node, b.tools.Reporter
 	s.order.Go(func() {
 		defer close(lc.done)
-		desc, err := b.store(ctx, lc, clamp, rep, r.Index)
+		desc, err := b.store(ctx, lc, rep, r.Index)
 		if err != nil {
 			lc.err = err
 			return
@@ -216,17 +213,4 @@ func (s *stage) failed() error {
 		}
 	}
 	return nil
-}
-
-// ctxReader reads r until ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -178,26 +178,38 @@ func sameMeta(l, n *node) (bool, error) {
 // openNode opens the regular file n for reading and checks that it is
 // still the inode that was listed.
 func openNode(n *node) (*os.File, error) {
+	return openChecked(n.path, func(st *unix.Stat_t) bool { return st.Dev == n.st.Dev && st.Ino == n.st.Ino })
+}
+
+// openRegular opens the regular file at path without following a
+// symlink there.
+func openRegular(path string) (*os.File, error) {
+	return openChecked(path, func(*unix.Stat_t) bool { return true })
+}
+
+// openChecked opens path for reading, which must be a regular file (not
+// a symlink) that same accepts.
+func openChecked(path string, same func(*unix.Stat_t) bool) (*os.File, error) {
 	// O_NOATIME: reading a layer must not change what it holds (the
 	// upper directory may become the unpacked layer, times included).
 	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
-	fd, err := unix.Open(n.path, flags|unix.O_NOATIME, 0)
+	fd, err := unix.Open(path, flags|unix.O_NOATIME, 0)
 	if errors.Is(err, unix.EPERM) {
-		fd, err = unix.Open(n.path, flags, 0) // not the owner, no CAP_FOWNER
+		fd, err = unix.Open(path, flags, 0) // not the owner, no CAP_FOWNER
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening %q: %w", n.path, err)
+		return nil, fmt.Errorf("opening %q: %w", path, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("inspecting %q: %w", n.path, err)
+		return nil, fmt.Errorf("inspecting %q: %w", path, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != n.st.Dev || st.Ino != n.st.Ino {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || !same(&st) {
 		unix.Close(fd)
-		return nil, fmt.Errorf("%q was replaced since it was listed", n.path)
+		return nil, fmt.Errorf("%q was replaced since it was listed", path)
 	}
-	return os.NewFile(uintptr(fd), n.path), nil
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // sameContent reports whether the regular files l and n hold the same

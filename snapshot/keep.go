@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/trace"
 	"time"
@@ -24,6 +25,12 @@ type LayerKeeper interface {
 	// step sees, when the layer is already unpacked or the change cannot
 	// be made exactly what unpacking the layer's blob gives. After it,
 	// only Release may be called.
+	//
+	// When it reports true, it has pointed the Open function of each
+	// regular file of entries at that file of the kept layer, which no
+	// build changes: the layer can be written from entries again after
+	// Release, for as long as it stays unpacked (a file found changed in
+	// type or replaced fails to open).
 	KeepAsLayer(ctx context.Context, diffID digest.Digest, entries []tarutil.Entry, t MTimes) (bool, error)
 }
 
@@ -92,7 +99,24 @@ func (m *overlayMount) KeepAsLayer(ctx context.Context, diffID digest.Digest, en
 		trace.Logf(ctx, "snapshot", "upper directory not kept as layer %s: %s", diffID, why)
 		return false, nil
 	}
-	return m.u.adopt(ctx, diffID, m.upper)
+	kept, err := m.u.adopt(ctx, diffID, m.upper)
+	if kept {
+		reopenIn(m.u.dir(diffID), entries)
+	}
+	return kept, err
+}
+
+// reopenIn points the Open function of each regular file of entries at
+// the file of that name under dir.
+func reopenIn(dir string, entries []tarutil.Entry) {
+	for i := range entries {
+		e := &entries[i]
+		if e.Type != tar.TypeReg || e.Open == nil {
+			continue
+		}
+		p := dir + "/" + e.Name
+		e.Open = func() (io.ReadCloser, error) { return openRegular(p) }
+	}
 }
 
 // adopt renames the directory dir, which holds the layer diffID exactly as

@@ -102,6 +102,16 @@ func TestKeepAsLayer(t *testing.T) {
 				if mps, err := mountPoints(tmp); err != nil || len(mps) > 0 {
 					t.Errorf("mounts left: %v, %v", mps, err)
 				}
+				if c.keep {
+					// The entries now read the kept layer: the same
+					// layer can be written after Release.
+					var again bytes.Buffer
+					l2, err := tarutil.WriteLayer(&again, entries, tarutil.LayerOptions{Compression: tarutil.Uncompressed, Epoch: mt.Epoch, Clamp: mt.Clamp})
+					must(t, err)
+					if l2.DiffID != l.DiffID {
+						t.Errorf("the layer written again after Release is %s, was %s", l2.DiffID, l.DiffID)
+					}
+				}
 				layer := makeLayer(blob.Bytes())
 				if layer.DiffID != l.DiffID {
 					t.Fatalf("diffID %s, blob %s", l.DiffID, layer.DiffID)

@@ -98,8 +98,8 @@ func WriteLayer(w io.Writer, entries []Entry, opts LayerOptions) (Layer, error) 
 
 // WriteTar writes entries to w as the uncompressed tar stream WriteLayer
 // compresses, byte for byte, and returns its digest (the layer's diffID)
-// and length. CompressLayer makes the layer blob of the stream later, so
-// that a build can know a layer's diffID before compressing it.
+// and length: written to io.Discard, it tells a layer's diffID without
+// the cost of compressing it.
 func WriteTar(w io.Writer, entries []Entry, opts LayerOptions) (diffID digest.Digest, size int64, err error) {
 	sorted, err := sortEntries(entries)
 	if err != nil {
@@ -124,41 +124,6 @@ func writeTar(w io.Writer, sorted []*Entry, opts LayerOptions) (digest.Digest, i
 		return "", 0, fmt.Errorf("finishing tar stream: %w", err)
 	}
 	return digest.NewDigest(digest.SHA256, tarHash), tarCount.n, nil
-}
-
-// CompressLayer compresses the tar stream r, as WriteLayer would have
-// written it, into a layer blob on w and describes the blob. Its DiffID
-// and UncompressedSize are those of the bytes read from r, so a caller
-// that knew the diffID before checks it against the stream it compressed.
-// On error, w may have received a partial blob, and nothing is written to
-// it after CompressLayer returns.
-func CompressLayer(w io.Writer, r io.Reader, opts LayerOptions) (Layer, error) {
-	mediaType, err := opts.Compression.MediaType()
-	if err != nil {
-		return Layer{}, err
-	}
-	blobHash, blobCount := sha256.New(), &countWriter{}
-	comp, err := compressor(io.MultiWriter(w, blobHash, blobCount), opts.Compression, opts.Level)
-	if err != nil {
-		return Layer{}, err
-	}
-	tarHash := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(comp, tarHash), r, make([]byte, 256<<10))
-	if err != nil {
-		comp.abort()
-		return Layer{}, fmt.Errorf("compressing layer: %w", err)
-	}
-	if err := comp.Close(); err != nil {
-		comp.abort()
-		return Layer{}, fmt.Errorf("finishing %s stream: %w", opts.Compression, err)
-	}
-	return Layer{
-		MediaType:        mediaType,
-		Digest:           digest.NewDigest(digest.SHA256, blobHash),
-		DiffID:           digest.NewDigest(digest.SHA256, tarHash),
-		Size:             blobCount.n,
-		UncompressedSize: n,
-	}, nil
 }
 
 // sortEntries validates names and returns pointers to entries in byte order.
