@@ -253,11 +253,16 @@ func (b *build) startAt(s *stage, line int, text string) StepResult {
 	return r
 }
 
-// finish records a step's result and reports it.
+// finish records the result of a step that left no layer to store, and
+// publishes it done and reports it, in step order (see finishStored for
+// one that did).
 func (b *build) finish(s *stage, r StepResult, began time.Time) {
 	s.steps = append(s.steps, r)
-	rep := b.tools.Reporter
-	s.order.Do(func() { rep.Report(StepDone{Step: r, Duration: time.Since(began)}) })
+	pos, node, rep := s.position, s.node, b.tools.Reporter
+	s.order.Do(func() {
+		node.publishDone(pos)
+		rep.Report(StepDone{Step: r, Duration: time.Since(began)})
+	})
 }
 
 // errorAt wraps err as a Dockerfile error at inst's line, unless it already is one.
@@ -429,7 +434,7 @@ func (b *build) stepAt(ctx context.Context, s *stage, inst dockerfile.Instructio
 	if lc != nil {
 		b.finishStored(ctx, s, r, began, entry, lc)
 	} else {
-		b.finishNow(s, r, began)
+		b.finish(s, r, began)
 	}
 	return nil
 }

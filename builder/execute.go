@@ -130,13 +130,13 @@ func (b *build) runChange(ctx context.Context, s *stage, p *stepPlan) (_ change,
 // stored, then those still being stored, whose blob a snapshotter that
 // needs it waits for.
 func (b *build) chain(s *stage) ([]snapshot.Layer, error) {
-	diffIDs := s.img.RootFS.DiffIDs
-	chain, err := b.chainOf(s.layers, diffIDs[:len(diffIDs)-len(s.unstored)])
+	stored := len(s.layers)
+	chain, err := b.chainOf(s.layers, s.img.RootFS.DiffIDs[:stored])
 	if err != nil {
 		return nil, err
 	}
 	for i, u := range s.unstored {
-		id := diffIDs[len(s.layers)+i]
+		id := s.img.RootFS.DiffIDs[stored+i]
 		more, err := snapshot.Chain([]ocispec.Descriptor{{}}, []digest.Digest{id}, u.lc.open(b.tools.Store.OpenDescriptor), b.set.MaxUnpackBytes)
 		if err != nil {
 			return nil, err

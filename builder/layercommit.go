@@ -141,9 +141,9 @@ func (lc *layerCommit) open(open snapshot.BlobOpener) snapshot.BlobOpener {
 
 // finishStored finishes step r, whose layer lc is still to be stored: on
 // the stage's queue, it stores the blob, puts entry with it, publishes
-// the step done and reports StepDone, all in step order. Before it spools
-// another layer beyond maxUnstored, the step loop waits (settle reports a
-// failure).
+// the step done and reports StepDone, all in step order. The step loop
+// waits before a step beyond maxUnstored layers, and fails on a layer
+// that failed (stage.failed, settle).
 func (b *build) finishStored(ctx context.Context, s *stage, r StepResult, began time.Time, entry cache.Entry, lc *layerCommit) {
 	s.steps = append(s.steps, r)
 	s.unstored = append(s.unstored, unstored{lc: lc, step: len(s.steps) - 1})
@@ -163,16 +163,6 @@ func (b *build) finishStored(ctx context.Context, s *stage, r StepResult, began 
 		lc.desc = desc
 		node.publishDone(pos)
 		r.Layer = &desc
-		rep.Report(StepDone{Step: r, Duration: time.Since(began)})
-	})
-}
-
-// finishNow finishes step r, which made no layer to store, in step order.
-func (b *build) finishNow(s *stage, r StepResult, began time.Time) {
-	s.steps = append(s.steps, r)
-	pos, node, rep := s.position, s.node, b.tools.Reporter
-	s.order.Do(func() {
-		node.publishDone(pos)
 		rep.Report(StepDone{Step: r, Duration: time.Since(began)})
 	})
 }
